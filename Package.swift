@@ -1,0 +1,54 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Syndicast: a realtime notification server for investment transactions.
+/// One target per layer; imports only point down (see DESIGN.md §2).
+let package = Package(
+    name: "Syndicast",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "syndicast", targets: ["syndicast"]),
+        .library(name: "Reactor", targets: ["Reactor"]),
+        .library(name: "HTTP1", targets: ["HTTP1"]),
+        .library(name: "WebSocket", targets: ["WebSocket"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+    ],
+    targets: [
+        // C shims and system libraries.
+        .target(name: "CLinux"),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        // Layers.
+        .target(name: "Reactor", dependencies: ["CLinux"]),
+        .target(name: "HTTP1"),
+        .target(name: "WebSocket", dependencies: ["COpenSSL", "CZlib"]),
+        .target(name: "Monitor"),
+        .target(
+            name: "SyndicastServer",
+            dependencies: ["Reactor", "HTTP1", "WebSocket", "Monitor"]
+        ),
+        .executableTarget(
+            name: "syndicast",
+            dependencies: [
+                "SyndicastServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Tests mirror the targets.
+        .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"]),
+        .testTarget(
+            name: "MonitorTests",
+            dependencies: ["Monitor", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(name: "SyndicastServerTests", dependencies: ["SyndicastServer"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,92 @@
+import CLinux
+import Glibc
+
+/// One accepted TCP connection, owned by the event loop thread that accepted it.
+///
+/// Holds only what an idle connection needs: its fd, a handler reference, an empty outbound
+/// queue and (only while a partial message waits for more bytes) a small leftover buffer.
+public final class Connection {
+    /// The socket.
+    public let fd: Int32
+    /// The loop that owns this connection; all calls must come from its thread.
+    public unowned let loop: EventLoop
+    /// Protocol logic; may be replaced (HTTP → WebSocket).
+    public var handler: ConnectionHandler
+    /// The peer's address as text (for logs).
+    public let peer: String
+    /// Registration id packed with the fd into `epoll_event.data`, so a stale event for a
+    /// reused fd number is recognised and ignored (DESIGN.md §5).
+    let registration: UInt32
+
+    var outbound = OutboundQueue()
+    /// Unconsumed input (an incomplete header or request head); nil while idle.
+    var leftover: [UInt8]?
+    /// Whether this connection is on the loop's list of connections to flush.
+    var isDirty = false
+    /// Whether `EPOLLOUT` is currently registered.
+    var wantsWritable = false
+    var state: State = .open
+    /// Monotonic milliseconds at which the handler's deadline fires; `Int64.max` for none.
+    public private(set) var deadline: Int64 = .max
+
+    enum State {
+        case open
+        /// Flushing what is queued; then shut down the write side and wait for the peer's EOF.
+        case closing
+        /// Write side shut down; discarding input until EOF or the linger deadline.
+        case lingering
+        case closed
+    }
+
+    init(fd: Int32, loop: EventLoop, handler: ConnectionHandler, peer: String, registration: UInt32) {
+        self.fd = fd
+        self.loop = loop
+        self.handler = handler
+        self.peer = peer
+        self.registration = registration
+    }
+
+    /// Bytes queued and not yet accepted by the kernel.
+    public var pendingOutboundBytes: Int { outbound.byteCount }
+
+    /// Whether the connection still accepts writes.
+    public var isOpen: Bool { state == .open }
+
+    /// Queues a shared chunk; it is written at the end of the current loop iteration.
+    public func write(_ chunk: ByteChunk) {
+        guard state == .open else { return }
+        outbound.append(chunk)
+        loop.markDirty(self)
+    }
+
+    /// Queues bytes (copied once into a chunk).
+    public func write(_ bytes: [UInt8]) {
+        guard state == .open, !bytes.isEmpty else { return }
+        write(ByteChunk(bytes))
+    }
+
+    /// Sets (or with `nil` clears) the monotonic-millisecond deadline for this connection.
+    public func setDeadline(_ milliseconds: Int64?) {
+        deadline = milliseconds ?? .max
+    }
+
+    /// Closes the connection. By default queued bytes are flushed first, then the write side is
+    /// shut down and input discarded until the peer closes (so our last frames are not lost to
+    /// a reset). With `abort` the socket is closed at once.
+    public func close(abort: Bool = false) {
+        switch state {
+        case .closed:
+            return
+        case .closing, .lingering:
+            if abort { loop.destroy(self) }
+        case .open:
+            if abort {
+                loop.destroy(self)
+            } else {
+                state = .closing
+                deadline = loop.now + 2_000
+                loop.markDirty(self)
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import CLinux
+import Glibc
+import Synchronization
+
+/// A fixed set of event loops, one thread each (default: one per core).
+public final class EventLoopGroup: Sendable {
+    /// The loops, in index order.
+    public let loops: [EventLoop]
+    let shared: GroupShared
+
+    /// Creates `threads` loops; call `start()` to run them.
+    public init(threads: Int, connectionLimit: Int = 100_000) throws(SystemError) {
+        clinux_ignore_sigpipe()
+        let shared = GroupShared(connectionLimit: connectionLimit)
+        var loops: [EventLoop] = []
+        for index in 0..<max(threads, 1) {
+            loops.append(try EventLoop(index: index, shared: shared))
+        }
+        self.loops = loops
+        self.shared = shared
+    }
+
+    /// Connections open right now, across all loops.
+    public var openConnections: Int { shared.open.load(ordering: .relaxed) }
+
+    /// Most connections open at once; more are accepted and reset at once.
+    public var connectionLimit: Int { shared.connectionLimit }
+
+    /// Binds one `SO_REUSEPORT` listener per loop to `host:port` (0 picks a free port, shared by
+    /// all loops) and returns the bound port. `makeHandler` runs on the accepting loop's thread.
+    public func listen(
+        host: String, port: Int, makeHandler: @escaping @Sendable (EventLoop) -> ConnectionHandler
+    ) throws(SystemError) -> Int {
+        var boundPort = port
+        var bound: [(EventLoop, Int32)] = []
+        do {
+            for loop in loops {
+                let result = try Listener.bind(host: host, port: boundPort)
+                boundPort = result.port
+                bound.append((loop, result.fd))
+            }
+        } catch {
+            for (_, fd) in bound { Glibc.close(fd) }
+            throw error
+        }
+        for (loop, fd) in bound {
+            loop.execute {
+                loop.addListener(Listener(fd: fd, makeHandler: { makeHandler(loop) }))
+            }
+        }
+        return boundPort
+    }
+
+    /// Starts one thread per loop.
+    public func start() {
+        for loop in loops {
+            shared.running.add(1, ordering: .relaxed)
+            startThread(name: "loop-\(loop.index)") { loop.run() }
+        }
+    }
+
+    /// Stops every loop (open connections are aborted) and waits for their threads to finish.
+    public func stopAndWait() {
+        for loop in loops { loop.stop() }
+        while shared.running.load(ordering: .acquiring) > 0 {
+            usleep(2_000)
+        }
+    }
+}
+
+/// State the loops of one group share: connection accounting and liveness.
+final class GroupShared: Sendable {
+    let connectionLimit: Int
+    let open = Atomic<Int>(0)
+    let running = Atomic<Int>(0)
+
+    init(connectionLimit: Int) {
+        self.connectionLimit = connectionLimit
+    }
+
+    /// Counts a new connection unless the limit is reached.
+    func reserveConnection() -> Bool {
+        let after = open.add(1, ordering: .relaxed).newValue
+        if after > connectionLimit {
+            open.subtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func releaseConnection() {
+        open.subtract(1, ordering: .relaxed)
+    }
+
+    func loopFinished() {
+        running.subtract(1, ordering: .releasing)
+    }
+}
+
+/// Runs `body` on a new detached POSIX thread.
+public func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
+    let short = String(name.prefix(15))
+    let body: @Sendable () -> Void = {
+        clinux_set_thread_name(short)
+        body()
+    }
+    final class Box: @unchecked Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    let box = Unmanaged.passRetained(Box(body)).toOpaque()
+    var thread = pthread_t()
+    let result = pthread_create(
+        &thread, nil,
+        { argument in
+            guard let argument else { return nil }
+            let box = Unmanaged<Box>.fromOpaque(argument).takeRetainedValue()
+            box.body()
+            return nil
+        }, box)
+    if result == 0 {
+        pthread_detach(thread)
+    }
+}

@@ -1,0 +1,99 @@
+import CLinux
+import Glibc
+
+/// A connection's pending writes: references to shared chunks plus how far the first one is sent.
+///
+/// Holds no storage while empty, so an idle connection pays only for the struct itself.
+/// `writev` sends as many chunks as fit in one call; a partial write advances `headOffset`.
+struct OutboundQueue {
+    private var chunks: [ByteChunk] = []
+    private var head = 0
+    private var headOffset = 0
+    /// Bytes queued and not yet written.
+    private(set) var byteCount = 0
+
+    var isEmpty: Bool { byteCount == 0 && head == chunks.count }
+
+    mutating func append(_ chunk: ByteChunk) {
+        if chunk.count == 0 { return }
+        chunks.append(chunk)
+        byteCount += chunk.count
+    }
+
+    /// The result of one flush attempt.
+    enum FlushResult {
+        /// Everything was written.
+        case drained
+        /// The socket buffer is full; wait for `EPOLLOUT`.
+        case wouldBlock
+        /// The peer is gone or the socket failed.
+        case failed(Int32)
+    }
+
+    /// Writes as much as the socket takes, with one `writev` per up to 64 chunks.
+    mutating func flush(fd: Int32, iovecs: UnsafeMutablePointer<iovec>, capacity: Int) -> FlushResult {
+        while head < chunks.count {
+            var count = 0
+            var index = head
+            var offset = headOffset
+            while index < chunks.count && count < capacity {
+                let chunk = chunks[index]
+                iovecs[count] = iovec(
+                    iov_base: UnsafeMutableRawPointer(mutating: chunk.base + offset),
+                    iov_len: chunk.count - offset)
+                count += 1
+                index += 1
+                offset = 0
+            }
+            let written = writev(fd, iovecs, Int32(count))
+            if written < 0 {
+                let code = clinux_errno()
+                if code == EINTR { continue }
+                if code == EAGAIN || code == EWOULDBLOCK { return .wouldBlock }
+                return .failed(code)
+            }
+            advance(by: written)
+            if head < chunks.count && written < totalLength(iovecs, count) {
+                return .wouldBlock
+            }
+        }
+        reset()
+        return .drained
+    }
+
+    private func totalLength(_ iovecs: UnsafeMutablePointer<iovec>, _ count: Int) -> Int {
+        var total = 0
+        for index in 0..<count { total += iovecs[index].iov_len }
+        return total
+    }
+
+    private mutating func advance(by written: Int) {
+        var remaining = written
+        byteCount -= written
+        while remaining > 0 && head < chunks.count {
+            let left = chunks[head].count - headOffset
+            if remaining >= left {
+                remaining -= left
+                head += 1
+                headOffset = 0
+            } else {
+                headOffset += remaining
+                remaining = 0
+            }
+        }
+        if head == chunks.count {
+            reset()
+        } else if head > 32 && head * 2 > chunks.count {
+            chunks.removeFirst(head)
+            head = 0
+        }
+    }
+
+    /// Drops everything and releases the storage.
+    mutating func reset() {
+        chunks = []
+        head = 0
+        headOffset = 0
+        byteCount = 0
+    }
+}

@@ -1,0 +1,44 @@
+/// Everything `syndicast serve` can be told; defaults are DESIGN.md §3's.
+public struct ServerConfiguration: Sendable {
+    /// Address to bind.
+    public var host = "127.0.0.1"
+    /// Port to bind; 0 picks a free one.
+    public var port = 8080
+    /// Event loop threads; defaults to one per core.
+    public var threads = ServerConfiguration.coreCount
+    /// Directory of the dashboard's static files.
+    public var staticDirectory = "web-static"
+    /// Directory of the journal (`nil`: in memory).
+    public var dataDirectory: String? = "./data"
+    /// Serve the `/echo` WebSocket endpoint (for conformance testing).
+    public var echo = false
+    /// Most connections open at once.
+    public var connectionLimit = 100_000
+    /// Seconds between server pings on idle WebSockets; a peer that misses two is closed.
+    public var pingIntervalSeconds = 25
+    /// Seconds a client has to send a complete request head (slowloris bound).
+    public var requestTimeoutSeconds = 10
+    /// Seconds an idle keep-alive HTTP connection stays open.
+    public var keepAliveTimeoutSeconds = 30
+    /// Seconds graceful shutdown waits for clients before aborting them.
+    public var shutdownGraceSeconds = 3
+    /// Origins allowed to open WebSockets; empty allows any.
+    public var allowedOrigins: [String] = []
+    /// Bearer keys accepted for ingest; empty means no authentication.
+    public var apiKeys: [String] = []
+
+    public init() {}
+
+    /// Number of online processors.
+    public static var coreCount: Int {
+        max(Int(sysconfCores()), 1)
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+
+    private func sysconfCores() -> Int { sysconf(Int32(_SC_NPROCESSORS_ONLN)) }
+#else
+    private func sysconfCores() -> Int { 1 }
+#endif

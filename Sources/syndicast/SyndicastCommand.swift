@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `syndicast`: the server (default) and batch tools.
+struct SyndicastCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "syndicast",
+        abstract: "Realtime notification server for investment transactions.",
+        subcommands: [ServeCommand.self],
+        defaultSubcommand: ServeCommand.self
+    )
+}

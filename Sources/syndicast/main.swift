@@ -1,0 +1,3 @@
+import ArgumentParser
+
+SyndicastCommand.main(EnvironmentDefaults.arguments())
