@@ -1,0 +1,141 @@
+/// The domain state machine: rankings (task 1) and alert rules (task 2) over the journal's order.
+///
+/// Pure and deterministic (DESIGN.md §4 "Determinism"): the same transactions in the same order
+/// give the same state and the same events, alert ids included. No clock, no I/O.
+///
+/// Ingest should call ``validate(_:)`` (or ``apply(batch:)``) before journaling a batch, so that
+/// the total-overflow `400` happens before anything is stored; ``apply(_:)`` then cannot refuse.
+public struct Monitor: Sendable {
+    struct SyndicateState: Sendable {
+        var window: SpikeWindow
+        var totalCents: Int64 = 0
+        var transactionCount = 0
+    }
+
+    /// The rule parameters.
+    public let configuration: MonitorConfiguration
+    /// Investor totals and the top K.
+    public private(set) var rankings: Rankings
+    let amountRule: AmountRule
+    var syndicates: [String: SyndicateState] = [:]
+    var recentAlertRing: AlertRing
+    /// Running totals.
+    public private(set) var counts = MonitorCounts()
+
+    /// Creates an empty monitor.
+    public init(configuration: MonitorConfiguration = MonitorConfiguration()) {
+        self.configuration = configuration
+        self.rankings = Rankings(topCount: configuration.topK)
+        self.amountRule = AmountRule(threshold: configuration.amountThreshold)
+        self.recentAlertRing = AlertRing(capacity: configuration.recentAlertCapacity)
+    }
+
+    /// Checks a batch without changing state: one detail per transaction whose amount is not
+    /// positive or that would overflow its investor's or its syndicate's total (counting the
+    /// batch's earlier transactions). Empty means every `apply` of the batch will succeed.
+    public func validate(_ batch: some Collection<Transaction>) -> [TransactionValidationError.Detail] {
+        var details = rankings.validate(batch)
+        var failed = Set(details.map(\.index))
+        var pending: [String: Int64] = [:]
+        for (index, transaction) in batch.enumerated() where !failed.contains(index) {
+            let base = pending[transaction.syndicateId] ?? syndicates[transaction.syndicateId]?.totalCents ?? 0
+            let (sum, overflow) = base.addingReportingOverflow(transaction.amount.cents)
+            if overflow {
+                details.append(
+                    .init(index: index, field: "amount", reason: "would overflow the syndicate's total invested"))
+                failed.insert(index)
+            } else {
+                pending[transaction.syndicateId] = sum
+            }
+        }
+        return details.sorted { $0.index < $1.index }
+    }
+
+    /// Validates a whole batch, then applies it: all or nothing.
+    public mutating func apply(batch: [Transaction]) -> Result<[MonitorEvent], TransactionValidationError> {
+        let details = validate(batch)
+        guard details.isEmpty else {
+            return .failure(
+                TransactionValidationError(
+                    code: .invalidFields,
+                    message: "\(details.count) transactions would overflow a total; nothing was accepted.",
+                    details: details))
+        }
+        var events: [MonitorEvent] = []
+        for transaction in batch { events.append(contentsOf: apply(transaction)) }
+        return .success(events)
+    }
+
+    /// Applies one transaction and returns its events: alerts (amount, then spike), then rankings.
+    ///
+    /// A transaction that would overflow a total, or whose amount is not positive, changes nothing
+    /// and returns no event (counted in ``MonitorCounts/rejected``); ``validate(_:)`` reports it first.
+    public mutating func apply(_ transaction: Transaction) -> [MonitorEvent] {
+        let syndicateTotal = syndicates[transaction.syndicateId]?.totalCents ?? 0
+        guard transaction.amount.cents > 0,
+            !syndicateTotal.addingReportingOverflow(transaction.amount.cents).overflow
+        else {
+            counts.rejected += 1
+            return []
+        }
+        let rankingsChanged: Bool
+        do {
+            rankingsChanged = try rankings.apply(transaction)
+        } catch {
+            counts.rejected += 1
+            return []
+        }
+        counts.transactions += 1
+        counts.investors = rankings.investorCount
+
+        var events: [MonitorEvent] = []
+        if amountRule.isTriggered(by: transaction.amount) {
+            counts.amountAlerts += 1
+            events.append(
+                .alert(
+                    raise(
+                        .amountThreshold(amount: transaction.amount, threshold: amountRule.threshold),
+                        for: transaction)))
+        }
+        let outcome = recordInSyndicate(transaction)
+        if case .alert(let count) = outcome {
+            counts.spikeAlerts += 1
+            events.append(
+                .alert(
+                    raise(
+                        .syndicateSpike(
+                            count: count, windowSeconds: configuration.spikeWindowSeconds,
+                            threshold: configuration.spikeThreshold),
+                        for: transaction)))
+        }
+        if rankingsChanged {
+            counts.rankingChanges += 1
+            events.append(.rankingsChanged(rankings.leaderboard))
+        }
+        return events
+    }
+
+    private mutating func recordInSyndicate(_ transaction: Transaction) -> SpikeOutcome {
+        let window = SpikeWindow(
+            windowMilliseconds: configuration.spikeWindowMilliseconds, threshold: configuration.spikeThreshold)
+        let outcome = Self.record(
+            transaction, in: &syndicates[transaction.syndicateId, default: SyndicateState(window: window)])
+        counts.syndicates = syndicates.count
+        return outcome
+    }
+
+    private static func record(_ transaction: Transaction, in state: inout SyndicateState) -> SpikeOutcome {
+        // Overflow was ruled out in `apply` before any state changed.
+        state.totalCents &+= transaction.amount.cents
+        state.transactionCount += 1
+        return state.window.record(transaction.timestamp)
+    }
+
+    private mutating func raise(_ details: Alert.Details, for transaction: Transaction) -> Alert {
+        let alert = Alert(
+            id: "a-\(counts.alerts)", syndicateId: transaction.syndicateId, investorId: transaction.investorId,
+            transactionId: transaction.id, details: details, at: transaction.timestamp)
+        recentAlertRing.append(alert)
+        return alert
+    }
+}

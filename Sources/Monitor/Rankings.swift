@@ -1,0 +1,114 @@
+/// Why ``Rankings`` refused a transaction; state is unchanged when this is thrown.
+public enum RankingsError: Error, Sendable, Hashable {
+    /// The investor's total would not fit in `Int64` cents.
+    case totalOverflow(investorId: String)
+    /// The amount is zero or negative; totals may only grow.
+    case nonPositiveAmount
+}
+
+/// Investor rankings (seed task 1), maintained incrementally.
+///
+/// For each investor: the total invested and the set of distinct syndicates. The top K are ordered
+/// by distinct syndicate count descending, then total descending, then investor id ascending
+/// (DESIGN.md §4). The seed's two bugs are avoided by construction: entries are keyed by investor,
+/// never by count (investors sharing a count are all kept), and the order is descending (the top
+/// K are the highest, not the lowest).
+///
+/// Counts and totals only grow, so an investor outside the top K can enter it only when one of
+/// its own transactions arrives, and members only move up: ``apply(_:)`` costs O(K) string
+/// comparisons at worst and O(1) for the common outsider that stays outside.
+public struct Rankings: Sendable {
+    struct InvestorState: Sendable {
+        var totalCents: Int64 = 0
+        var syndicateIds: Set<String> = []
+        var transactionCount = 0
+    }
+
+    /// K: how many leaders are maintained incrementally (and published in `rankings` events).
+    public let topCount: Int
+    var investors: [String: InvestorState] = [:]
+    /// The top K keys, best first.
+    var leaders: [RankingKey] = []
+
+    /// Creates empty rankings that maintain the top `topCount` (at least 1) investors.
+    public init(topCount: Int = 5) {
+        self.topCount = max(1, topCount)
+        leaders.reserveCapacity(self.topCount + 1)
+    }
+
+    /// Number of investors seen.
+    public var investorCount: Int { investors.count }
+
+    /// Checks a batch against the current totals without changing anything: one detail per
+    /// transaction whose amount is not positive or that would overflow its investor's total
+    /// (earlier transactions of the same batch included). Empty means `apply` cannot fail.
+    public func validate(_ batch: some Sequence<Transaction>) -> [TransactionValidationError.Detail] {
+        var pending: [String: Int64] = [:]
+        var details: [TransactionValidationError.Detail] = []
+        for (index, transaction) in batch.enumerated() {
+            guard transaction.amount.cents > 0 else {
+                details.append(.init(index: index, field: "amount", reason: "must be greater than 0"))
+                continue
+            }
+            let base = pending[transaction.investorId] ?? investors[transaction.investorId]?.totalCents ?? 0
+            let (sum, overflow) = base.addingReportingOverflow(transaction.amount.cents)
+            if overflow {
+                details.append(
+                    .init(index: index, field: "amount", reason: "would overflow the investor's total invested"))
+            } else {
+                pending[transaction.investorId] = sum
+            }
+        }
+        return details
+    }
+
+    /// Adds one transaction; returns whether the top K list changed (ranks, ids, counts or totals).
+    ///
+    /// Throws before changing any state if the amount is not positive or the total would overflow.
+    @discardableResult
+    public mutating func apply(_ transaction: Transaction) throws(RankingsError) -> Bool {
+        guard transaction.amount.cents > 0 else { throw .nonPositiveAmount }
+        let investorId = transaction.investorId
+        let current = investors[investorId]?.totalCents ?? 0
+        let (total, overflow) = current.addingReportingOverflow(transaction.amount.cents)
+        guard !overflow else { throw .totalOverflow(investorId: investorId) }
+
+        let syndicateCount = Self.record(
+            transaction, total: total, in: &investors[investorId, default: InvestorState()])
+        return promote(RankingKey(investorId: investorId, syndicateCount: syndicateCount, totalCents: total))
+    }
+
+    /// Updates one investor's state in place (one hash lookup); returns its distinct syndicate count.
+    private static func record(_ transaction: Transaction, total: Int64, in state: inout InvestorState) -> Int {
+        state.totalCents = total
+        state.transactionCount += 1
+        state.syndicateIds.insert(transaction.syndicateId)
+        return state.syndicateIds.count
+    }
+
+    /// Places an investor whose key just grew; returns whether the leaders changed.
+    private mutating func promote(_ key: RankingKey) -> Bool {
+        var position: Int
+        if leaders.count == topCount, let last = leaders.last, !key.ranksBefore(last) {
+            // Outside and still not better than the K-th: a member would rank at least as high as
+            // the K-th, and the K-th itself is the only member not strictly better.
+            guard last.investorId == key.investorId else { return false }
+            position = leaders.count - 1
+            leaders[position] = key
+        } else if let existing = leaders.firstIndex(where: { $0.investorId == key.investorId }) {
+            position = existing
+            leaders[position] = key
+        } else if leaders.count < topCount {
+            leaders.append(key)
+            position = leaders.count - 1
+        } else {
+            position = leaders.count - 1
+            leaders[position] = key
+        }
+        while position > 0, leaders[position].ranksBefore(leaders[position - 1]) {
+            leaders.swapAt(position, position - 1)
+            position -= 1
+        }
+        return true
+    }
+}
