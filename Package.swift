@@ -28,14 +28,16 @@ let package = Package(
         .target(name: "HTTP1"),
         .target(name: "WebSocket", dependencies: ["COpenSSL", "CZlib"]),
         .target(name: "Monitor"),
+        .target(name: "Journal", dependencies: ["CSQLite", "Monitor"]),
+        .target(name: "Broker", dependencies: ["Monitor"]),
         .target(
             name: "SyndicastServer",
-            dependencies: ["Reactor", "HTTP1", "WebSocket", "Monitor"]
+            dependencies: ["Reactor", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker"]
         ),
         .executableTarget(
             name: "syndicast",
             dependencies: [
-                "SyndicastServer",
+                "SyndicastServer", "Broker", "Journal", "Monitor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -48,6 +50,8 @@ let package = Package(
             name: "MonitorTests",
             dependencies: ["Monitor", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        .testTarget(name: "JournalTests", dependencies: ["Journal"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker"]),
         .testTarget(name: "SyndicastServerTests", dependencies: ["SyndicastServer"]),
     ],
     swiftLanguageModes: [.v6]

@@ -25,6 +25,8 @@ public final class Connection {
     var isDirty = false
     /// Whether `EPOLLOUT` is currently registered.
     var wantsWritable = false
+    /// Whether `EPOLLIN` is switched off because unconsumed input passed the loop's bound.
+    var readSuspended = false
     var state: State = .open
     /// Monotonic milliseconds at which the handler's deadline fires; `Int64.max` for none.
     public private(set) var deadline: Int64 = .max
@@ -63,6 +65,13 @@ public final class Connection {
     public func write(_ bytes: [UInt8]) {
         guard state == .open, !bytes.isEmpty else { return }
         write(ByteChunk(bytes))
+    }
+
+    /// Offers the kept unconsumed bytes to the handler again (and reads again if reading was
+    /// suspended). A handler that paused (consumed nothing while it waited for an answer from
+    /// another thread) calls this when it is ready for more.
+    public func resumeProcessing() {
+        loop.redeliver(self)
     }
 
     /// Sets (or with `nil` clears) the monotonic-millisecond deadline for this connection.

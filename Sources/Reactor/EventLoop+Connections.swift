@@ -92,7 +92,37 @@ extension EventLoop {
         }
         if offset < bytes.count && connection.state == .open {
             connection.leftover = Array(bytes[offset...])
+            if bytes.count - offset > Self.leftoverLimit && !connection.readSuspended {
+                // The handler is not consuming (it waits for another thread): stop reading
+                // rather than buffer without bound; `resumeProcessing` reads again.
+                connection.readSuspended = true
+                updateInterest(connection)
+            }
         }
+    }
+
+    /// Most unconsumed input kept before reading is suspended.
+    static var leftoverLimit: Int { 1 << 20 }
+
+    /// Re-offers kept input to the handler; re-enables reading if it was suspended.
+    func redeliver(_ connection: Connection) {
+        guard connection.state == .open else { return }
+        if connection.readSuspended {
+            connection.readSuspended = false
+            updateInterest(connection)
+        }
+        if let pending = connection.leftover {
+            connection.leftover = nil
+            pending.withUnsafeBytes { offer($0, to: connection) }
+        }
+    }
+
+    /// Registers the events the connection needs now: input unless suspended, output while backlogged.
+    func updateInterest(_ connection: Connection) {
+        var events: UInt32 = CLINUX_EPOLLRDHUP
+        if !connection.readSuspended { events |= CLINUX_EPOLLIN }
+        if connection.wantsWritable { events |= CLINUX_EPOLLOUT }
+        _ = clinux_epoll_ctl(epollFD, EPOLL_CTL_MOD, connection.fd, events, data(for: connection))
     }
 
     /// Flushes every connection written to during this iteration, once each.
@@ -113,22 +143,24 @@ extension EventLoop {
         case .drained:
             if connection.wantsWritable {
                 connection.wantsWritable = false
-                _ = clinux_epoll_ctl(epollFD, EPOLL_CTL_MOD, connection.fd, CLINUX_EPOLLIN | CLINUX_EPOLLRDHUP, data(for: connection))
+                updateInterest(connection)
             }
             if connection.state == .closing {
                 // Everything is out: send FIN, then wait (bounded) for the peer's FIN so the
                 // kernel does not answer its late bytes with a reset that could eat our last frame.
                 connection.state = .lingering
                 connection.leftover = nil
+                if connection.readSuspended {
+                    connection.readSuspended = false
+                    updateInterest(connection)
+                }
                 shutdown(connection.fd, Int32(SHUT_WR))
                 connection.setDeadline(now + 2_000)
             }
         case .wouldBlock:
             if !connection.wantsWritable {
                 connection.wantsWritable = true
-                _ = clinux_epoll_ctl(
-                    epollFD, EPOLL_CTL_MOD, connection.fd,
-                    CLINUX_EPOLLIN | CLINUX_EPOLLOUT | CLINUX_EPOLLRDHUP, data(for: connection))
+                updateInterest(connection)
             }
         case .failed:
             destroy(connection)

@@ -3,30 +3,38 @@ import Reactor
 import WebSocket
 
 /// One HTTP/1.1 connection: parses requests in place, answers them in order (pipelining), and
-/// hands the socket to a `WebSocketSession` after a successful Upgrade.
+/// hands the socket to a WebSocket or SSE session when a request switches protocols.
+///
+/// A request answered by the broker (ingest, queries) parks the session: it consumes nothing
+/// more until the answer comes back through the loop's mailbox, so pipelined responses stay in
+/// order; the reactor keeps (bounded) the bytes that arrive meanwhile.
 final class HTTPSession: ConnectionHandler {
-    private let context: ServerContext
+    let context: ServerContext
     private var parser: HTTPRequestParser
+    /// The request waiting for an answer from another thread, if any.
+    private(set) var awaiting: HTTPRequestHead?
 
     init(context: ServerContext) {
         self.context = context
         self.parser = HTTPRequestParser(limits: context.parserLimits)
     }
 
+    private var requestDeadline: Int64 { Int64(context.configuration.requestTimeoutSeconds) * 1_000 }
+
     func connectionOpened(_ connection: Connection) {
-        connection.setDeadline(connection.loop.now + Int64(context.configuration.requestTimeoutSeconds) * 1_000)
+        connection.setDeadline(connection.loop.now + requestDeadline)
     }
 
     func connectionReceived(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) -> Int {
         var offset = 0
-        while offset < bytes.count && connection.isOpen && connection.handler === self {
+        while offset < bytes.count && awaiting == nil && connection.isOpen && connection.handler === self {
             let wasIdle = parser.isIdle
             switch parser.parse(UnsafeRawBufferPointer(rebasing: bytes[offset...])) {
             case .needMore(let consumed, let sendContinue):
                 offset += consumed
                 if wasIdle {
                     // A request has started: it must complete within the request timeout.
-                    connection.setDeadline(connection.loop.now + Int64(context.configuration.requestTimeoutSeconds) * 1_000)
+                    connection.setDeadline(connection.loop.now + requestDeadline)
                 }
                 if sendContinue {
                     connection.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
@@ -34,11 +42,10 @@ final class HTTPSession: ConnectionHandler {
                 return offset
             case .request(let request, let consumed):
                 offset += consumed
+                context.metrics.httpRequests.add(1, ordering: .relaxed)
                 handle(request, on: connection)
             case .error(let error):
-                respond(
-                    .jsonError(status: error.status, code: Self.errorCode(error.status), message: error.message),
-                    to: nil, keepAlive: false, on: connection)
+                respond(.parseError(error), to: nil, keepAlive: false, on: connection)
                 return bytes.count
             }
         }
@@ -46,7 +53,9 @@ final class HTTPSession: ConnectionHandler {
     }
 
     func connectionDeadlinePassed(_ connection: Connection, now: Int64) {
-        if parser.isIdle {
+        if awaiting != nil {
+            connection.setDeadline(now + requestDeadline)
+        } else if parser.isIdle {
             connection.close()
         } else {
             respond(.jsonError(status: 408, code: "request_timeout", message: "request not completed in time"), to: nil, keepAlive: false, on: connection)
@@ -56,8 +65,8 @@ final class HTTPSession: ConnectionHandler {
     private func handle(_ request: HTTPRequest, on connection: Connection) {
         let head = request.head
         switch context.router.match(method: head.method, path: head.path) {
-        case .found(let route, _):
-            handle(route, request, on: connection)
+        case .found(let route, let parameters):
+            handle(route, request, parameters: parameters, on: connection)
         case .methodNotAllowed(let allowed):
             var response = HTTPResponse.jsonError(status: 405, code: "method_not_allowed", message: "\(head.method) is not allowed on \(head.path)")
             response.headers.add("Allow", allowed.joined(separator: ", "))
@@ -71,59 +80,8 @@ final class HTTPSession: ConnectionHandler {
         }
     }
 
-    private func handle(_ route: Route, _ request: HTTPRequest, on connection: Connection) {
-        let head = request.head
-        switch route {
-        case .health:
-            respond(.json(200, #"{"status":"ok"}"#), to: head, on: connection)
-        case .ready:
-            if context.shutdown.isSet {
-                respond(.jsonError(status: 503, code: "shutting_down", message: "the server is stopping"), to: head, on: connection)
-            } else {
-                respond(.json(200, #"{"status":"ready"}"#), to: head, on: connection)
-            }
-        case .stream:
-            upgrade(request, kind: .stream, options: context.streamOptions, on: connection)
-        case .echo:
-            upgrade(request, kind: .echo, options: context.echoOptions, on: connection)
-        }
-    }
-
-    /// RFC 6455 §4.2.2: answers the opening handshake and switches the connection to WebSocket.
-    private func upgrade(_ request: HTTPRequest, kind: WebSocketSession.Kind, options: WebSocketOptions, on connection: Connection) {
-        let head = request.head
-        if context.shutdown.isSet {
-            respond(.jsonError(status: 503, code: "shutting_down", message: "the server is stopping"), to: head, keepAlive: false, on: connection)
-            return
-        }
-        guard head.isUpgradeRequest else {
-            var response = HTTPResponse.jsonError(status: 426, code: "upgrade_required", message: "this endpoint speaks WebSocket only")
-            response.headers.add("Upgrade", "websocket")
-            respond(response, to: head, on: connection)
-            return
-        }
-        let pairs = head.headers.pairs.map { (name: $0.name, value: $0.value) }
-        switch WebSocketHandshake.negotiate(method: head.method, versionMinor: head.version.minor, headers: pairs, options: options) {
-        case .failure(let failure):
-            var response = HTTPResponse.jsonError(status: failure.status, code: "bad_handshake", message: failure.message)
-            for (name, value) in failure.headers { response.headers.add(name, value) }
-            respond(response, to: head, on: connection)
-        case .success(let accepted):
-            if !context.configuration.allowedOrigins.isEmpty,
-                !context.configuration.allowedOrigins.contains(accepted.origin ?? "")
-            {
-                respond(.jsonError(status: 403, code: "origin_not_allowed", message: "origin not allowed"), to: head, keepAlive: false, on: connection)
-                return
-            }
-            connection.write(accepted.responseBytes())
-            let session = WebSocketSession(
-                kind: kind, context: context, options: options, deflate: accepted.deflate, query: head.queryItems())
-            connection.handler = session
-            session.start(on: connection)
-        }
-    }
-
-    private func respond(_ response: HTTPResponse, to head: HTTPRequestHead?, keepAlive: Bool = true, on connection: Connection) {
+    /// Writes a response now; keeps the connection for the next request unless told otherwise.
+    func respond(_ response: HTTPResponse, to head: HTTPRequestHead?, keepAlive: Bool = true, on connection: Connection) {
         let persist = keepAlive && (head?.keepAlive ?? false) && !context.shutdown.isSet
         let bytes = HTTPResponseWriter.serialize(
             response, date: connection.loop.server.dateHeader(), keepAlive: persist, headOnly: head?.method == "HEAD")
@@ -135,19 +93,29 @@ final class HTTPSession: ConnectionHandler {
         }
     }
 
-    /// Called at shutdown: idle keep-alive connections close now; busy ones after their response.
-    func beginShutdown(_ connection: Connection) {
-        if parser.isIdle { connection.close() }
+    /// Parks the session until the returned function delivers the response (from any thread).
+    func respondLater(to head: HTTPRequestHead, on connection: Connection) -> @Sendable (HTTPResponse) -> Void {
+        awaiting = head
+        connection.setDeadline(nil)
+        let session = LoopBound(self)
+        let bound = LoopBound(connection)
+        let loop = connection.loop
+        return { response in
+            loop.execute { session.value.finishAwaiting(response, on: bound.value) }
+        }
     }
 
-    private static func errorCode(_ status: Int) -> String {
-        switch status {
-        case 400: "bad_request"
-        case 413: "payload_too_large"
-        case 431: "request_header_fields_too_large"
-        case 501: "not_implemented"
-        case 505: "http_version_not_supported"
-        default: "error"
+    private func finishAwaiting(_ response: HTTPResponse, on connection: Connection) {
+        guard let head = awaiting, connection.isOpen, connection.handler === self else { return }
+        awaiting = nil
+        respond(response, to: head, on: connection)
+        if connection.isOpen {
+            connection.resumeProcessing()
         }
+    }
+
+    /// Called at shutdown: idle keep-alive connections close now; busy ones after their response.
+    func beginShutdown(_ connection: Connection) {
+        if parser.isIdle && awaiting == nil { connection.close() }
     }
 }

@@ -5,17 +5,35 @@ import HTTP1
 enum Route: Sendable {
     case health
     case ready
+    case metrics
     case stream
+    case events
     case echo
+    case ingest
+    case publish
+    case rankings
+    case alerts
+    case investor
+    case syndicate
+    case stats
 }
 
 extension Route {
-    /// The route table of DESIGN.md §3 (the API routes arrive with the ingest issue).
+    /// The route table of DESIGN.md §3; other GET paths fall through to the static files.
     static func table(echo: Bool) -> Router<Route> {
         var router = Router<Route>()
         router.add("GET", "/healthz", .health)
         router.add("GET", "/readyz", .ready)
+        router.add("GET", "/metrics", .metrics)
         router.add("GET", "/ws", .stream)
+        router.add("GET", "/events", .events)
+        router.add("POST", "/api/transactions", .ingest)
+        router.add("POST", "/api/publish", .publish)
+        router.add("GET", "/api/rankings", .rankings)
+        router.add("GET", "/api/alerts", .alerts)
+        router.add("GET", "/api/investors/{id}", .investor)
+        router.add("GET", "/api/syndicates/{id}", .syndicate)
+        router.add("GET", "/api/stats", .stats)
         if echo {
             router.add("GET", "/echo", .echo)
         }

@@ -1,3 +1,7 @@
+import Broker
+import Journal
+import Monitor
+
 /// Everything `syndicast serve` can be told; defaults are DESIGN.md §3's.
 public struct ServerConfiguration: Sendable {
     /// Address to bind.
@@ -26,6 +30,12 @@ public struct ServerConfiguration: Sendable {
     public var allowedOrigins: [String] = []
     /// Bearer keys accepted for ingest; empty means no authentication.
     public var apiKeys: [String] = []
+    /// How hard the journal pushes each commit to disk.
+    public var synchronous = JournalSynchronous.full
+    /// Alert rules and rankings size.
+    public var monitor = MonitorConfiguration()
+    /// History size for resume.
+    public var broker = BrokerConfiguration()
 
     public init() {}
 

@@ -1,9 +1,12 @@
+import Broker
 import Glibc
 import HTTP1
+import Monitor
 import Reactor
+import Synchronization
 import WebSocket
 
-/// What every session needs and nobody mutates: configuration, routes, static files.
+/// What every session needs and nobody mutates: configuration, routes, static files, the broker.
 final class ServerContext: Sendable {
     let configuration: ServerConfiguration
     let router: Router<Route>
@@ -11,31 +14,56 @@ final class ServerContext: Sendable {
     let streamOptions: WebSocketOptions
     let echoOptions: WebSocketOptions
     let parserLimits = HTTPParserLimits()
-    /// Identifies this journal's sequence space; clients resume only within one epoch.
-    let epoch: String
+    let decoder = TransactionDecoder()
+    let broker: Broker
+    let counters = StreamCounters()
     let shutdown: ShutdownFlag
+    /// Set once the journal has been replayed (`/readyz`).
+    let ready = Atomic<Bool>(false)
+    /// Transactions submitted to the broker and not yet answered (429 past the bound).
+    let inFlightTransactions = Atomic<Int>(0)
+    let metrics = ServerMetrics()
 
-    init(configuration: ServerConfiguration, shutdown: ShutdownFlag) {
+    let group: EventLoopGroup
+
+    init(configuration: ServerConfiguration, broker: Broker, group: EventLoopGroup, shutdown: ShutdownFlag) {
+        self.group = group
         self.configuration = configuration
         self.router = Route.table(echo: configuration.echo)
         self.staticFiles = StaticFiles(root: configuration.staticDirectory)
         self.streamOptions = WebSocketOptions(maxFramePayload: 64 * 1024, maxMessageSize: 64 * 1024)
         self.echoOptions = .echo
-        self.epoch = Self.makeEpoch()
+        self.broker = broker
         self.shutdown = shutdown
     }
 
-    private static func makeEpoch() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let value = generator.next() as UInt64
-        let hex = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+    /// TCP connections open right now.
+    func openConnections() -> Int { group.openConnections }
+
+    /// Whether a request carries an accepted key (always true when no keys are configured).
+    func isAuthorized(_ head: HTTPRequestHead) -> Bool {
+        if configuration.apiKeys.isEmpty { return true }
+        guard let value = head.headers["Authorization"], value.count > 7,
+            value.prefix(7).lowercased() == "bearer "
+        else { return false }
+        let key = String(value.dropFirst(7)).trimmingSpaces()
+        return configuration.apiKeys.contains(key)
     }
 }
 
-/// Per-loop scratch state, reached through `EventLoop.context`; touched only on that loop's thread.
+extension String {
+    func trimmingSpaces() -> String {
+        var text = Substring(self)
+        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
+        while text.last == " " || text.last == "\t" { text = text.dropLast() }
+        return String(text)
+    }
+}
+
+/// Per-loop state, reached through `EventLoop.context`; touched only on that loop's thread.
 final class LoopContext {
     var dates = HTTPDateCache()
+    let subscribers = LoopSubscribers()
 
     /// The current IMF-fixdate for a Date header, recomputed at most once a second.
     func dateHeader() -> String {
@@ -51,4 +79,10 @@ extension EventLoop {
         context = created
         return created
     }
+}
+
+/// Carries a loop-confined object through a `@Sendable` closure that runs on that same loop.
+struct LoopBound<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

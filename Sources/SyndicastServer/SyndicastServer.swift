@@ -1,21 +1,41 @@
+import Broker
 import Glibc
+import Journal
+import Monitor
 import Reactor
 
-/// The composed server: event loops, listeners, routes, sessions, and the graceful stop.
+/// The composed server: journal, broker, event loops, listeners, routes, sessions, graceful stop.
 public final class SyndicastServer: Sendable {
     public let configuration: ServerConfiguration
     let group: EventLoopGroup
     let context: ServerContext
+    let journal: JournalBox
     private let shutdown = ShutdownFlag()
 
-    /// Creates the loops; nothing is bound until `start()`.
+    /// Opens the journal and creates the loops and the broker; nothing is bound until `start()`.
     public init(configuration: ServerConfiguration) throws {
         self.configuration = configuration
-        self.group = try EventLoopGroup(threads: configuration.threads, connectionLimit: configuration.connectionLimit)
-        self.context = ServerContext(configuration: configuration, shutdown: shutdown)
+        let journal: Journal
+        if let directory = configuration.dataDirectory {
+            journal = try SQLiteJournal(directory: directory, synchronous: configuration.synchronous)
+        } else {
+            journal = InMemoryJournal()
+        }
+        let box = JournalBox(journal)
+        self.journal = box
+        let group = try EventLoopGroup(threads: configuration.threads, connectionLimit: configuration.connectionLimit)
+        self.group = group
+        let broker = Broker(
+            monitor: Monitor(configuration: configuration.monitor), epoch: journal.epoch,
+            configuration: configuration.broker
+        ) { entries in
+            try box.journal.append(entries.map(JournalEntry.init))
+        }
+        self.context = ServerContext(configuration: configuration, broker: broker, group: group, shutdown: shutdown)
     }
 
-    /// Binds and starts serving; returns the bound port.
+    /// Binds, starts the loops, and replays the journal into the broker (`/readyz` turns ready
+    /// when done; requests that arrive meanwhile queue behind the replay). Returns the bound port.
     @discardableResult
     public func start() throws -> Int {
         let context = self.context
@@ -23,6 +43,25 @@ public final class SyndicastServer: Sendable {
             HTTPSession(context: context)
         }
         group.start()
+        let fanout = LoopFanout(loops: group.loops, counters: context.counters)
+        let journal = self.journal
+        context.broker.query { broker in
+            broker.addSink(fanout)
+            do {
+                try journal.journal.replay { entry in broker.replay(LogEntry(entry)) }
+                context.ready.store(true, ordering: .relaxed)
+            } catch {
+                print("error: journal replay failed: \(error)")
+                broker.stopIngest("journal replay failed: \(error)")
+            }
+        }
+        if let first = group.loops.first {
+            first.execute {
+                first.every(milliseconds: 1_000) {
+                    context.broker.tick(connections: context.counters.streamSubscribers, now: monotonicMilliseconds())
+                }
+            }
+        }
         return port
     }
 
@@ -30,7 +69,7 @@ public final class SyndicastServer: Sendable {
     public var openConnections: Int { group.openConnections }
 
     /// DESIGN.md §6: stop accepting, let in-flight requests finish, close WebSockets with 1001,
-    /// wait (bounded) for clients to go, then stop the loops.
+    /// wait (bounded) for clients to go, then stop the loops and close the journal.
     public func stopGracefully() {
         shutdown.set()
         for loop in group.loops {
@@ -38,7 +77,8 @@ public final class SyndicastServer: Sendable {
                 loop.closeListeners()
                 loop.forEachConnection { connection in
                     switch connection.handler {
-                    case let session as WebSocketSession: session.beginShutdown(connection)
+                    case let session as WebSocketSession: session.beginShutdown()
+                    case let session as ServerSentEventsSession: session.beginShutdown()
                     case let session as HTTPSession: session.beginShutdown(connection)
                     default: connection.close()
                     }
@@ -50,10 +90,19 @@ public final class SyndicastServer: Sendable {
             usleep(5_000)
         }
         group.stopAndWait()
+        // Let the broker finish what is queued, then close the journal on its thread.
+        let closed = ShutdownFlag()
+        let journal = self.journal
+        context.broker.query { _ in
+            journal.journal.close()
+            closed.set()
+        }
+        let closeDeadline = monotonicMilliseconds() + 5_000
+        while !closed.isSet && monotonicMilliseconds() < closeDeadline { usleep(2_000) }
     }
 
     /// Blocks SIGINT and SIGTERM in every thread started after this call, so that
-    /// `waitForTerminationSignal` receives them synchronously. Call before `start()`.
+    /// `waitForTerminationSignal` receives them synchronously. Call before `init`.
     public static func blockTerminationSignals() {
         var set = sigset_t()
         sigemptyset(&set)
@@ -71,5 +120,29 @@ public final class SyndicastServer: Sendable {
         var signal: Int32 = 0
         sigwait(&set, &signal)
         return signal
+    }
+}
+
+/// The journal, used only on the broker's thread (SQLite connection opened without a mutex).
+final class JournalBox: @unchecked Sendable {
+    let journal: Journal
+    init(_ journal: Journal) { self.journal = journal }
+}
+
+extension LogEntry {
+    init(_ entry: JournalEntry) {
+        switch entry {
+        case .transactions(let transactions): self = .transactions(transactions)
+        case .message(let topic, let data): self = .message(topic: topic, data: data)
+        }
+    }
+}
+
+extension JournalEntry {
+    init(_ entry: LogEntry) {
+        switch entry {
+        case .transactions(let transactions): self = .transactions(transactions)
+        case .message(let topic, let data): self = .message(topic: topic, data: data)
+        }
     }
 }

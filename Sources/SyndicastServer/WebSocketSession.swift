@@ -1,9 +1,10 @@
+import Broker
 import Reactor
 import WebSocket
 
 /// One WebSocket connection after the handshake: drives the sans-I/O `WebSocketConnection` and
-/// acts on its events — echo, or the event stream's client operations.
-final class WebSocketSession: ConnectionHandler {
+/// acts on its events — echo (`/echo`), or the event stream's client operations (`/ws`).
+final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     enum Kind {
         /// `/echo`: every data message comes back with the same opcode (conformance testing).
         case echo
@@ -12,29 +13,69 @@ final class WebSocketSession: ConnectionHandler {
     }
 
     let kind: Kind
+    let connection: Connection
     private let context: ServerContext
     private var protocolState: WebSocketConnection
-    /// Pings sent since the last pong (or any data) arrived; two unanswered close the peer.
+    /// Pings sent since the peer was last heard from; two unanswered close it.
     private var unansweredPings = 0
-    private let topics: [String]
+    private(set) var topics: Set<String>
+    var positions: [String: Int] = [:]
+    /// Registered with the loop's subscribers (after the broker answered the subscription).
+    private var isSubscribed = false
+    /// Takes the shared deflated frame (deflate negotiated without a window limit).
+    private let usesSharedDeflate: Bool
+    private let usesDeflate: Bool
 
-    init(kind: Kind, context: ServerContext, options: WebSocketOptions, deflate: DeflateParameters?, query: [(name: String, value: String)]) {
+    init(kind: Kind, connection: Connection, context: ServerContext, options: WebSocketOptions, deflate: DeflateParameters?, topics: Set<String>) {
         self.kind = kind
+        self.connection = connection
         self.context = context
         self.protocolState = WebSocketConnection(role: .server, options: options, deflate: deflate)
-        let requested = query.first { $0.name == "topics" }?.value
-        self.topics =
-            requested.map { $0.split(separator: ",").map { String($0) }.filter { !$0.isEmpty } } ?? ["alerts", "rankings"]
+        self.topics = topics
+        self.usesDeflate = deflate != nil
+        self.usesSharedDeflate = deflate.map { ($0.serverMaxWindowBits ?? 15) == 15 } ?? false
     }
 
     private var pingIntervalMilliseconds: Int64 { Int64(context.configuration.pingIntervalSeconds) * 1_000 }
 
-    /// Called right after the 101 response is queued.
-    func start(on connection: Connection) {
+    /// Called right after the 101 response is queued: for `/ws`, asks the broker for hello and a
+    /// snapshot or replay; live events follow once that answer has been written.
+    func start(since: UInt64?, epoch: String?) {
         connection.setDeadline(connection.loop.now + pingIntervalMilliseconds)
-        if kind == .stream {
-            let topicList = topics.map { "\"\(JSONText.escape($0))\"" }.joined(separator: ",")
-            sendText(#"{"type":"hello","epoch":"\#(context.epoch)","seq":0,"topics":[\#(topicList)]}"#, on: connection)
+        guard kind == .stream else { return }
+        let session = LoopBound(self)
+        let loop = connection.loop
+        context.broker.subscribe(
+            SubscriptionRequest(topics: topics, since: since, epoch: epoch) { start in
+                loop.execute { session.value.subscriptionStarted(start) }
+            })
+    }
+
+    private func subscriptionStarted(_ start: SubscriptionStart) {
+        guard connection.isOpen, protocolState.state == .open else { return }
+        for message in start.messages {
+            send(.text, message)
+        }
+        isSubscribed = true
+        connection.loop.server.subscribers.add(self, topics: topics)
+        context.counters.subscriberAdded(sharedDeflate: usesSharedDeflate)
+    }
+
+    func enqueue(_ event: EncodedEvent) {
+        guard protocolState.state == .open else { return }
+        if usesDeflate {
+            if usesSharedDeflate, let frame = event.deflatedFrame {
+                connection.write(frame)
+            } else {
+                // A client that limited the server's window gets its own compression.
+                connection.write(event.json.withUnsafeBytes { protocolState.encodeMessage(.text, $0) })
+            }
+        } else {
+            connection.write(event.webSocketFrame)
+        }
+        if connection.pendingOutboundBytes > connection.loop.server.subscribers.outboundLimit {
+            context.metrics.slowConsumersClosed.add(1, ordering: .relaxed)
+            closeStream(code: .slowConsumer, reason: "slow consumer: outbound queue over limit")
         }
     }
 
@@ -47,36 +88,41 @@ final class WebSocketSession: ConnectionHandler {
             connection.setDeadline(connection.loop.now + pingIntervalMilliseconds)
         }
         for event in events {
-            act(on: event, connection)
+            act(on: event)
         }
         return consumed
     }
 
-    private func act(on event: WebSocketEvent, _ connection: Connection) {
+    private func act(on event: WebSocketEvent) {
         switch event {
         case .text(let message):
             if kind == .echo {
-                send(.text, message, on: connection)
+                send(.text, message)
             } else {
-                handleClientOperation(message, on: connection)
+                handleClientOperation(message)
             }
         case .binary(let message):
             if kind == .echo {
-                send(.binary, message, on: connection)
+                send(.binary, message)
             } else {
-                sendError("unsupported_data", "binary messages are not understood here", on: connection)
+                sendError("unsupported_data", "binary messages are not understood here")
             }
         case .ping, .pong:
             break
         case .send(let bytes):
             connection.write(bytes)
         case .closeTransport:
+            unsubscribe()
             connection.close()
         }
     }
 
     func connectionReadEnded(_ connection: Connection) {
         connection.close(abort: true)
+    }
+
+    func connectionClosed(_ connection: Connection) {
+        unsubscribe()
     }
 
     /// Keepalive (DESIGN.md §3): ping after each quiet interval; two unanswered pings close.
@@ -91,34 +137,53 @@ final class WebSocketSession: ConnectionHandler {
     }
 
     /// Graceful shutdown: close with 1001 (going away); the peer's close reply ends the connection.
-    func beginShutdown(_ connection: Connection) {
-        if let frame = protocolState.close(code: .goingAway, reason: "server shutting down") {
+    func beginShutdown() {
+        closeStream(code: .goingAway, reason: "server shutting down")
+        connection.setDeadline(connection.loop.now + Int64(context.configuration.shutdownGraceSeconds) * 1_000)
+    }
+
+    private func closeStream(code: WebSocketCloseCode, reason: String) {
+        unsubscribe()
+        if let frame = protocolState.close(code: code, reason: reason) {
             connection.write(frame)
         }
-        connection.setDeadline(connection.loop.now + Int64(context.configuration.shutdownGraceSeconds) * 1_000)
         unansweredPings = 2
-    }
-
-    private func handleClientOperation(_ message: [UInt8], on connection: Connection) {
-        switch ClientOperation.parse(message) {
-        case .ping:
-            sendText(#"{"type":"pong"}"#, on: connection)
-        case .subscribe, .unsubscribe:
-            sendError("not_available", "subscriptions arrive with the event stream", on: connection)
-        case .invalid(let reason):
-            sendError("bad_request", reason, on: connection)
+        if code == .slowConsumer {
+            connection.close()
         }
     }
 
-    private func sendError(_ code: String, _ message: String, on connection: Connection) {
-        sendText(#"{"type":"error","code":"\#(code)","message":"\#(JSONText.escape(message))"}"#, on: connection)
+    private func unsubscribe() {
+        guard isSubscribed else { return }
+        isSubscribed = false
+        connection.loop.server.subscribers.remove(self, topics: topics)
+        context.counters.subscriberRemoved(sharedDeflate: usesSharedDeflate)
     }
 
-    private func sendText(_ text: String, on connection: Connection) {
-        send(.text, Array(text.utf8), on: connection)
+    private func handleClientOperation(_ message: [UInt8]) {
+        switch ClientOperation.parse(message) {
+        case .ping:
+            send(.text, Array(#"{"type":"pong"}"#.utf8))
+        case .subscribe(let requested):
+            let added = Set(requested).subtracting(topics)
+            topics.formUnion(added)
+            if isSubscribed { connection.loop.server.subscribers.add(self, topics: added) }
+            send(.text, StreamMessages.subscribed(topics))
+        case .unsubscribe(let requested):
+            let removed = Set(requested).intersection(topics)
+            if isSubscribed { connection.loop.server.subscribers.remove(self, topics: removed) }
+            topics.subtract(removed)
+            send(.text, StreamMessages.subscribed(topics))
+        case .invalid(let reason):
+            sendError("bad_request", reason)
+        }
     }
 
-    private func send(_ opcode: WebSocketOpcode, _ payload: [UInt8], on connection: Connection) {
+    private func sendError(_ code: String, _ message: String) {
+        send(.text, StreamMessages.error(code: code, message: message))
+    }
+
+    private func send(_ opcode: WebSocketOpcode, _ payload: [UInt8]) {
         guard protocolState.state == .open else { return }
         let frame = payload.withUnsafeBytes { protocolState.encodeMessage(opcode, $0) }
         connection.write(frame)

@@ -1,5 +1,8 @@
 import ArgumentParser
+import Broker
 import Glibc
+import Journal
+import Monitor
 import SyndicastServer
 
 /// `syndicast serve`: runs the server until SIGINT or SIGTERM.
@@ -18,12 +21,29 @@ struct ServeCommand: ParsableCommand {
     @Flag(help: "Serve the /echo WebSocket endpoint (conformance testing).") var echo = false
     @Option(help: "Bearer key accepted for ingest (repeatable).") var apiKey: [String] = []
     @Option(help: "Origin allowed to open WebSockets (repeatable; default: any).") var allowedOrigin: [String] = []
+    @Option(help: "Alert when a transaction's amount is strictly greater (decimal, e.g. 10000 or 2500.50).")
+    var amountThreshold = "10000"
+    @Option(help: "Spike rule window in seconds.") var spikeWindow = 3600
+    @Option(help: "Spike rule: alert when a syndicate has more than this many transactions in the window.")
+    var spikeThreshold = 100
+    @Option(help: "Investors in the live top list.") var topK = 5
+    @Option(help: "Sequenced events kept for resume.") var history = 10_000
+    @Option(help: "Journal durability: full (fsync each commit), normal (survives kill -9), off.")
+    var sync = "full"
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be 1…256") }
         guard connectionLimit > 0 else { throw ValidationError("--connection-limit must be positive") }
         guard pingInterval > 0 else { throw ValidationError("--ping-interval must be positive") }
+        guard (try? Money(parsing: amountThreshold)) != nil else {
+            throw ValidationError("--amount-threshold must be a positive decimal with at most 2 fraction digits")
+        }
+        guard spikeWindow > 0 else { throw ValidationError("--spike-window must be positive") }
+        guard spikeThreshold >= 0 else { throw ValidationError("--spike-threshold must not be negative") }
+        guard (1...1_000).contains(topK) else { throw ValidationError("--top-k must be 1…1000") }
+        guard history > 0 else { throw ValidationError("--history must be positive") }
+        guard JournalSynchronous(rawValue: sync) != nil else { throw ValidationError("--sync must be full, normal or off") }
     }
 
     func run() throws {
@@ -38,6 +58,11 @@ struct ServeCommand: ParsableCommand {
         configuration.echo = echo
         configuration.apiKeys = apiKey
         configuration.allowedOrigins = allowedOrigin
+        configuration.synchronous = JournalSynchronous(rawValue: sync) ?? .full
+        configuration.monitor = MonitorConfiguration(
+            amountThreshold: (try? Money(parsing: amountThreshold)) ?? Money(cents: 1_000_000),
+            spikeWindowSeconds: Int64(spikeWindow), spikeThreshold: spikeThreshold, topK: topK)
+        configuration.broker.historyCapacity = history
 
         SyndicastServer.blockTerminationSignals()
         let server = try SyndicastServer(configuration: configuration)
@@ -55,6 +80,6 @@ struct ServeCommand: ParsableCommand {
 
     private func log(_ message: String) {
         print(message)
-        fflush(stdout)
+        fflush(nil)
     }
 }

@@ -1,0 +1,190 @@
+import Monitor
+
+extension Broker {
+    /// A decided write waiting for its group's commit.
+    private struct Decided {
+        var reply: Reply
+        var outcome: Outcome
+
+        enum Reply {
+            case ingest(@Sendable (IngestOutcome) -> Void)
+            case publish(@Sendable (PublishOutcome) -> Void)
+        }
+
+        enum Outcome {
+            case ingest(IngestOutcome)
+            case publish(PublishOutcome)
+        }
+    }
+
+    /// One commit group: decide every write against the state (idempotency, overflow), apply the
+    /// accepted ones, persist them all in one journal append, then publish and reply.
+    ///
+    /// State is applied before the append so that each request is decided against everything
+    /// before it, in this group too. If the append fails the state is ahead of the journal: the
+    /// broker refuses all further writes (`failed`) and every request of the group gets 503, so
+    /// nothing is published that is not durable; a restart replays the journal and is consistent.
+    func commitGroup(_ writes: [BrokerCommand]) {
+        var decided: [Decided] = []
+        var entries: [LogEntry] = []
+        var events: [BrokerEvent] = []
+        let seqBefore = seq
+        for write in writes {
+            switch write {
+            case .ingest(let transactions, let reply):
+                let outcome = failed.map { IngestOutcome.unavailable($0) } ?? decideIngest(transactions, entries: &entries, events: &events)
+                decided.append(Decided(reply: .ingest(reply), outcome: .ingest(outcome)))
+            case .publish(let topic, let data, let reply):
+                var outcome = PublishOutcome.unavailable(failed ?? "")
+                if failed == nil {
+                    entries.append(.message(topic: topic, data: data))
+                    outcome = .published(seq: applyMessage(topic: topic, data: data, into: &events))
+                }
+                decided.append(Decided(reply: .publish(reply), outcome: .publish(outcome)))
+            default:
+                break
+            }
+        }
+        if !entries.isEmpty {
+            do {
+                try persist(entries)
+            } catch {
+                failed = "journal append failed: \(error); restart the server to recover"
+                seq = seqBefore
+                for item in decided {
+                    switch item.reply {
+                    case .ingest(let reply): reply(.unavailable(failed ?? ""))
+                    case .publish(let reply): reply(.unavailable(failed ?? ""))
+                    }
+                }
+                return
+            }
+        }
+        publish(events)
+        for item in decided {
+            switch (item.reply, item.outcome) {
+            case (.ingest(let reply), .ingest(let outcome)): reply(outcome)
+            case (.publish(let reply), .publish(let outcome)): reply(outcome)
+            default: break
+            }
+        }
+    }
+
+    /// Records sequenced events in the history and hands them to every sink.
+    func publish(_ events: [BrokerEvent]) {
+        guard !events.isEmpty else { return }
+        for event in events where event.seq > 0 { history.append(event) }
+        for sink in sinks { sink.deliver(events) }
+    }
+
+    private func decideIngest(_ transactions: [Transaction], entries: inout [LogEntry], events: inout [BrokerEvent]) -> IngestOutcome {
+        var fresh: [Transaction] = []
+        fresh.reserveCapacity(transactions.count)
+        var freshIndices: [Int] = []
+        var duplicates = 0
+        var conflicts: [TransactionValidationError.Detail] = []
+        var seenHere: [String: Int] = [:]
+        for (index, transaction) in transactions.enumerated() {
+            if let id = transaction.id {
+                let fingerprint = Self.fingerprint(transaction)
+                if let known = knownIds[id] ?? seenHere[id] {
+                    if known == fingerprint {
+                        duplicates += 1
+                    } else {
+                        conflicts.append(.init(index: index, field: "id", reason: "id \"\(id)\" was already used with different content"))
+                    }
+                    continue
+                }
+                seenHere[id] = fingerprint
+            }
+            fresh.append(transaction)
+            freshIndices.append(index)
+        }
+        if !conflicts.isEmpty {
+            return .rejected(status: 409, body: StreamEncoding.error(code: "conflict", message: "a transaction id was reused with different content; nothing was accepted", details: conflicts))
+        }
+        let overflow = monitor.validate(fresh)
+        if !overflow.isEmpty {
+            let details = overflow.map { detail in
+                var mapped = detail
+                mapped.index = freshIndices[detail.index]
+                return mapped
+            }
+            return .rejected(status: 400, body: StreamEncoding.error(code: "invalid_fields", message: "a total would overflow; nothing was accepted", details: details))
+        }
+        for (id, fingerprint) in seenHere { knownIds[id] = fingerprint }
+        guard !fresh.isEmpty else {
+            return .accepted(accepted: 0, duplicates: duplicates, firstSeq: nil, lastSeq: nil)
+        }
+        entries.append(.transactions(fresh))
+        let range = applyTransactions(fresh, into: &events)
+        return .accepted(accepted: fresh.count, duplicates: duplicates, firstSeq: range.first, lastSeq: range.last)
+    }
+
+    /// Applies accepted transactions (live or replayed) and appends their sequenced events:
+    /// per transaction a `transaction` event, then its alerts; then at most one `rankings` event
+    /// for the whole entry, only if the top list differs from before the entry.
+    /// Returns the sequence numbers of the first and last `transaction` events.
+    func applyTransactions(_ transactions: [Transaction], into events: inout [BrokerEvent]) -> (first: UInt64, last: UInt64) {
+        let topBefore = monitor.leaderboard
+        var first: UInt64 = 0
+        var last: UInt64 = 0
+        var rankingsChanged = false
+        for transaction in transactions {
+            seq += 1
+            if first == 0 { first = seq }
+            last = seq
+            events.append(BrokerEvent(seq: seq, topic: Topic.transactions, json: StreamEncoding.transaction(transaction, seq: seq)))
+            for event in monitor.apply(transaction) {
+                switch event {
+                case .alert(let alert):
+                    seq += 1
+                    events.append(BrokerEvent(seq: seq, topic: Topic.alerts, json: StreamEncoding.alert(alert, seq: seq)))
+                case .rankingsChanged:
+                    rankingsChanged = true
+                }
+            }
+        }
+        stats.transactions += transactions.count
+        if rankingsChanged {
+            let top = monitor.leaderboard
+            if top != topBefore {
+                seq += 1
+                events.append(BrokerEvent(seq: seq, topic: Topic.rankings, json: StreamEncoding.rankings(top, seq: seq)))
+            }
+        }
+        return (first, last)
+    }
+
+    func applyMessage(topic: String, data: [UInt8], into events: inout [BrokerEvent]) -> UInt64 {
+        seq += 1
+        events.append(BrokerEvent(seq: seq, topic: topic, json: StreamEncoding.message(topic: topic, data: data, seq: seq)))
+        return seq
+    }
+
+    /// Re-applies journal entries at start-up: the same code path as live ingest, so the state,
+    /// alert ids and sequence numbers come out identical. Events go to the history, not to sinks.
+    public func replay(_ entry: LogEntry) {
+        var events: [BrokerEvent] = []
+        switch entry {
+        case .transactions(let transactions):
+            for transaction in transactions {
+                if let id = transaction.id { knownIds[id] = Self.fingerprint(transaction) }
+            }
+            _ = applyTransactions(transactions, into: &events)
+        case .message(let topic, let data):
+            _ = applyMessage(topic: topic, data: data, into: &events)
+        }
+        for event in events { history.append(event) }
+    }
+
+    /// What "the same content" means for a re-sent id: investor, syndicate and amount. The
+    /// timestamp is left out on purpose: a retry without one is stamped with a new receive time.
+    static func fingerprint(_ transaction: Transaction) -> Int {
+        var hasher = Hasher()
+        hasher.combine(transaction.investorId)
+        hasher.combine(transaction.syndicateId)
+        hasher.combine(transaction.amount.cents)
+        return hasher.finalize()
+    }
+}

@@ -1,0 +1,141 @@
+import Monitor
+import Synchronization
+
+/// The message broker (DESIGN.md §1): owns the domain state, the global sequence number and
+/// epoch, and the history ring; turns committed journal entries into events, encodes each event's
+/// JSON once, and hands every sink (one per event loop) one batch per commit group.
+///
+/// An actor on its own thread (`BrokerExecutor`). Callers never await it per request: they queue
+/// commands with `submit`, and one drain job takes everything queued so far, so all the POSTs that
+/// arrive during one commit share the next one (group commit) and cost one actor hop together.
+public actor Broker {
+    public nonisolated let epoch: String
+    let configuration: BrokerConfiguration
+    var monitor: Monitor
+    var seq: UInt64 = 0
+    var history: HistoryRing
+    /// Idempotency index: transaction id → fingerprint of its content.
+    var knownIds: [String: Int] = [:]
+    var sinks: [BrokerSink] = []
+    /// Appends entries durably; throws if they could not be stored.
+    let persist: @Sendable ([LogEntry]) throws -> Void
+    /// Set when persisting failed after state changed: the process must be restarted (fail-stop).
+    var failed: String?
+    var stats = StreamStatistics()
+
+    private let executor: BrokerExecutor
+    private let inbox = Mutex<Inbox>(Inbox())
+
+    struct Inbox {
+        var commands: [BrokerCommand] = []
+        var draining = false
+    }
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    public init(
+        monitor: Monitor, epoch: String, configuration: BrokerConfiguration = BrokerConfiguration(),
+        executor: BrokerExecutor = BrokerExecutor(), persist: @escaping @Sendable ([LogEntry]) throws -> Void
+    ) {
+        self.monitor = monitor
+        self.epoch = epoch
+        self.configuration = configuration
+        self.history = HistoryRing(capacity: configuration.historyCapacity)
+        self.executor = executor
+        self.persist = persist
+    }
+
+    /// Adds a sink that receives every later batch.
+    public func addSink(_ sink: BrokerSink) {
+        sinks.append(sink)
+    }
+
+    /// The current sequence number.
+    public var currentSeq: UInt64 { seq }
+
+    /// Read access to the domain state (for queries inside `query`).
+    public var state: Monitor { monitor }
+
+    /// Whether a journal failure stopped ingest.
+    public var failure: String? { failed }
+
+    /// Refuses every later write with 503 (`reason` is the message).
+    public func stopIngest(_ reason: String) {
+        failed = reason
+    }
+
+    // MARK: Queueing (any thread)
+
+    /// Queues an ingest request; `reply` runs on the broker thread once it is decided.
+    public nonisolated func ingest(_ transactions: [Transaction], reply: @escaping @Sendable (IngestOutcome) -> Void) {
+        submit(.ingest(transactions, reply))
+    }
+
+    /// Queues a message for a custom topic.
+    public nonisolated func publish(topic: String, data: [UInt8], reply: @escaping @Sendable (PublishOutcome) -> Void) {
+        submit(.publish(topic: topic, data: data, reply))
+    }
+
+    /// Queues a subscription start.
+    public nonisolated func subscribe(_ request: SubscriptionRequest) {
+        submit(.subscribe(request))
+    }
+
+    /// Queues a stats tick (about once a second).
+    public nonisolated func tick(connections: Int, now: Int64) {
+        submit(.tick(connections: connections, now: now))
+    }
+
+    /// Runs `body` on the broker, in order with everything queued before it.
+    public nonisolated func query(_ body: @escaping @Sendable (isolated Broker) -> Void) {
+        submit(.query(body))
+    }
+
+    nonisolated func submit(_ command: BrokerCommand) {
+        let startDrain = inbox.withLock { inbox in
+            inbox.commands.append(command)
+            if inbox.draining { return false }
+            inbox.draining = true
+            return true
+        }
+        if startDrain {
+            Task { await self.drain() }
+        }
+    }
+
+    /// Takes everything queued, processes it, and repeats until the inbox is empty.
+    private func drain() {
+        while true {
+            let commands = inbox.withLock { inbox -> [BrokerCommand] in
+                let taken = inbox.commands
+                inbox.commands = []
+                if taken.isEmpty { inbox.draining = false }
+                return taken
+            }
+            if commands.isEmpty { return }
+            process(commands)
+        }
+    }
+
+    /// Writes are grouped into one commit until a read-type command needs the state they produce.
+    private func process(_ commands: [BrokerCommand]) {
+        var writes: [BrokerCommand] = []
+        for command in commands {
+            if command.isWrite {
+                writes.append(command)
+                continue
+            }
+            if !writes.isEmpty {
+                commitGroup(writes)
+                writes = []
+            }
+            switch command {
+            case .subscribe(let request): startSubscription(request)
+            case .tick(let connections, let now): publishStats(connections: connections, now: now)
+            case .query(let body): body(self)
+            case .ingest, .publish: break
+            }
+        }
+        if !writes.isEmpty { commitGroup(writes) }
+    }
+}

@@ -1,0 +1,45 @@
+/// A journal that keeps nothing but counts (`--in-memory`).
+///
+/// ``append(_:)`` always succeeds and updates ``statistics`` as ``SQLiteJournal`` would, but the
+/// entries themselves are not kept: the Monitor and Broker already hold the state derived from
+/// them, and nothing survives the process anyway. ``replay(_:)`` therefore delivers nothing, and
+/// every instance has a fresh random ``epoch``, so a client resuming across a restart is told its
+/// history is gone (`"recovered":false`).
+public final class InMemoryJournal: Journal, @unchecked Sendable {
+    /// A fresh random epoch per instance: the history dies with the process.
+    public let epoch: String
+    /// What ``append(_:)`` has counted since this instance was created.
+    public private(set) var statistics = JournalStatistics()
+    /// Set by ``close()``.
+    private var isClosed = false
+
+    /// Creates an empty journal with a new epoch.
+    public init() {
+        epoch = SQLiteJournal.newEpoch()
+    }
+
+    /// Counts `entries` as one group (an empty `entries` counts nothing); throws only once closed.
+    public func append(_ entries: [JournalEntry]) throws(JournalError) {
+        guard !isClosed else { throw JournalError("journal is closed") }
+        guard !entries.isEmpty else { return }
+        var transactionCount = 0
+        for entry in entries {
+            transactionCount &+= entry.transactionCount
+        }
+        statistics = statistics.adding(
+            entries: entries.count,
+            transactions: transactionCount,
+            bytes: JournalPayloadCodec.encodedSize(of: entries)
+        )
+    }
+
+    /// Delivers nothing: an in-memory journal keeps no entries to replay.
+    public func replay(_ body: (JournalEntry) throws -> Void) throws {
+        guard !isClosed else { throw JournalError("journal is closed") }
+    }
+
+    /// Makes later appends throw. Idempotent.
+    public func close() {
+        isClosed = true
+    }
+}

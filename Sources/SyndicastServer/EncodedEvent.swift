@@ -1,0 +1,54 @@
+import Broker
+import Reactor
+import WebSocket
+
+/// One event in every wire form, encoded once on the broker thread and shared by all loops and
+/// all subscribers (DESIGN.md §5): a WebSocket text frame, optionally a permessage-deflate frame,
+/// and an SSE record. Subscribers' queues hold references to these same chunks.
+final class EncodedEvent: Sendable {
+    let seq: UInt64
+    let topic: String
+    /// The JSON text, for the rare subscriber that needs its own encoding.
+    let json: [UInt8]
+    let webSocketFrame: ByteChunk
+    /// Compressed with a fresh context and a 15-bit window (valid for every client that did not
+    /// limit `server_max_window_bits`); nil when no such subscriber exists or it would not shrink.
+    let deflatedFrame: ByteChunk?
+    let serverSentEvent: ByteChunk
+
+    init(_ event: BrokerEvent, deflater: inout SharedMessageDeflater?) {
+        seq = event.seq
+        topic = event.topic
+        json = event.json
+        webSocketFrame = event.json.withUnsafeBytes { ByteChunk(WebSocketFrameEncoder.encode(.text, payload: $0)) }
+        if deflater != nil {
+            let compressed = event.json.withUnsafeBytes { deflater?.compress($0) } ?? []
+            deflatedFrame =
+                compressed.count < event.json.count
+                ? compressed.withUnsafeBytes { ByteChunk(WebSocketFrameEncoder.encode(.text, payload: $0, rsv1: true)) }
+                : webSocketFrame
+        } else {
+            deflatedFrame = nil
+        }
+        serverSentEvent = ByteChunk(ServerSentEvents.record(id: event.seq == 0 ? nil : event.seq, json: event.json))
+    }
+}
+
+/// The broker's sink: encodes each batch once, then posts it to every event loop's mailbox.
+final class LoopFanout: BrokerSink {
+    private let loops: [EventLoop]
+    let counters: StreamCounters
+
+    init(loops: [EventLoop], counters: StreamCounters) {
+        self.loops = loops
+        self.counters = counters
+    }
+
+    func deliver(_ events: [BrokerEvent]) {
+        var deflater: SharedMessageDeflater? = counters.sharedDeflateSubscribers > 0 ? SharedMessageDeflater(windowBits: 15) : nil
+        let encoded = events.map { EncodedEvent($0, deflater: &deflater) }
+        for loop in loops {
+            loop.execute { loop.server.subscribers.deliver(encoded) }
+        }
+    }
+}

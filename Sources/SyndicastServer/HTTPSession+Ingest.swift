@@ -1,0 +1,174 @@
+import Broker
+import Foundation
+import HTTP1
+import Monitor
+import Reactor
+
+extension HTTPSession {
+    /// Most transactions waiting for the broker before ingest answers 429.
+    static let maximumInFlightTransactions = 2_000_000
+
+    /// Checks what every write endpoint checks; returns the refusal, if any.
+    private func refuseWrite(_ head: HTTPRequestHead) -> HTTPResponse? {
+        if !context.isAuthorized(head) {
+            var response = HTTPResponse.jsonError(status: 401, code: "unauthorized", message: "a valid Authorization: Bearer key is required")
+            response.headers.add("WWW-Authenticate", "Bearer")
+            return response
+        }
+        if context.shutdown.isSet {
+            return .jsonError(status: 503, code: "shutting_down", message: "the server is stopping; retry on another instance")
+        }
+        return nil
+    }
+
+    /// `POST /api/transactions` (DESIGN.md §3): decode on this loop, then let the broker decide,
+    /// journal (group commit) and apply; the 201 leaves only after the commit.
+    func ingest(_ request: HTTPRequest, on connection: Connection) {
+        let head = request.head
+        if let refusal = refuseWrite(head) {
+            context.metrics.ingestRejected.add(1, ordering: .relaxed)
+            respond(refusal, to: head, on: connection)
+            return
+        }
+        let format: TransactionDecoder.Format
+        switch MediaType.of(head) {
+        case "application/json", "": format = .json
+        case "application/x-ndjson", "application/ndjson", "application/jsonl": format = .ndjson
+        case let other:
+            context.metrics.ingestRejected.add(1, ordering: .relaxed)
+            respond(
+                .jsonError(status: 415, code: "unsupported_media_type", message: "Content-Type \(other) is not accepted; use application/json or application/x-ndjson"),
+                to: head, on: connection)
+            return
+        }
+        let context = self.context
+        let decoded = request.body.withUnsafeBytes { context.decoder.decode($0, format: format, receivedAt: wallClockMilliseconds()) }
+        let transactions: [Transaction]
+        switch decoded {
+        case .failure(let error):
+            context.metrics.ingestRejected.add(1, ordering: .relaxed)
+            respond(.json(error.code == .payloadTooLarge ? 413 : 400, bytes: error.jsonBytes), to: head, on: connection)
+            return
+        case .success(let batch):
+            transactions = batch
+        }
+        if transactions.isEmpty {
+            respond(.jsonError(status: 400, code: "invalid_fields", message: "the body holds no transaction"), to: head, on: connection)
+            return
+        }
+        let count = transactions.count
+        let inFlight = context.inFlightTransactions.add(count, ordering: .relaxed).newValue
+        if inFlight > Self.maximumInFlightTransactions {
+            context.inFlightTransactions.subtract(count, ordering: .relaxed)
+            context.metrics.ingestRejected.add(1, ordering: .relaxed)
+            var response = HTTPResponse.jsonError(status: 429, code: "overloaded", message: "ingest is saturated; retry shortly")
+            response.headers.add("Retry-After", "1")
+            respond(response, to: head, on: connection)
+            return
+        }
+        let reply = respondLater(to: head, on: connection)
+        context.broker.ingest(transactions) { outcome in
+            context.inFlightTransactions.subtract(count, ordering: .relaxed)
+            reply(Self.response(for: outcome, metrics: context.metrics))
+        }
+    }
+
+    private static func response(for outcome: IngestOutcome, metrics: ServerMetrics) -> HTTPResponse {
+        switch outcome {
+        case .accepted(let accepted, let duplicates, let firstSeq, let lastSeq):
+            metrics.transactionsAccepted.add(accepted, ordering: .relaxed)
+            metrics.transactionsDuplicate.add(duplicates, ordering: .relaxed)
+            let first = firstSeq.map { String($0) } ?? "null"
+            let last = lastSeq.map { String($0) } ?? "null"
+            return .json(
+                201,
+                #"{"accepted":\#(accepted),"duplicates":\#(duplicates),"firstSeq":\#(first),"lastSeq":\#(last)}"#)
+        case .rejected(let status, let body):
+            metrics.ingestRejected.add(1, ordering: .relaxed)
+            return .json(status, bytes: body)
+        case .unavailable(let reason):
+            metrics.ingestRejected.add(1, ordering: .relaxed)
+            var response = HTTPResponse.jsonError(status: 503, code: "unavailable", message: reason)
+            response.headers.add("Retry-After", "5")
+            return response
+        }
+    }
+
+    /// `POST /api/publish`: `{"topic":"orders","data":{…}}` to the subscribers of a custom topic.
+    func publish(_ request: HTTPRequest, on connection: Connection) {
+        let head = request.head
+        if let refusal = refuseWrite(head) {
+            respond(refusal, to: head, on: connection)
+            return
+        }
+        guard ["application/json", ""].contains(MediaType.of(head)) else {
+            respond(.jsonError(status: 415, code: "unsupported_media_type", message: "use Content-Type: application/json"), to: head, on: connection)
+            return
+        }
+        let parsed = PublishRequest.parse(request.body)
+        guard case .success(let message) = parsed else {
+            if case .failure(let problem) = parsed {
+                respond(.jsonError(status: problem.status, code: problem.code, message: problem.message), to: head, on: connection)
+            }
+            return
+        }
+        let reply = respondLater(to: head, on: connection)
+        let metrics = context.metrics
+        context.broker.publish(topic: message.topic, data: message.data) { outcome in
+            switch outcome {
+            case .published(let seq):
+                metrics.messagesPublished.add(1, ordering: .relaxed)
+                reply(.json(201, #"{"topic":"\#(JSONText.escape(message.topic))","seq":\#(seq)}"#))
+            case .unavailable(let reason):
+                reply(.jsonError(status: 503, code: "unavailable", message: reason))
+            }
+        }
+    }
+}
+
+/// The media type of a request body, lower-cased, without parameters ("" when absent).
+enum MediaType {
+    static func of(_ head: HTTPRequestHead) -> String {
+        guard let value = head.headers["Content-Type"] else { return "" }
+        let type = value.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
+        return type.trimmingSpaces().lowercased()
+    }
+}
+
+/// A parsed `/api/publish` body.
+struct PublishRequest {
+    let topic: String
+    /// The `data` value re-serialised as compact JSON.
+    let data: [UInt8]
+
+    struct Problem: Error {
+        let status: Int
+        let code: String
+        let message: String
+    }
+
+    /// Largest `data` accepted, so every stream client (64 KiB frames) can receive it.
+    static let maximumDataBytes = 60 * 1024
+
+    static func parse(_ body: [UInt8]) -> Result<PublishRequest, Problem> {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) as? [String: Any] else {
+            return .failure(Problem(status: 400, code: "invalid_json", message: "expected {\"topic\":\"…\",\"data\":…}"))
+        }
+        guard let topic = object["topic"] as? String, Topic.isValidCustom(topic) else {
+            return .failure(
+                Problem(
+                    status: 400, code: "invalid_topic",
+                    message: "topic must be 1–64 characters of A-Z a-z 0-9 . _ - and not alerts, rankings, transactions or stats"))
+        }
+        guard let value = object["data"] else {
+            return .failure(Problem(status: 400, code: "invalid_fields", message: "missing field \"data\""))
+        }
+        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .withoutEscapingSlashes]) else {
+            return .failure(Problem(status: 400, code: "invalid_json", message: "data is not serialisable JSON"))
+        }
+        guard data.count <= maximumDataBytes else {
+            return .failure(Problem(status: 413, code: "payload_too_large", message: "data is larger than \(maximumDataBytes) bytes"))
+        }
+        return .success(PublishRequest(topic: topic, data: Array(data)))
+    }
+}

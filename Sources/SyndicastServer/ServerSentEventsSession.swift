@@ -1,0 +1,99 @@
+import Broker
+import Reactor
+
+/// `GET /events`: the event stream as Server-Sent Events. After the response head the
+/// connection only carries events; input from the client is ignored until it closes.
+final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
+    let connection: Connection
+    private let context: ServerContext
+    let topics: Set<String>
+    var positions: [String: Int] = [:]
+    private var isSubscribed = false
+
+    init(connection: Connection, context: ServerContext, topics: Set<String>) {
+        self.connection = connection
+        self.context = context
+        self.topics = topics
+    }
+
+    private var keepaliveMilliseconds: Int64 { Int64(context.configuration.pingIntervalSeconds) * 1_000 }
+
+    /// Writes the response head and asks the broker for hello and snapshot or replay.
+    func start(since: UInt64?, epoch: String?) {
+        connection.write(ServerSentEvents.responseHead(date: connection.loop.server.dateHeader()))
+        connection.setDeadline(connection.loop.now + keepaliveMilliseconds)
+        let session = LoopBound(self)
+        let loop = connection.loop
+        context.broker.subscribe(
+            SubscriptionRequest(topics: topics, since: since, epoch: epoch) { start in
+                loop.execute { session.value.subscriptionStarted(start) }
+            })
+    }
+
+    private func subscriptionStarted(_ start: SubscriptionStart) {
+        guard connection.isOpen else { return }
+        for (position, message) in start.messages.enumerated() {
+            // hello carries no id (replayed events may follow it); a snapshot and each replayed
+            // event carry their seq, so a reconnect's Last-Event-ID resumes exactly after them.
+            connection.write(ServerSentEvents.record(id: position == 0 ? nil : Self.sequence(of: message), json: message))
+        }
+        isSubscribed = true
+        connection.loop.server.subscribers.add(self, topics: topics)
+        context.counters.subscriberAdded(sharedDeflate: false)
+    }
+
+    /// Reads `"seq":N` from a replayed event's JSON (it is always the second field).
+    private static func sequence(of json: [UInt8]) -> UInt64? {
+        let marker = Array("\"seq\":".utf8)
+        guard json.count > marker.count else { return nil }
+        var index = 0
+        while index + marker.count <= json.count {
+            if json[index] == marker[0] && Array(json[index..<(index + marker.count)]) == marker {
+                var value: UInt64 = 0
+                var cursor = index + marker.count
+                while cursor < json.count, json[cursor] >= 0x30, json[cursor] <= 0x39 {
+                    value = value &* 10 &+ UInt64(json[cursor] - 0x30)
+                    cursor += 1
+                }
+                return value
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    func enqueue(_ event: EncodedEvent) {
+        connection.write(event.serverSentEvent)
+        if connection.pendingOutboundBytes > connection.loop.server.subscribers.outboundLimit {
+            context.metrics.slowConsumersClosed.add(1, ordering: .relaxed)
+            unsubscribe()
+            connection.close(abort: true)
+        }
+    }
+
+    func connectionReceived(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) -> Int {
+        bytes.count
+    }
+
+    func connectionDeadlinePassed(_ connection: Connection, now: Int64) {
+        connection.write(ServerSentEvents.keepalive)
+        connection.setDeadline(now + keepaliveMilliseconds)
+    }
+
+    func connectionClosed(_ connection: Connection) {
+        unsubscribe()
+    }
+
+    /// Graceful shutdown: end the response; EventSource clients reconnect with Last-Event-ID.
+    func beginShutdown() {
+        unsubscribe()
+        connection.close()
+    }
+
+    private func unsubscribe() {
+        guard isSubscribed else { return }
+        isSubscribed = false
+        connection.loop.server.subscribers.remove(self, topics: topics)
+        context.counters.subscriberRemoved(sharedDeflate: false)
+    }
+}

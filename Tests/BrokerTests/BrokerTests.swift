@@ -1,0 +1,153 @@
+import Broker
+import Monitor
+import Synchronization
+import Testing
+
+/// Collects what the broker hands its sinks.
+final class RecordingSink: BrokerSink {
+    let batches = Mutex<[[BrokerEvent]]>([])
+    func deliver(_ events: [BrokerEvent]) { batches.withLock { $0.append(events) } }
+    var events: [BrokerEvent] { batches.withLock { $0.flatMap { $0 } } }
+}
+
+/// A persist function that records entries and can be told to fail.
+final class RecordingJournal: Sendable {
+    let entries = Mutex<[LogEntry]>([])
+    let failing = Atomic<Bool>(false)
+    struct Failure: Error {}
+
+    func append(_ batch: [LogEntry]) throws {
+        if failing.load(ordering: .relaxed) { throw Failure() }
+        entries.withLock { $0 += batch }
+    }
+}
+
+func transaction(_ id: String?, _ investor: String, _ syndicate: String, cents: Int64, at time: Int64 = 1_000) -> Transaction {
+    Transaction(id: id, investorId: investor, syndicateId: syndicate, amount: Money(cents: cents), timestamp: time)
+}
+
+func makeBroker(_ journal: RecordingJournal, threshold: Int64 = 10_000) -> Broker {
+    Broker(
+        monitor: Monitor(configuration: MonitorConfiguration(amountThreshold: Money(cents: threshold), spikeWindowSeconds: 60, spikeThreshold: 2)),
+        epoch: "e1"
+    ) { try journal.append($0) }
+}
+
+/// Submits an ingest and waits for its outcome.
+func ingest(_ broker: Broker, _ transactions: [Transaction]) async -> IngestOutcome {
+    await withCheckedContinuation { continuation in
+        broker.ingest(transactions) { continuation.resume(returning: $0) }
+    }
+}
+
+@Suite("Broker: ingest, sequence numbers, idempotency, fan-out, resume")
+struct BrokerTests {
+    @Test func acceptsAndSequencesTransactionsThenAlertsThenRankings() async {
+        let journal = RecordingJournal()
+        let broker = makeBroker(journal)
+        let sink = RecordingSink()
+        await broker.addSink(sink)
+        let outcome = await ingest(broker, [transaction("t1", "i1", "s1", cents: 20_000), transaction("t2", "i2", "s1", cents: 100)])
+        #expect(outcome == .accepted(accepted: 2, duplicates: 0, firstSeq: 1, lastSeq: 3))
+        let topics = sink.events.map(\.topic)
+        #expect(topics == ["transactions", "alerts", "transactions", "rankings"])
+        #expect(sink.events.map(\.seq) == [1, 2, 3, 4])
+        #expect(journal.entries.withLock { $0.count } == 1)
+    }
+
+    @Test func resentIdIsADuplicateAndDifferentContentIsAConflict() async {
+        let journal = RecordingJournal()
+        let broker = makeBroker(journal)
+        _ = await ingest(broker, [transaction("t1", "i1", "s1", cents: 100)])
+        let again = await ingest(broker, [transaction("t1", "i1", "s1", cents: 100, at: 5_000)])
+        #expect(again == .accepted(accepted: 0, duplicates: 1, firstSeq: nil, lastSeq: nil))
+        let conflict = await ingest(broker, [transaction("t2", "i1", "s1", cents: 1), transaction("t1", "i9", "s1", cents: 100)])
+        guard case .rejected(let status, let body) = conflict else {
+            Issue.record("expected a conflict, got \(conflict)")
+            return
+        }
+        #expect(status == 409)
+        #expect(String(decoding: body, as: UTF8.self).contains("\"index\":1"))
+        // Nothing of the conflicting batch was stored: t2 is still new.
+        let retry = await ingest(broker, [transaction("t2", "i1", "s1", cents: 1)])
+        #expect(retry == .accepted(accepted: 1, duplicates: 0, firstSeq: 3, lastSeq: 3))
+        #expect(journal.entries.withLock { $0.count } == 2)
+    }
+
+    @Test func overflowIsRejectedAtomically() async {
+        let journal = RecordingJournal()
+        let broker = makeBroker(journal, threshold: Int64.max)
+        _ = await ingest(broker, [transaction(nil, "i1", "s1", cents: Int64.max - 10)])
+        let outcome = await ingest(broker, [transaction(nil, "i2", "s2", cents: 5), transaction(nil, "i1", "s1", cents: 11)])
+        guard case .rejected(400, _) = outcome else {
+            Issue.record("expected 400, got \(outcome)")
+            return
+        }
+        #expect(await broker.currentSeq == 2)
+        #expect(journal.entries.withLock { $0.count } == 1)
+    }
+
+    @Test func journalFailureStopsIngestAndPublishesNothing() async {
+        let journal = RecordingJournal()
+        let broker = makeBroker(journal)
+        let sink = RecordingSink()
+        await broker.addSink(sink)
+        journal.failing.store(true, ordering: .relaxed)
+        let outcome = await ingest(broker, [transaction("t1", "i1", "s1", cents: 100)])
+        guard case .unavailable = outcome else {
+            Issue.record("expected 503, got \(outcome)")
+            return
+        }
+        #expect(sink.events.isEmpty)
+        journal.failing.store(false, ordering: .relaxed)
+        let later = await ingest(broker, [transaction("t2", "i1", "s1", cents: 100)])
+        guard case .unavailable = later else {
+            Issue.record("a failed broker must stay stopped, got \(later)")
+            return
+        }
+    }
+
+    @Test func replayReproducesStateAndSequenceNumbers() async {
+        let journal = RecordingJournal()
+        let live = makeBroker(journal)
+        for index in 0..<20 {
+            _ = await ingest(live, [transaction("t\(index)", "i\(index % 4)", "s\(index % 3)", cents: Int64(index * 1_000 + 5), at: Int64(index))])
+        }
+        let published = await withCheckedContinuation { continuation in
+            live.publish(topic: "orders", data: Array("{\"a\":1}".utf8)) { continuation.resume(returning: $0) }
+        }
+        #expect(published == .published(seq: await live.currentSeq))
+        let replayed = makeBroker(RecordingJournal())
+        for entry in journal.entries.withLock({ $0 }) { await replayed.replay(entry) }
+        #expect(await replayed.currentSeq == live.currentSeq)
+        #expect(await replayed.state.leaderboard == live.state.leaderboard)
+        #expect(await replayed.state.recentAlerts(limit: 100) == live.state.recentAlerts(limit: 100))
+        // Ids known before the restart are still duplicates after it.
+        let duplicate = await ingest(replayed, [transaction("t3", "i3", "s0", cents: 3_005, at: 3)])
+        #expect(duplicate == .accepted(accepted: 0, duplicates: 1, firstSeq: nil, lastSeq: nil))
+    }
+
+    @Test func subscriptionResumesFromHistoryOrFallsBackToSnapshot() async {
+        let broker = makeBroker(RecordingJournal())
+        for index in 0..<5 {
+            _ = await ingest(broker, [transaction(nil, "i\(index)", "s1", cents: 20_000, at: Int64(index))])
+        }
+        func start(since: UInt64?, epoch: String?) async -> SubscriptionStart {
+            await withCheckedContinuation { continuation in
+                broker.subscribe(SubscriptionRequest(topics: ["alerts"], since: since, epoch: epoch) { continuation.resume(returning: $0) })
+            }
+        }
+        let resumed = await start(since: 4, epoch: "e1")
+        let texts = resumed.messages.map { String(decoding: $0, as: UTF8.self) }
+        #expect(texts.first?.contains("\"type\":\"hello\"") == true)
+        #expect(texts.dropFirst().allSatisfy { $0.contains("\"type\":\"alert\"") })
+        #expect(texts.count > 1)
+        let otherEpoch = await start(since: 4, epoch: "other")
+        let fallback = String(decoding: otherEpoch.messages[1], as: UTF8.self)
+        #expect(fallback.contains("\"type\":\"snapshot\""))
+        #expect(fallback.contains("\"recovered\":false"))
+        let fresh = await start(since: nil, epoch: nil)
+        #expect(String(decoding: fresh.messages[1], as: UTF8.self).contains("\"type\":\"snapshot\""))
+        #expect(!String(decoding: fresh.messages[1], as: UTF8.self).contains("recovered"))
+    }
+}
