@@ -77,7 +77,7 @@ struct PayloadReader {
         return value
     }
 
-    /// Reads an unsigned LEB128 varint of at most ten bytes that fits in 64 bits.
+    /// Reads an unsigned LEB128 varint in its shortest form, at most ten bytes, that fits in 64 bits.
     @inline(__always)
     mutating func varint(_ what: StaticString) throws(JournalError) -> UInt64 {
         let start = offset
@@ -91,7 +91,12 @@ struct PayloadReader {
                 throw damaged(what, "varint overflows 64 bits", at: start)
             }
             value |= UInt64(byte & 0x7F) << shift
-            if byte < 0x80 { return value }
+            if byte < 0x80 {
+                // A zero final byte after the first adds nothing: only the shortest form is valid,
+                // so every payload has exactly one encoding.
+                if byte == 0 && shift > 0 { throw damaged(what, "varint not in its shortest form", at: start) }
+                return value
+            }
             shift += 7
             if shift > 63 { throw damaged(what, "varint longer than ten bytes", at: start) }
         }

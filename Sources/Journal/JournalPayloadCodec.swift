@@ -2,7 +2,7 @@ import Monitor
 
 /// The compact binary encoding of one commit group: the `payload` of one journal row.
 ///
-/// Layout (version 1), all integers unsigned LEB128 varints unless noted:
+/// Layout (version 1), all integers unsigned LEB128 varints in their shortest form unless noted:
 /// ```
 /// payload      = version:u8(=1) entryCount entry*
 /// entry        = 0x01 transactionCount transaction*        ; a POST /api/transactions batch

@@ -32,6 +32,16 @@ final class EncodedEvent: Sendable {
         }
         serverSentEvent = ByteChunk(ServerSentEvents.record(id: event.seq == 0 ? nil : event.seq, json: event.json))
     }
+
+    /// A `/broadcast` message (benchmark contract): one prebuilt WebSocket frame, nothing else.
+    init(broadcastFrame: ByteChunk) {
+        seq = 0
+        topic = BroadcastHub.topic
+        json = []
+        webSocketFrame = broadcastFrame
+        deflatedFrame = nil
+        serverSentEvent = broadcastFrame
+    }
 }
 
 /// The broker's sink: encodes each batch once, then posts it to every event loop's mailbox.

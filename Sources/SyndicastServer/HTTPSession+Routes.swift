@@ -23,6 +23,8 @@ extension HTTPSession {
             upgrade(request, kind: .stream, options: context.streamOptions, on: connection)
         case .echo:
             upgrade(request, kind: .echo, options: context.echoOptions, on: connection)
+        case .broadcast:
+            upgrade(request, kind: .broadcast, options: context.broadcastOptions, on: connection)
         case .events:
             startServerSentEvents(head, on: connection)
         case .ingest:
@@ -70,7 +72,7 @@ extension HTTPSession {
             respond(response, to: head, on: connection)
             return
         }
-        var subscription: (topics: Set<String>, since: UInt64?, epoch: String?) = ([], nil, nil)
+        var subscription: (topics: Set<String>, since: UInt64?, epoch: String?) = (kind == .broadcast ? [BroadcastHub.topic] : [], nil, nil)
         if kind == .stream {
             switch streamParameters(head) {
             case .success(let parameters): subscription = parameters

@@ -9,6 +9,7 @@ enum Route: Sendable {
     case stream
     case events
     case echo
+    case broadcast
     case ingest
     case publish
     case rankings
@@ -20,7 +21,7 @@ enum Route: Sendable {
 
 extension Route {
     /// The route table of DESIGN.md §3; other GET paths fall through to the static files.
-    static func table(echo: Bool) -> Router<Route> {
+    static func table(echo: Bool, broadcast: Bool) -> Router<Route> {
         var router = Router<Route>()
         router.add("GET", "/healthz", .health)
         router.add("GET", "/readyz", .ready)
@@ -36,6 +37,9 @@ extension Route {
         router.add("GET", "/api/stats", .stats)
         if echo {
             router.add("GET", "/echo", .echo)
+        }
+        if broadcast {
+            router.add("GET", "/broadcast", .broadcast)
         }
         return router
     }

@@ -16,6 +16,8 @@ public struct ServerConfiguration: Sendable {
     public var dataDirectory: String? = "./data"
     /// Serve the `/echo` WebSocket endpoint (for conformance testing).
     public var echo = false
+    /// Serve the `/broadcast` WebSocket endpoint (benchmark contract shared with peer servers).
+    public var broadcast = false
     /// Most connections open at once.
     public var connectionLimit = 100_000
     /// Seconds between server pings on idle WebSockets; a peer that misses two is closed.

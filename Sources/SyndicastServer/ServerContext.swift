@@ -13,6 +13,7 @@ final class ServerContext: Sendable {
     let staticFiles: StaticFiles
     let streamOptions: WebSocketOptions
     let echoOptions: WebSocketOptions
+    let broadcastOptions = WebSocketOptions(maxFramePayload: 64 * 1024, maxMessageSize: 64 * 1024, permessageDeflate: false)
     let parserLimits = HTTPParserLimits()
     let decoder = TransactionDecoder()
     let broker: Broker
@@ -29,7 +30,7 @@ final class ServerContext: Sendable {
     init(configuration: ServerConfiguration, broker: Broker, group: EventLoopGroup, shutdown: ShutdownFlag) {
         self.group = group
         self.configuration = configuration
-        self.router = Route.table(echo: configuration.echo)
+        self.router = Route.table(echo: configuration.echo, broadcast: configuration.broadcast)
         self.staticFiles = StaticFiles(root: configuration.staticDirectory)
         self.streamOptions = WebSocketOptions(maxFramePayload: 64 * 1024, maxMessageSize: 64 * 1024)
         self.echoOptions = .echo

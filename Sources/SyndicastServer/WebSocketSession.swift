@@ -10,6 +10,8 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
         case echo
         /// `/ws`: the event stream.
         case stream
+        /// `/broadcast`: the benchmark contract (see `BroadcastHub`).
+        case broadcast
     }
 
     let kind: Kind
@@ -42,6 +44,12 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     /// snapshot or replay; live events follow once that answer has been written.
     func start(since: UInt64?, epoch: String?) {
         connection.setDeadline(connection.loop.now + pingIntervalMilliseconds)
+        if kind == .broadcast {
+            isSubscribed = true
+            connection.loop.server.subscribers.add(self, topics: topics)
+            context.counters.subscriberAdded(sharedDeflate: false)
+            return
+        }
         guard kind == .stream else { return }
         let session = LoopBound(self)
         let loop = connection.loop
@@ -87,19 +95,25 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
             unansweredPings = 0
             connection.setDeadline(connection.loop.now + pingIntervalMilliseconds)
         }
+        var broadcasts: [[UInt8]] = []
         for event in events {
-            act(on: event)
+            if kind == .broadcast, case .text(let message) = event {
+                broadcasts.append(message)
+            } else {
+                act(on: event)
+            }
         }
+        BroadcastHub.broadcast(broadcasts, from: connection.loop, loops: context.group.loops)
         return consumed
     }
 
     private func act(on event: WebSocketEvent) {
         switch event {
         case .text(let message):
-            if kind == .echo {
-                send(.text, message)
-            } else {
-                handleClientOperation(message)
+            switch kind {
+            case .echo: send(.text, message)
+            case .stream: handleClientOperation(message)
+            case .broadcast: break
             }
         case .binary(let message):
             if kind == .echo {

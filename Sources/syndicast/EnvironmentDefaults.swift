@@ -10,7 +10,7 @@ enum EnvironmentDefaults {
         "tls-cert", "tls-key", "redis", "top-k", "history", "sync",
     ]
     /// Flags without a value; the variable enables them when it is `1`, `true` or `yes`.
-    static let switches = ["echo", "in-memory"]
+    static let switches = ["echo", "in-memory", "broadcast"]
 
     /// The process arguments with environment defaults appended for missing flags.
     static func arguments() -> [String] {

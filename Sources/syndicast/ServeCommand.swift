@@ -19,6 +19,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Most connections open at once.") var connectionLimit = 100_000
     @Option(help: "Seconds between keepalive pings on quiet WebSockets.") var pingInterval = 25
     @Flag(help: "Serve the /echo WebSocket endpoint (conformance testing).") var echo = false
+    @Flag(help: "Serve the /broadcast WebSocket endpoint (benchmarks against peer servers).") var broadcast = false
     @Option(help: "Bearer key accepted for ingest (repeatable).") var apiKey: [String] = []
     @Option(help: "Origin allowed to open WebSockets (repeatable; default: any).") var allowedOrigin: [String] = []
     @Option(help: "Alert when a transaction's amount is strictly greater (decimal, e.g. 10000 or 2500.50).")
@@ -56,6 +57,7 @@ struct ServeCommand: ParsableCommand {
         configuration.connectionLimit = connectionLimit
         configuration.pingIntervalSeconds = pingInterval
         configuration.echo = echo
+        configuration.broadcast = broadcast
         configuration.apiKeys = apiKey
         configuration.allowedOrigins = allowedOrigin
         configuration.synchronous = JournalSynchronous(rawValue: sync) ?? .full
