@@ -7,7 +7,7 @@ root=$(pwd)
 
 # 1. System packages the build and the tests need (Debian).
 need=()
-for package in libssl-dev zlib1g-dev libsqlite3-dev curl; do
+for package in libssl-dev zlib1g-dev libsqlite3-dev curl redis-server; do
     dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -24,6 +24,9 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     var positions: [String: Int] = [:]
     /// Registered with the loop's subscribers (after the broker answered the subscription).
     private var isSubscribed = false
+    /// True while acting on the events of one `receive`: they are in wire order, so a message
+    /// parsed before a close or a protocol error is still answered before that close goes out.
+    private var actingOnReceivedEvents = false
     /// Takes the shared deflated frame (deflate negotiated without a window limit).
     private let usesSharedDeflate: Bool
     private let usesDeflate: Bool
@@ -96,6 +99,8 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
             connection.setDeadline(connection.loop.now + pingIntervalMilliseconds)
         }
         var broadcasts: [[UInt8]] = []
+        actingOnReceivedEvents = true
+        defer { actingOnReceivedEvents = false }
         for event in events {
             if kind == .broadcast, case .text(let message) = event {
                 broadcasts.append(message)
@@ -198,7 +203,7 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     }
 
     private func send(_ opcode: WebSocketOpcode, _ payload: [UInt8]) {
-        guard protocolState.state == .open else { return }
+        guard protocolState.state == .open || actingOnReceivedEvents else { return }
         let frame = payload.withUnsafeBytes { protocolState.encodeMessage(opcode, $0) }
         connection.write(frame)
     }

@@ -21,6 +21,8 @@ from typing import Callable, Iterator
 
 import pytest
 
+from raw_websocket import RawWebSocket, open_websocket
+
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BINARY = REPOSITORY_ROOT / ".build" / "debug" / "syndicast"
 HOST = "127.0.0.1"
@@ -119,9 +121,13 @@ def healthz_ok(port: int) -> bool:
 
 
 def start_server_process(
-    static_dir: Path, log_path: Path, extra_args: list[str] | None = None, echo: bool = True
+    static_dir: Path, log_path: Path, extra_args: list[str] | None = None, echo: bool = True,
+    in_memory: bool = True,
 ) -> RunningServer:
-    """Start `syndicast serve` on a free loopback port and wait until it is ready."""
+    """Start `syndicast serve` on a free loopback port and wait until it is ready.
+
+    With `in_memory=False` no `--in-memory` is passed (give `--data DIR` in `extra_args`).
+    """
     binary = binary_path()
     if not binary.exists():
         pytest.fail(f"server binary not found at {binary} (set SYNDICAST_BIN)")
@@ -129,10 +135,11 @@ def start_server_process(
     args = [
         str(binary), "serve",
         "--host", HOST, "--port", str(port),
-        "--in-memory",
         "--static-dir", str(static_dir),
         "--threads", "2",
     ]
+    if in_memory:
+        args.append("--in-memory")
     if echo:
         args.append("--echo")
     args += list(extra_args or [])
@@ -191,14 +198,32 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
     """
     started: list[RunningServer] = []
 
-    def start(extra_args: list[str] | None = None, echo: bool = True) -> RunningServer:
+    def start(extra_args: list[str] | None = None, echo: bool = True, in_memory: bool = True) -> RunningServer:
         index = len(started)
         root = tmp_path / f"server-{index}"
         static = make_static_dir(root)
-        running = start_server_process(static, root / "server.log", extra_args, echo)
+        running = start_server_process(static, root / "server.log", extra_args, echo, in_memory)
         started.append(running)
         return running
 
     yield start
     for running in started:
         stop_and_check(running)
+
+
+@pytest.fixture
+def ws(server: RunningServer) -> Iterator[RawWebSocket]:
+    """A WebSocket to /echo without extensions."""
+    connection = open_websocket(server.port)
+    assert not connection.deflate
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def deflate_ws(server: RunningServer) -> Iterator[RawWebSocket]:
+    """A WebSocket to /echo with plain permessage-deflate negotiated."""
+    connection = open_websocket(server.port, extensions="permessage-deflate")
+    assert connection.deflate, "permessage-deflate offered but not negotiated"
+    yield connection
+    connection.close()
