@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The whole test suite: unit tests (swift test) and integration tests against the real binary
-# with real clients (pytest). Installs what a fresh machine lacks. Usage: Tests/run.sh
+# The whole test suite, as the README's test command. Installs what a fresh machine lacks, then:
+#   1. swift test            unit tests of every module (protocol cores without sockets)
+#   2. Tests/Fuzz/run.sh     libFuzzer targets, bounded (FUZZ_SECONDS per target, default 10)
+#   3. pytest                the release binary with real clients, SQLite, redis-server
+# Extra arguments go to pytest (e.g. -k conformance).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-# 1. System packages the build and the tests need (Debian).
+# System packages the build and the tests need (Debian).
 need=()
 for package in libssl-dev zlib1g-dev libsqlite3-dev curl redis-server; do
     dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")
@@ -16,22 +19,30 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-# 2. Python test clients in an ignored venv.
-if [ ! -x .venv/bin/pytest ] || ! .venv/bin/pip freeze 2>/dev/null | grep -qiF -f <(sed 's/[<>=].*//' Tests/integration/requirements.txt); then
+# Python test clients in an ignored venv (reinstalled when requirements.txt changes).
+stamp=.venv/requirements.installed
+if [ ! -x .venv/bin/python ] || ! cmp -s Tests/integration/requirements.txt "$stamp"; then
     echo "== preparing .venv"
     python3 -m venv .venv
     .venv/bin/pip install -q --disable-pip-version-check -r Tests/integration/requirements.txt
+    cp Tests/integration/requirements.txt "$stamp"
 fi
 
-# 3. Unit tests (sans-I/O protocol cores, domain, reactor).
 echo "== swift test"
-swift test 2>&1 | tee .build-test.log | grep -vE '^(\[[0-9]+/[0-9]+\]|Compiling|Building|Write|Emitting)' || {
-    echo "swift test failed"; exit 1; }
+set +e
+swift test 2>&1 | tee .build-test.log | grep -vE '^\[[0-9]+/[0-9]+\]|^(Compiling|Building|Write|Emitting)|^◇|^↳'
+status=${PIPESTATUS[0]}
+set -e
+[ "$status" -eq 0 ] || { echo "swift test failed ($status)"; exit "$status"; }
 
-# 4. Integration tests against the release binary.
+echo "== fuzz"
+Tests/Fuzz/run.sh "${FUZZ_SECONDS:-10}"
+
 echo "== swift build -c release"
-swift build -c release --product syndicast 2>&1 | tail -n 3
+swift build -c release --product syndicast 2>&1 | grep -E "error|warning: unre|Compiling syndicast|Build" || true
 export SYNDICAST_BIN="$root/.build/release/syndicast"
+[ -x "$SYNDICAST_BIN" ] || { echo "release build failed"; exit 1; }
 ulimit -n "$(ulimit -Hn)" || true
+
 echo "== pytest"
-.venv/bin/python -m pytest -q Tests/integration "$@"
+.venv/bin/python -m pytest -q -p no:cacheprovider Tests/integration "$@"
