@@ -44,6 +44,9 @@ extension HTTPSession {
             for name in names where !Topic.reserved.contains(name) && !Topic.isValidCustom(name) {
                 return .failure(RequestRefusal(.jsonError(status: 400, code: "invalid_topic", message: "not a topic name: \(name)")))
             }
+            guard names.count <= WebSocketSession.maximumTopics else {
+                return .failure(RequestRefusal(.jsonError(status: 400, code: "too_many_topics", message: "at most \(WebSocketSession.maximumTopics) topics")))
+            }
             topics = Set(names)
         }
         var since: UInt64?

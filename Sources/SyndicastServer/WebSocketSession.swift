@@ -16,6 +16,8 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
 
     let kind: Kind
     let connection: Connection
+    /// Most topics one connection may subscribe to.
+    static let maximumTopics = 64
     private let context: ServerContext
     private var protocolState: WebSocketConnection
     /// Pings sent since the peer was last heard from; two unanswered close it.
@@ -184,7 +186,15 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
         case .ping:
             send(.text, Array(#"{"type":"pong"}"#.utf8))
         case .subscribe(let requested):
+            if let bad = requested.first(where: { !Topic.reserved.contains($0) && !Topic.isValidCustom($0) }) {
+                sendError("invalid_topic", "not a topic name: \(bad)")
+                return
+            }
             let added = Set(requested).subtracting(topics)
+            if topics.count + added.count > Self.maximumTopics {
+                sendError("too_many_topics", "at most \(Self.maximumTopics) topics per connection")
+                return
+            }
             topics.formUnion(added)
             if isSubscribed { connection.loop.server.subscribers.add(self, topics: added) }
             send(.text, StreamMessages.subscribed(topics))
