@@ -99,7 +99,8 @@ public actor Broker {
             return true
         }
         if startDrain {
-            Task { await self.drain() }
+            // One drain per burst of commands, entered directly on the broker's own thread.
+            executor.execute { self.assumeIsolated { $0.drain() } }
         }
     }
 

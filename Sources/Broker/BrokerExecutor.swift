@@ -5,7 +5,13 @@ import Synchronization
 /// thread with the event loops or with Swift's cooperative pool, so a journal fsync inside the
 /// actor blocks nothing but the broker (and naturally groups the requests that arrive meanwhile).
 public final class BrokerExecutor: SerialExecutor, @unchecked Sendable {
-    private let queue = Mutex<[UnownedJob]>([])
+    /// Work for the thread: Swift jobs (actor calls) and plain closures (`execute`).
+    enum Work: @unchecked Sendable {
+        case job(UnownedJob)
+        case closure(@Sendable () -> Void)
+    }
+
+    private let queue = Mutex<[Work]>([])
     private var condition = pthread_cond_t()
     private var mutex = pthread_mutex_t()
     private let threadID = Atomic<UInt>(0)
@@ -28,9 +34,19 @@ public final class BrokerExecutor: SerialExecutor, @unchecked Sendable {
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {
-        let unowned = UnownedJob(job)
+        push(.job(UnownedJob(job)))
+    }
+
+    /// Runs `body` on the executor's thread, in order with its jobs. Inside, the actor this
+    /// executor serves can be entered synchronously with `assumeIsolated` (see `checkIsolated`),
+    /// which saves the hop through Swift's global executor that `Task { await … }` costs.
+    public func execute(_ body: @escaping @Sendable () -> Void) {
+        push(.closure(body))
+    }
+
+    private func push(_ work: Work) {
         let wasEmpty = queue.withLock { jobs in
-            jobs.append(unowned)
+            jobs.append(work)
             return jobs.count == 1
         }
         if wasEmpty {
@@ -65,8 +81,11 @@ public final class BrokerExecutor: SerialExecutor, @unchecked Sendable {
                 pthread_mutex_unlock(&mutex)
                 continue
             }
-            for job in jobs {
-                job.runSynchronously(on: asUnownedSerialExecutor())
+            for work in jobs {
+                switch work {
+                case .job(let job): job.runSynchronously(on: asUnownedSerialExecutor())
+                case .closure(let body): body()
+                }
             }
         }
     }

@@ -1,0 +1,97 @@
+import Monitor
+import Testing
+
+@testable import Journal
+
+@Suite("JournalPayloadCodec: format and round trip")
+struct JournalPayloadCodecTests {
+    /// One transaction with an id and one message, byte for byte as the format comment describes.
+    static let goldenEntries: [JournalEntry] = [
+        .transactions([
+            Transaction(id: "t1", investorId: "i", syndicateId: "s", amount: Money(cents: 12_500), timestamp: 1_000)
+        ]),
+        .message(topic: "o", data: Array("{}".utf8)),
+    ]
+    static let goldenBytes: [UInt8] = [
+        0x01,  // format version
+        0x02,  // two entries
+        0x01, 0x01,  // transactions tag, one transaction
+        0x01, 0x02, 0x74, 0x31,  // flags: id present; id "t1"
+        0x01, 0x69, 0x01, 0x73,  // investorId "i", syndicateId "s"
+        0xA8, 0xC3, 0x01,  // amount 12500 cents, zigzag 25000
+        0xD0, 0x0F,  // timestamp 1000 ms, zigzag 2000
+        0x02, 0x01, 0x6F, 0x02, 0x7B, 0x7D,  // message tag, topic "o", data "{}"
+    ]
+
+    @Test("encodes the documented layout byte for byte")
+    func goldenEncoding() throws {
+        #expect(JournalPayloadCodec.encode(Self.goldenEntries) == Self.goldenBytes)
+        #expect(try JournalPayloadCodec.decode(Self.goldenBytes) == Self.goldenEntries)
+    }
+
+    @Test("a transaction without id has flags 0 and negative numbers are zigzag encoded")
+    func goldenWithoutIdentifier() throws {
+        let entries: [JournalEntry] = [
+            .transactions([Transaction(investorId: "", syndicateId: "é", amount: Money(cents: -1), timestamp: -64)])
+        ]
+        let expected: [UInt8] = [0x01, 0x01, 0x01, 0x01, 0x00, 0x00, 0x02, 0xC3, 0xA9, 0x01, 0x7F]
+        #expect(JournalPayloadCodec.encode(entries) == expected)
+        #expect(try JournalPayloadCodec.decode(expected) == entries)
+    }
+
+    @Test("an empty group is a version byte and a zero count")
+    func emptyGroup() throws {
+        #expect(JournalPayloadCodec.encode([]) == [0x01, 0x00])
+        #expect(try JournalPayloadCodec.decode([0x01, 0x00]) == [])
+    }
+
+    @Test(
+        "varints of every length and both zigzag edges round trip",
+        arguments: [
+            Int64.min, Int64.min + 1, -1_000_000_000_000, -65, -64, -1, 0, 1, 63, 64, 127, 128, 16_383, 16_384,
+            1_795_773_600_000, Int64.max - 1, Int64.max,
+        ])
+    func numberEdges(value: Int64) throws {
+        #expect(JournalPayloadCodec.unzigzag(JournalPayloadCodec.zigzag(value)) == value)
+        let entries: [JournalEntry] = [
+            .transactions([Transaction(investorId: "i", syndicateId: "s", amount: Money(cents: value), timestamp: value)])
+        ]
+        let bytes = JournalPayloadCodec.encode(entries)
+        #expect(bytes.count == JournalPayloadCodec.encodedSize(of: entries))
+        #expect(try JournalPayloadCodec.decode(bytes) == entries)
+    }
+
+    @Test("random groups round trip exactly and their size is predicted", arguments: [1, 2, 3, 4, 5] as [UInt64])
+    func randomRoundTrip(seed: UInt64) throws {
+        var generator = SeededGenerator(seed: seed)
+        for _ in 0..<200 {
+            let entries = (0..<Int.random(in: 0...8, using: &generator)).map { _ in randomEntry(&generator) }
+            let bytes = JournalPayloadCodec.encode(entries)
+            #expect(bytes.count == JournalPayloadCodec.encodedSize(of: entries))
+            let decoded = try JournalPayloadCodec.decode(bytes)
+            #expect(decoded == entries)
+        }
+    }
+
+    @Test("unicode strings and long strings keep every scalar")
+    func unicodeAndLongStrings() throws {
+        let long = String(repeating: "中文😀", count: 10_000)
+        let entries: [JournalEntry] = [
+            .transactions([
+                Transaction(
+                    id: "e\u{301}🇫🇷", investorId: long, syndicateId: "\u{0}nul", amount: Money(cents: 1), timestamp: 0
+                )
+            ]),
+            .message(topic: long, data: []),
+        ]
+        let decoded = try JournalPayloadCodec.decode(JournalPayloadCodec.encode(entries))
+        #expect(decoded == entries)
+        guard case .transactions(let transactions) = decoded.first else {
+            Issue.record("expected transactions first")
+            return
+        }
+        // Compare the bytes too: String equality is canonical equivalence, the journal must be exact.
+        #expect(Array(transactions[0].id?.utf8 ?? "".utf8) == Array("e\u{301}🇫🇷".utf8))
+        #expect(transactions[0].investorId.utf8.count == long.utf8.count)
+    }
+}

@@ -1,0 +1,149 @@
+import Monitor
+import Testing
+
+@testable import Journal
+
+@Suite("SQLiteJournal: append, reopen, replay")
+struct SQLiteJournalTests {
+    /// Three groups of mixed entries, as concurrent POSTs would produce them.
+    static let groups: [[JournalEntry]] = [
+        [.transactions([sampleTransaction(1), sampleTransaction(2, id: false)])],
+        [
+            .message(topic: "orders", data: Array(#"{"order":7,"note":"ünïcödé"}"#.utf8)),
+            .transactions((3..<103).map { sampleTransaction($0) }),
+            .message(topic: "empty", data: []),
+        ],
+        [.transactions([]), .transactions([sampleTransaction(103)])],
+    ]
+
+    @Test("entries replay in append order after reopening, with statistics restored")
+    func appendReopenReplay() throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeDirectory(directory) }
+        let journal = try SQLiteJournal(directory: directory)
+        for group in Self.groups {
+            try journal.append(group)
+        }
+        let expectedStatistics = journal.statistics
+        #expect(expectedStatistics.groups == 3)
+        #expect(expectedStatistics.entries == 6)
+        #expect(expectedStatistics.transactions == 103)
+        #expect(try replayed(journal) == Self.groups.flatMap { $0 })
+        journal.close()
+
+        let reopened = try SQLiteJournal(directory: directory)
+        #expect(reopened.statistics == expectedStatistics)
+        #expect(try replayed(reopened) == Self.groups.flatMap { $0 })
+        // Appends after a reopen continue the same order.
+        try reopened.append([.message(topic: "after", data: [0x31])])
+        reopened.close()
+        let third = try SQLiteJournal(directory: directory)
+        #expect(try replayed(third).last == .message(topic: "after", data: [0x31]))
+        #expect(third.statistics.groups == 4)
+    }
+
+    @Test("the epoch is 16 hex characters, stable across reopen and new for a new directory")
+    func epochs() throws {
+        let directory = makeTemporaryDirectory()
+        let other = makeTemporaryDirectory()
+        defer {
+            removeDirectory(directory)
+            removeDirectory(other)
+        }
+        let first = try SQLiteJournal(directory: directory)
+        let epoch = first.epoch
+        #expect(epoch.utf8.count == 16)
+        #expect(epoch.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+        first.close()
+        let reopened = try SQLiteJournal(directory: directory)
+        #expect(reopened.epoch == epoch)
+        #expect(try SQLiteJournal(directory: other).epoch != epoch)
+    }
+
+    @Test("missing parent directories are created and the database file is syndicast.sqlite3")
+    func createsDirectories() throws {
+        let root = makeTemporaryDirectory()
+        defer { removeDirectory(root) }
+        let journal = try SQLiteJournal(directory: root + "/a/b/c/")
+        #expect(journal.path == root + "/a/b/c/syndicast.sqlite3")
+        #expect(fileExists(journal.path))
+    }
+
+    @Test("an empty append stores no group")
+    func emptyAppend() throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeDirectory(directory) }
+        let journal = try SQLiteJournal(directory: directory)
+        try journal.append([])
+        #expect(journal.statistics == JournalStatistics())
+        #expect(try replayed(journal).isEmpty)
+    }
+
+    @Test("every synchronous level stores and replays", arguments: JournalSynchronous.allCases)
+    func synchronousLevels(level: JournalSynchronous) throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeDirectory(directory) }
+        let journal = try SQLiteJournal(directory: directory, synchronous: level)
+        #expect(try journal.connection?.queryInteger("PRAGMA synchronous") == ["off": 0, "normal": 1, "full": 2][level.rawValue])
+        #expect(try journal.connection?.queryText("PRAGMA journal_mode") == "wal")
+        try journal.append(Self.groups[1])
+        journal.close()
+        #expect(try replayed(SQLiteJournal(directory: directory, synchronous: level)) == Self.groups[1])
+    }
+
+    @Test("an error thrown by the replay body stops the replay and is rethrown")
+    func bodyErrorStops() throws {
+        struct Stop: Error {}
+        let directory = makeTemporaryDirectory()
+        defer { removeDirectory(directory) }
+        let journal = try SQLiteJournal(directory: directory)
+        for group in Self.groups {
+            try journal.append(group)
+        }
+        var seen = 0
+        #expect(throws: Stop.self) {
+            try journal.replay { _ in
+                seen += 1
+                if seen == 2 { throw Stop() }
+            }
+        }
+        #expect(seen == 2)
+        // The journal is still usable afterwards.
+        try journal.append([.message(topic: "t", data: [])])
+        #expect(try replayed(journal).count == 7)
+    }
+
+    @Test("a closed journal refuses appends and replays")
+    func closed() throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeDirectory(directory) }
+        let journal = try SQLiteJournal(directory: directory)
+        journal.close()
+        journal.close()
+        #expect(throws: JournalError.self) { try journal.append(Self.groups[0]) }
+        #expect(throws: JournalError.self) { try replayed(journal) }
+    }
+
+    @Test("a second open of the same directory fails while the first is open")
+    func exclusiveDirectory() throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeDirectory(directory) }
+        let journal = try SQLiteJournal(directory: directory)
+        try journal.append(Self.groups[0])
+        let error = #expect(throws: JournalError.self) { try SQLiteJournal(directory: directory) }
+        #expect(error?.message.contains("another syndicast process") == true)
+        journal.close()
+        #expect(try replayed(SQLiteJournal(directory: directory)) == Self.groups[0])
+    }
+
+    @Test("a database from a newer schema version is refused")
+    func newerSchema() throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeDirectory(directory) }
+        let journal = try SQLiteJournal(directory: directory)
+        try journal.execute("PRAGMA user_version = 99")
+        journal.close()
+        let error = #expect(throws: JournalError.self) { try SQLiteJournal(directory: directory) }
+        #expect(error?.message.contains("schema version 99") == true)
+    }
+}
