@@ -14,9 +14,10 @@ final class EncodedEvent: Sendable {
     /// Compressed with a fresh context and a 15-bit window (valid for every client that did not
     /// limit `server_max_window_bits`); nil when no such subscriber exists or it would not shrink.
     let deflatedFrame: ByteChunk?
-    let serverSentEvent: ByteChunk
+    /// Built only while SSE subscribers exist.
+    let serverSentEvent: ByteChunk?
 
-    init(_ event: BrokerEvent, deflater: inout SharedMessageDeflater?) {
+    init(_ event: BrokerEvent, deflater: inout SharedMessageDeflater?, serverSentEvents: Bool) {
         seq = event.seq
         topic = event.topic
         json = event.json
@@ -30,7 +31,8 @@ final class EncodedEvent: Sendable {
         } else {
             deflatedFrame = nil
         }
-        serverSentEvent = ByteChunk(ServerSentEvents.record(id: event.seq == 0 ? nil : event.seq, json: event.json))
+        serverSentEvent =
+            serverSentEvents ? ByteChunk(ServerSentEvents.record(id: event.seq == 0 ? nil : event.seq, json: event.json)) : nil
     }
 
     /// A `/broadcast` message (benchmark contract): one prebuilt WebSocket frame, nothing else.
@@ -54,9 +56,16 @@ final class LoopFanout: BrokerSink {
         self.counters = counters
     }
 
+    /// Events of topics nobody subscribes to are dropped here: not encoded, not posted.
     func deliver(_ events: [BrokerEvent]) {
+        let wanted = counters.subscribedTopics()
+        guard !wanted.isEmpty else { return }
         var deflater: SharedMessageDeflater? = counters.sharedDeflateSubscribers > 0 ? SharedMessageDeflater(windowBits: 15) : nil
-        let encoded = events.map { EncodedEvent($0, deflater: &deflater) }
+        let serverSent = counters.serverSentSubscribers > 0
+        let encoded = events.filter { wanted.contains($0.topic) }.map {
+            EncodedEvent($0, deflater: &deflater, serverSentEvents: serverSent)
+        }
+        guard !encoded.isEmpty else { return }
         for loop in loops {
             loop.execute { loop.server.subscribers.deliver(encoded) }
         }

@@ -64,7 +64,11 @@ extension String {
 /// Per-loop state, reached through `EventLoop.context`; touched only on that loop's thread.
 final class LoopContext {
     var dates = HTTPDateCache()
-    let subscribers = LoopSubscribers()
+    let subscribers: LoopSubscribers
+
+    init() {
+        subscribers = LoopSubscribers()
+    }
 
     /// The current IMF-fixdate for a Date header, recomputed at most once a second.
     func dateHeader() -> String {
@@ -75,10 +79,10 @@ final class LoopContext {
 extension EventLoop {
     /// This loop's server state (created on first use, on the loop's thread).
     var server: LoopContext {
-        if let existing = context as? LoopContext { return existing }
-        let created = LoopContext()
-        context = created
-        return created
+        // Only this layer sets `context`, always to a LoopContext: skip the dynamic cast (it
+        // showed in profiles, being paid on every response and every fan-out batch).
+        if let existing = context { return unsafeDowncast(existing, to: LoopContext.self) }
+        preconditionFailure("LoopContext is installed by SyndicastServer.start before any connection")
     }
 }
 

@@ -9,6 +9,7 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
     let topics: Set<String>
     var positions: [String: Int] = [:]
     private var isSubscribed = false
+    private var hasInterest = false
 
     init(connection: Connection, context: ServerContext, topics: Set<String>) {
         self.connection = connection
@@ -22,6 +23,9 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
     func start(since: UInt64?, epoch: String?) {
         connection.write(ServerSentEvents.responseHead(date: connection.loop.server.dateHeader()))
         connection.setDeadline(connection.loop.now + keepaliveMilliseconds)
+        hasInterest = true
+        context.counters.topicsAdded(topics)
+        context.counters.subscriberAdded(sharedDeflate: false, serverSentEvents: true)
         let session = LoopBound(self)
         let loop = connection.loop
         context.broker.subscribe(
@@ -39,7 +43,6 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
         }
         isSubscribed = true
         connection.loop.server.subscribers.add(self, topics: topics)
-        context.counters.subscriberAdded(sharedDeflate: false)
     }
 
     /// Reads `"seq":N` from a replayed event's JSON (it is always the second field).
@@ -63,7 +66,9 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
     }
 
     func enqueue(_ event: EncodedEvent) {
-        connection.write(event.serverSentEvent)
+        // Built whenever an SSE subscriber exists; a batch encoded just before this stream
+        // subscribed may lack it, so fall back to encoding here.
+        connection.write(event.serverSentEvent ?? ByteChunk(ServerSentEvents.record(id: event.seq == 0 ? nil : event.seq, json: event.json)))
         if connection.pendingOutboundBytes > connection.loop.server.subscribers.outboundLimit {
             context.metrics.slowConsumersClosed.add(1, ordering: .relaxed)
             unsubscribe()
@@ -91,9 +96,14 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
     }
 
     private func unsubscribe() {
-        guard isSubscribed else { return }
-        isSubscribed = false
-        connection.loop.server.subscribers.remove(self, topics: topics)
-        context.counters.subscriberRemoved(sharedDeflate: false)
+        if isSubscribed {
+            isSubscribed = false
+            connection.loop.server.subscribers.remove(self, topics: topics)
+        }
+        if hasInterest {
+            hasInterest = false
+            context.counters.topicsRemoved(topics)
+            context.counters.subscriberRemoved(sharedDeflate: false, serverSentEvents: true)
+        }
     }
 }

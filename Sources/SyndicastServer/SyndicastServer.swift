@@ -31,7 +31,12 @@ public final class SyndicastServer: Sendable {
         ) { entries in
             try box.journal.append(entries.map(JournalEntry.init))
         }
-        self.context = ServerContext(configuration: configuration, broker: broker, group: group, shutdown: shutdown)
+        let context = ServerContext(configuration: configuration, broker: broker, group: group, shutdown: shutdown)
+        self.context = context
+        for loop in group.loops {
+            // Installed before the loop threads start; afterwards touched only on each loop.
+            loop.context = LoopContext()
+        }
     }
 
     /// Binds, starts the loops, and replays the journal into the broker (`/readyz` turns ready

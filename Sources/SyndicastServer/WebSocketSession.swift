@@ -26,6 +26,8 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     var positions: [String: Int] = [:]
     /// Registered with the loop's subscribers (after the broker answered the subscription).
     private var isSubscribed = false
+    /// Counted in the process-wide topic interest (from `start` until closed).
+    private var hasInterest = false
     /// True while acting on the events of one `receive`: they are in wire order, so a message
     /// parsed before a close or a protocol error is still answered before that close goes out.
     private var actingOnReceivedEvents = false
@@ -49,13 +51,17 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     /// snapshot or replay; live events follow once that answer has been written.
     func start(since: UInt64?, epoch: String?) {
         connection.setDeadline(connection.loop.now + pingIntervalMilliseconds)
+        guard kind != .echo else { return }
+        // Interest is registered before the broker is asked, so no batch after the
+        // subscription's starting point can be skipped by the fan-out as "unwanted".
+        hasInterest = true
+        context.counters.topicsAdded(topics)
+        context.counters.subscriberAdded(sharedDeflate: usesSharedDeflate)
         if kind == .broadcast {
             isSubscribed = true
             connection.loop.server.subscribers.add(self, topics: topics)
-            context.counters.subscriberAdded(sharedDeflate: false)
             return
         }
-        guard kind == .stream else { return }
         let session = LoopBound(self)
         let loop = connection.loop
         context.broker.subscribe(
@@ -71,7 +77,6 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
         }
         isSubscribed = true
         connection.loop.server.subscribers.add(self, topics: topics)
-        context.counters.subscriberAdded(sharedDeflate: usesSharedDeflate)
     }
 
     func enqueue(_ event: EncodedEvent) {
@@ -175,10 +180,15 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     }
 
     private func unsubscribe() {
-        guard isSubscribed else { return }
-        isSubscribed = false
-        connection.loop.server.subscribers.remove(self, topics: topics)
-        context.counters.subscriberRemoved(sharedDeflate: usesSharedDeflate)
+        if isSubscribed {
+            isSubscribed = false
+            connection.loop.server.subscribers.remove(self, topics: topics)
+        }
+        if hasInterest {
+            hasInterest = false
+            context.counters.topicsRemoved(topics)
+            context.counters.subscriberRemoved(sharedDeflate: usesSharedDeflate)
+        }
     }
 
     private func handleClientOperation(_ message: [UInt8]) {
@@ -195,12 +205,14 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
                 sendError("too_many_topics", "at most \(Self.maximumTopics) topics per connection")
                 return
             }
+            if hasInterest { context.counters.topicsAdded(added) }
             topics.formUnion(added)
             if isSubscribed { connection.loop.server.subscribers.add(self, topics: added) }
             send(.text, StreamMessages.subscribed(topics))
         case .unsubscribe(let requested):
             let removed = Set(requested).intersection(topics)
             if isSubscribed { connection.loop.server.subscribers.remove(self, topics: removed) }
+            if hasInterest { context.counters.topicsRemoved(removed) }
             topics.subtract(removed)
             send(.text, StreamMessages.subscribed(topics))
         case .invalid(let reason):
