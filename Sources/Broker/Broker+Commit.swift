@@ -101,7 +101,11 @@ extension Broker {
             freshIndices.append(index)
         }
         if !conflicts.isEmpty {
-            return .rejected(status: 409, body: StreamEncoding.error(code: "conflict", message: "a transaction id was reused with different content; nothing was accepted", details: conflicts))
+            return .rejected(
+                status: 409,
+                body: StreamEncoding.error(
+                    code: "conflict", message: "a transaction id was reused with different content; nothing was accepted",
+                    details: conflicts))
         }
         let overflow = monitor.validate(fresh)
         if !overflow.isEmpty {
@@ -110,7 +114,10 @@ extension Broker {
                 mapped.index = freshIndices[detail.index]
                 return mapped
             }
-            return .rejected(status: 400, body: StreamEncoding.error(code: "invalid_fields", message: "a total would overflow; nothing was accepted", details: details))
+            return .rejected(
+                status: 400,
+                body: StreamEncoding.error(
+                    code: "invalid_fields", message: "a total would overflow; nothing was accepted", details: details))
         }
         for (id, fingerprint) in seenHere { knownIds[id] = fingerprint }
         guard !fresh.isEmpty else {

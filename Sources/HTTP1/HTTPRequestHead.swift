@@ -81,10 +81,11 @@ public struct HTTPRequestHead: Sendable {
                 name = element
                 value = ""
             }
-            items.append((
-                name: PercentDecoding.decode(String(name), plusAsSpace: true) ?? String(name),
-                value: PercentDecoding.decode(String(value), plusAsSpace: true) ?? String(value)
-            ))
+            items.append(
+                (
+                    name: PercentDecoding.decode(String(name), plusAsSpace: true) ?? String(name),
+                    value: PercentDecoding.decode(String(value), plusAsSpace: true) ?? String(value)
+                ))
         }
         return items
     }

@@ -23,7 +23,8 @@ public enum JSONEscaping {
                 bytes.append(contentsOf: #"\u00"#.utf8)
                 bytes.append(hexDigits.utf8Start[Int(byte >> 4)])
                 bytes.append(hexDigits.utf8Start[Int(byte & 0x0F)])
-            case 0xE2 where utf8.count >= 2 && utf8[utf8.startIndex] == 0x80
+            case 0xE2
+            where utf8.count >= 2 && utf8[utf8.startIndex] == 0x80
                 && (utf8[utf8.startIndex + 1] == 0xA8 || utf8[utf8.startIndex + 1] == 0xA9):
                 bytes.append(contentsOf: utf8[utf8.startIndex + 1] == 0xA8 ? #"\u2028"#.utf8 : #"\u2029"#.utf8)
                 utf8.removeFirst(2)

@@ -29,8 +29,9 @@ public final class StaticFiles: Sendable {
         guard head.method == "GET" || head.method == "HEAD" else { return nil }
         guard let relativePath = Self.safeRelativePath(head.path) else { return nil }
         guard let file = readFile(root + "/" + relativePath) else { return nil }
-        let etag = Self.entityTag(size: file.size, modificationSeconds: file.modificationSeconds,
-                                  modificationNanoseconds: file.modificationNanoseconds)
+        let etag = Self.entityTag(
+            size: file.size, modificationSeconds: file.modificationSeconds,
+            modificationNanoseconds: file.modificationNanoseconds)
         var headers = HTTPHeaders(reservingCapacity: 6)
         headers.add("ETag", etag)
         headers.add("Cache-Control", "no-cache")
@@ -95,7 +96,8 @@ public final class StaticFiles: Sendable {
             return true
         }
         guard complete else { return nil }
-        return File(bytes: bytes, size: size, modificationSeconds: Int(status.st_mtim.tv_sec),
-                    modificationNanoseconds: Int(status.st_mtim.tv_nsec))
+        return File(
+            bytes: bytes, size: size, modificationSeconds: Int(status.st_mtim.tv_sec),
+            modificationNanoseconds: Int(status.st_mtim.tv_nsec))
     }
 }

@@ -93,7 +93,8 @@ extension TransactionBatchDecoder {
                 }
             }
         }
-        let required = TransactionField.investorId.rawValue | TransactionField.syndicateId.rawValue
+        let required =
+            TransactionField.investorId.rawValue | TransactionField.syndicateId.rawValue
             | TransactionField.amount.rawValue
         if present & required != required {
             for field in [TransactionField.investorId, .syndicateId, .amount] where present & field.rawValue == 0 {

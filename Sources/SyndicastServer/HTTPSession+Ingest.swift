@@ -11,7 +11,8 @@ extension HTTPSession {
     /// Checks what every write endpoint checks; returns the refusal, if any.
     private func refuseWrite(_ head: HTTPRequestHead) -> HTTPResponse? {
         if !context.isAuthorized(head) {
-            var response = HTTPResponse.jsonError(status: 401, code: "unauthorized", message: "a valid Authorization: Bearer key is required")
+            var response = HTTPResponse.jsonError(
+                status: 401, code: "unauthorized", message: "a valid Authorization: Bearer key is required")
             response.headers.add("WWW-Authenticate", "Bearer")
             return response
         }
@@ -37,7 +38,9 @@ extension HTTPSession {
         case let other:
             context.metrics.ingestRejected.add(1, ordering: .relaxed)
             respond(
-                .jsonError(status: 415, code: "unsupported_media_type", message: "Content-Type \(other) is not accepted; use application/json or application/x-ndjson"),
+                .jsonError(
+                    status: 415, code: "unsupported_media_type",
+                    message: "Content-Type \(other) is not accepted; use application/json or application/x-ndjson"),
                 to: head, on: connection)
             return
         }
@@ -102,7 +105,9 @@ extension HTTPSession {
             return
         }
         guard ["application/json", ""].contains(MediaType.of(head)) else {
-            respond(.jsonError(status: 415, code: "unsupported_media_type", message: "use Content-Type: application/json"), to: head, on: connection)
+            respond(
+                .jsonError(status: 415, code: "unsupported_media_type", message: "use Content-Type: application/json"), to: head,
+                on: connection)
             return
         }
         let parsed = PublishRequest.parse(request.body)

@@ -9,7 +9,9 @@ extension HTTPSession {
         var limit = route == .alerts ? 100 : 5
         if let text = head.queryItem("limit") {
             guard let value = Int(text), (1...1_000).contains(value) else {
-                respond(.jsonError(status: 400, code: "invalid_limit", message: "limit must be an integer from 1 to 1000"), to: head, on: connection)
+                respond(
+                    .jsonError(status: 400, code: "invalid_limit", message: "limit must be an integer from 1 to 1000"), to: head,
+                    on: connection)
                 return
             }
             limit = value
@@ -20,7 +22,8 @@ extension HTTPSession {
         let context = self.context
         let connections = context.counters.streamSubscribers
         context.broker.query { broker in
-            reply(Self.answer(route, broker: broker, limit: chosenLimit, identifier: identifier, context: context, subscribers: connections))
+            reply(
+                Self.answer(route, broker: broker, limit: chosenLimit, identifier: identifier, context: context, subscribers: connections))
         }
     }
 

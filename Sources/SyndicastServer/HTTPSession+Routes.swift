@@ -37,7 +37,8 @@ extension HTTPSession {
     }
 
     /// The stream's subscription parameters from the query: `topics`, `since`, `epoch`.
-    private func streamParameters(_ head: HTTPRequestHead) -> Result<(topics: Set<String>, since: UInt64?, epoch: String?), RequestRefusal> {
+    private func streamParameters(_ head: HTTPRequestHead) -> Result<(topics: Set<String>, since: UInt64?, epoch: String?), RequestRefusal>
+    {
         var topics = Topic.defaults
         if let list = head.queryItem("topics") {
             let names = list.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
@@ -45,7 +46,9 @@ extension HTTPSession {
                 return .failure(RequestRefusal(.jsonError(status: 400, code: "invalid_topic", message: "not a topic name: \(name)")))
             }
             guard names.count <= WebSocketSession.maximumTopics else {
-                return .failure(RequestRefusal(.jsonError(status: 400, code: "too_many_topics", message: "at most \(WebSocketSession.maximumTopics) topics")))
+                return .failure(
+                    RequestRefusal(
+                        .jsonError(status: 400, code: "too_many_topics", message: "at most \(WebSocketSession.maximumTopics) topics")))
             }
             topics = Set(names)
         }
@@ -66,7 +69,9 @@ extension HTTPSession {
     private func upgrade(_ request: HTTPRequest, kind: WebSocketSession.Kind, options: WebSocketOptions, on connection: Connection) {
         let head = request.head
         if context.shutdown.isSet {
-            respond(.jsonError(status: 503, code: "shutting_down", message: "the server is stopping"), to: head, keepAlive: false, on: connection)
+            respond(
+                .jsonError(status: 503, code: "shutting_down", message: "the server is stopping"), to: head, keepAlive: false,
+                on: connection)
             return
         }
         guard head.isUpgradeRequest else {
@@ -94,7 +99,9 @@ extension HTTPSession {
             if !context.configuration.allowedOrigins.isEmpty,
                 !context.configuration.allowedOrigins.contains(accepted.origin ?? "")
             {
-                respond(.jsonError(status: 403, code: "origin_not_allowed", message: "origin not allowed"), to: head, keepAlive: false, on: connection)
+                respond(
+                    .jsonError(status: 403, code: "origin_not_allowed", message: "origin not allowed"), to: head, keepAlive: false,
+                    on: connection)
                 return
             }
             connection.write(accepted.responseBytes())
@@ -109,7 +116,9 @@ extension HTTPSession {
 
     private func startServerSentEvents(_ head: HTTPRequestHead, on connection: Connection) {
         if context.shutdown.isSet {
-            respond(.jsonError(status: 503, code: "shutting_down", message: "the server is stopping"), to: head, keepAlive: false, on: connection)
+            respond(
+                .jsonError(status: 503, code: "shutting_down", message: "the server is stopping"), to: head, keepAlive: false,
+                on: connection)
             return
         }
         switch streamParameters(head) {

@@ -58,7 +58,9 @@ final class HTTPSession: ConnectionHandler {
         } else if parser.isIdle {
             connection.close()
         } else {
-            respond(.jsonError(status: 408, code: "request_timeout", message: "request not completed in time"), to: nil, keepAlive: false, on: connection)
+            respond(
+                .jsonError(status: 408, code: "request_timeout", message: "request not completed in time"), to: nil, keepAlive: false,
+                on: connection)
         }
     }
 
@@ -68,7 +70,8 @@ final class HTTPSession: ConnectionHandler {
         case .found(let route, let parameters):
             handle(route, request, parameters: parameters, on: connection)
         case .methodNotAllowed(let allowed):
-            var response = HTTPResponse.jsonError(status: 405, code: "method_not_allowed", message: "\(head.method) is not allowed on \(head.path)")
+            var response = HTTPResponse.jsonError(
+                status: 405, code: "method_not_allowed", message: "\(head.method) is not allowed on \(head.path)")
             response.headers.add("Allow", allowed.joined(separator: ", "))
             respond(response, to: head, on: connection)
         case .notFound:

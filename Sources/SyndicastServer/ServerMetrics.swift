@@ -15,11 +15,20 @@ final class ServerMetrics: Sendable {
         let lines: [(String, String, String, Int)] = [
             ("syndicast_http_requests_total", "counter", "HTTP requests handled", httpRequests.load(ordering: .relaxed)),
             ("syndicast_transactions_accepted_total", "counter", "transactions stored", transactionsAccepted.load(ordering: .relaxed)),
-            ("syndicast_transactions_duplicate_total", "counter", "re-sent transactions recognised by id", transactionsDuplicate.load(ordering: .relaxed)),
+            (
+                "syndicast_transactions_duplicate_total", "counter", "re-sent transactions recognised by id",
+                transactionsDuplicate.load(ordering: .relaxed)
+            ),
             ("syndicast_ingest_rejected_total", "counter", "ingest requests refused (4xx/5xx)", ingestRejected.load(ordering: .relaxed)),
-            ("syndicast_messages_published_total", "counter", "messages published to custom topics", messagesPublished.load(ordering: .relaxed)),
+            (
+                "syndicast_messages_published_total", "counter", "messages published to custom topics",
+                messagesPublished.load(ordering: .relaxed)
+            ),
             ("syndicast_websockets_opened_total", "counter", "WebSocket handshakes completed", webSocketsOpened.load(ordering: .relaxed)),
-            ("syndicast_slow_consumers_closed_total", "counter", "subscribers closed with 4008", slowConsumersClosed.load(ordering: .relaxed)),
+            (
+                "syndicast_slow_consumers_closed_total", "counter", "subscribers closed with 4008",
+                slowConsumersClosed.load(ordering: .relaxed)
+            ),
             ("syndicast_open_connections", "gauge", "TCP connections open", openConnections),
             ("syndicast_stream_subscribers", "gauge", "WebSocket and SSE stream subscribers", streamSubscribers),
             ("syndicast_sequence", "gauge", "current event sequence number", Int(truncatingIfNeeded: seq)),

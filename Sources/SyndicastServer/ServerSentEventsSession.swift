@@ -68,7 +68,8 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
     func enqueue(_ event: EncodedEvent) {
         // Built whenever an SSE subscriber exists; a batch encoded just before this stream
         // subscribed may lack it, so fall back to encoding here.
-        connection.write(event.serverSentEvent ?? ByteChunk(ServerSentEvents.record(id: event.seq == 0 ? nil : event.seq, json: event.json)))
+        connection.write(
+            event.serverSentEvent ?? ByteChunk(ServerSentEvents.record(id: event.seq == 0 ? nil : event.seq, json: event.json)))
         if connection.pendingOutboundBytes > connection.loop.server.subscribers.outboundLimit {
             context.metrics.slowConsumersClosed.add(1, ordering: .relaxed)
             unsubscribe()

@@ -35,7 +35,10 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     private let usesSharedDeflate: Bool
     private let usesDeflate: Bool
 
-    init(kind: Kind, connection: Connection, context: ServerContext, options: WebSocketOptions, deflate: DeflateParameters?, topics: Set<String>) {
+    init(
+        kind: Kind, connection: Connection, context: ServerContext, options: WebSocketOptions, deflate: DeflateParameters?,
+        topics: Set<String>
+    ) {
         self.kind = kind
         self.connection = connection
         self.context = context

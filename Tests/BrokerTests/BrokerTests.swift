@@ -28,7 +28,8 @@ func transaction(_ id: String?, _ investor: String, _ syndicate: String, cents: 
 
 func makeBroker(_ journal: RecordingJournal, threshold: Int64 = 10_000) -> Broker {
     Broker(
-        monitor: Monitor(configuration: MonitorConfiguration(amountThreshold: Money(cents: threshold), spikeWindowSeconds: 60, spikeThreshold: 2)),
+        monitor: Monitor(
+            configuration: MonitorConfiguration(amountThreshold: Money(cents: threshold), spikeWindowSeconds: 60, spikeThreshold: 2)),
         epoch: "e1"
     ) { try journal.append($0) }
 }
@@ -111,7 +112,8 @@ struct BrokerTests {
         let journal = RecordingJournal()
         let live = makeBroker(journal)
         for index in 0..<20 {
-            _ = await ingest(live, [transaction("t\(index)", "i\(index % 4)", "s\(index % 3)", cents: Int64(index * 1_000 + 5), at: Int64(index))])
+            _ = await ingest(
+                live, [transaction("t\(index)", "i\(index % 4)", "s\(index % 3)", cents: Int64(index * 1_000 + 5), at: Int64(index))])
         }
         let published = await withCheckedContinuation { continuation in
             live.publish(topic: "orders", data: Array("{\"a\":1}".utf8)) { continuation.resume(returning: $0) }
