@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Reactor", targets: ["Reactor"]),
         .library(name: "HTTP1", targets: ["HTTP1"]),
         .library(name: "WebSocket", targets: ["WebSocket"]),
+        .library(name: "Monitor", targets: ["Monitor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,6 +41,13 @@ let package = Package(
                 "SyndicastServer", "Broker", "Journal", "Monitor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+
+        // Micro-benchmarks of the hot paths (loadtest/micro; run with swift run -c release).
+        .executableTarget(
+            name: "syndicast-microbench",
+            dependencies: ["HTTP1", "WebSocket", "Monitor", "Journal"],
+            path: "loadtest/micro"
         ),
 
         // Tests mirror the targets.

@@ -1,0 +1,173 @@
+// syndicast-microbench: throughput of the hot protocol and domain code, side by side with a
+// reference implementation where one exists, median of several runs (this machine is noisy).
+// Run: swift run -c release syndicast-microbench [runs]
+import Foundation
+import HTTP1
+import Journal
+import Monitor
+import WebSocket
+
+let runs = CommandLine.arguments.count > 1 ? max(Int(CommandLine.arguments[1]) ?? 5, 1) : 5
+
+/// Runs `body` `runs` times; returns the median of items per second.
+func measure(items: Int, _ body: () -> Void) -> Double {
+    var rates: [Double] = []
+    for _ in 0..<runs {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        rates.append(Double(items) / seconds)
+    }
+    return rates.sorted()[rates.count / 2]
+}
+
+func report(_ name: String, _ rate: Double, unit: String = "/s", versus reference: (String, Double)? = nil) {
+    var line = name.padding(toLength: 52, withPad: " ", startingAt: 0) + String(format: "%12.0f %@", rate, unit)
+    if let (referenceName, referenceRate) = reference {
+        line += String(format: "   %.1f× %@", rate / referenceRate, referenceName)
+    }
+    print(line)
+}
+
+// MARK: Transaction decoding vs Foundation's JSONDecoder
+
+let count = 100_000
+var ndjson: [UInt8] = []
+for index in 0..<count {
+    ndjson += Array(
+        #"{"id":"tx-\#(index)","investorId":"investor-\#(index % 997)","syndicateId":"syndicate-\#(index % 53)","amount":"\#(index % 5000 + 1).25","timestamp":1764237600000}"#
+            .utf8)
+    ndjson.append(0x0A)
+}
+let array = "[" + String(decoding: ndjson, as: UTF8.self).split(separator: "\n").joined(separator: ",") + "]"
+let arrayBytes = Array(array.utf8)
+
+struct FoundationTransaction: Decodable {
+    let id: String?
+    let investorId: String
+    let syndicateId: String
+    let amount: String
+    let timestamp: Int64
+}
+
+let decoder = TransactionDecoder()
+var decodedTotal = 0
+let ours = measure(items: count) {
+    if case .success(let batch) = ndjson.withUnsafeBytes({ decoder.decode($0, format: .ndjson, receivedAt: 0) }) {
+        decodedTotal &+= batch.count
+    }
+}
+let oursArray = measure(items: count) {
+    if case .success(let batch) = arrayBytes.withUnsafeBytes({ decoder.decode($0, format: .json, receivedAt: 0) }) {
+        decodedTotal &+= batch.count
+    }
+}
+let foundation = measure(items: count) {
+    if let batch = try? JSONDecoder().decode([FoundationTransaction].self, from: Data(arrayBytes)) {
+        decodedTotal &+= batch.count
+    }
+}
+print("== transaction decoding (\(count) objects, median of \(runs) runs)")
+report("TransactionDecoder, NDJSON (objects)", ours, versus: ("JSONDecoder", foundation))
+report("TransactionDecoder, JSON array (objects)", oursArray, versus: ("JSONDecoder", foundation))
+report("Foundation JSONDecoder, JSON array (objects)", foundation)
+
+// MARK: HTTP/1.1 request parsing
+
+let body = #"{"investorId":"investor-1","syndicateId":"syndicate-7","amount":"2500.00"}"#
+let request = Array(
+    ("POST /api/transactions HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nContent-Type: application/json\r\n"
+        + "Content-Length: \(body.utf8.count)\r\n\r\n" + body).utf8)
+let requests = 200_000
+let pipelined = Array(repeating: request, count: 100).flatMap { $0 }
+var parsedTotal = 0
+let httpRate = measure(items: requests) {
+    var parser = HTTPRequestParser()
+    pipelined.withUnsafeBytes { buffer in
+        for _ in 0..<(requests / 100) {
+            var offset = 0
+            while offset < buffer.count {
+                guard case .request(_, let consumed) = parser.parse(UnsafeRawBufferPointer(rebasing: buffer[offset...])) else { break }
+                offset += consumed
+                parsedTotal &+= 1
+            }
+        }
+    }
+}
+print("== HTTP/1.1 (\(request.count)-byte POST)")
+report("HTTPRequestParser (requests)", httpRate)
+var dates = HTTPDateCache()
+let responses = measure(items: requests) {
+    for _ in 0..<requests {
+        let response = HTTPResponse.json(201, #"{"accepted":1,"duplicates":0,"firstSeq":1,"lastSeq":1}"#)
+        parsedTotal &+= HTTPResponseWriter.serialize(response, date: dates.string(epochSeconds: 1_764_237_600), keepAlive: true).count
+    }
+}
+report("HTTPResponseWriter (responses)", responses)
+
+// MARK: WebSocket frames
+
+let payload = Array(repeating: UInt8(ascii: "x"), count: 100)
+let frame = payload.withUnsafeBytes { WebSocketFrameEncoder.encode(.text, payload: $0, mask: 0x37fa_213d) }
+let frames = 500_000
+let frameBuffer = Array(repeating: frame, count: 1_000).flatMap { $0 }
+var eventsTotal = 0
+let frameRate = measure(items: frames) {
+    var connection = WebSocketConnection(role: .server, options: WebSocketOptions(), deflate: nil)
+    frameBuffer.withUnsafeBytes { buffer in
+        for _ in 0..<(frames / 1_000) {
+            _ = connection.receive(buffer) { _ in eventsTotal &+= 1 }
+        }
+    }
+}
+let encodeRate = measure(items: frames) {
+    payload.withUnsafeBytes { buffer in
+        for _ in 0..<frames { eventsTotal &+= WebSocketFrameEncoder.encode(.text, payload: buffer).count }
+    }
+}
+var deflater = SharedMessageDeflater(windowBits: 15)
+let event = Array(
+    #"{"type":"alert","seq":121,"alert":{"id":"a-7","rule":"amount_threshold","syndicateId":"s1","investorId":"i7","transactionId":"t9","amount":"25000.00","threshold":"10000.00","at":"2026-11-27T10:00:00.000Z"}}"#
+        .utf8)
+let deflateRate = measure(items: 50_000) {
+    event.withUnsafeBytes { buffer in
+        for _ in 0..<50_000 { eventsTotal &+= deflater.compress(buffer).count }
+    }
+}
+print("== WebSocket (100-byte text frames)")
+report("WebSocketConnection.receive, masked (frames)", frameRate)
+report("WebSocketFrameEncoder.encode (frames)", encodeRate)
+report("SharedMessageDeflater, \(event.count)-byte alert (messages)", deflateRate)
+
+// MARK: Domain and journal
+
+let transactions: [Transaction]
+if case .success(let batch) = ndjson.withUnsafeBytes({ decoder.decode($0, format: .ndjson, receivedAt: 0) }) {
+    transactions = batch
+} else {
+    transactions = []
+}
+let applyRate = measure(items: transactions.count) {
+    var monitor = Monitor()
+    for transaction in transactions { eventsTotal &+= monitor.apply(transaction).count }
+}
+print("== domain and journal")
+report("Monitor.apply (transactions)", applyRate)
+for synchronous in [JournalSynchronous.full, .normal] {
+    let directory = NSTemporaryDirectory() + "syndicast-microbench-\(getpid())-\(synchronous.rawValue)"
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    guard let journal = try? SQLiteJournal(directory: directory, synchronous: synchronous) else { continue }
+    let groups = transactions.count / 1_000
+    let groupRate = measure(items: transactions.count) {
+        for group in 0..<groups {
+            try? journal.append([.transactions(Array(transactions[(group * 1_000)..<((group + 1) * 1_000)]))])
+        }
+    }
+    report("SQLiteJournal.append, 1,000 tx/commit, sync=\(synchronous.rawValue) (tx)", groupRate)
+    let single = measure(items: 500) {
+        for index in 0..<500 { try? journal.append([.transactions([transactions[index]])]) }
+    }
+    report("SQLiteJournal.append, 1 tx/commit, sync=\(synchronous.rawValue) (commits)", single)
+    journal.close()
+}
+if decodedTotal == -1 || parsedTotal == -1 || eventsTotal == -1 { print("unreachable") }
