@@ -141,12 +141,12 @@ extension Broker {
             seq += 1
             if first == 0 { first = seq }
             last = seq
-            events.append(BrokerEvent(seq: seq, topic: Topic.transactions, json: StreamEncoding.transaction(transaction, seq: seq)))
+            events.append(BrokerEvent(seq: seq, topic: Topic.transactions, body: .transaction(transaction)))
             for event in monitor.apply(transaction) {
                 switch event {
                 case .alert(let alert):
                     seq += 1
-                    events.append(BrokerEvent(seq: seq, topic: Topic.alerts, json: StreamEncoding.alert(alert, seq: seq)))
+                    events.append(BrokerEvent(seq: seq, topic: Topic.alerts, body: .alert(alert)))
                 case .rankingsChanged:
                     rankingsChanged = true
                 }
@@ -157,7 +157,7 @@ extension Broker {
             let top = monitor.leaderboard
             if top != topBefore {
                 seq += 1
-                events.append(BrokerEvent(seq: seq, topic: Topic.rankings, json: StreamEncoding.rankings(top, seq: seq)))
+                events.append(BrokerEvent(seq: seq, topic: Topic.rankings, body: .rankings(top)))
             }
         }
         return (first, last)
@@ -165,7 +165,7 @@ extension Broker {
 
     func applyMessage(topic: String, data: [UInt8], into events: inout [BrokerEvent]) -> UInt64 {
         seq += 1
-        events.append(BrokerEvent(seq: seq, topic: topic, json: StreamEncoding.message(topic: topic, data: data, seq: seq)))
+        events.append(BrokerEvent(seq: seq, topic: topic, body: .message(data: data)))
         return seq
     }
 

@@ -25,7 +25,7 @@ extension Broker {
     func publishStats(connections: Int, now: Int64) {
         stats.tick(now: now)
         let json = StreamEncoding.stats(stats, connections: connections)
-        let event = BrokerEvent(seq: 0, topic: Topic.stats, json: json)
+        let event = BrokerEvent(seq: 0, topic: Topic.stats, body: .encoded(json))
         for sink in sinks { sink.deliver([event]) }
     }
 

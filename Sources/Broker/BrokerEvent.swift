@@ -1,17 +1,43 @@
-/// One event of the stream, encoded once as JSON and shared by every subscriber.
+import Monitor
+
+/// One event of the stream. It keeps its domain value and is encoded to JSON only where it is
+/// needed — once per batch by the fan-out, for topics somebody subscribes to, or for a resuming
+/// client — so ingest does not pay for JSON nobody reads (at 1M tx/s most `transaction` events
+/// have no subscriber).
 public struct BrokerEvent: Sendable {
     /// Global sequence number; 0 for ephemeral events (`stats`), which are never replayed.
     public let seq: UInt64
     /// The topic subscribers choose it by: `alerts`, `rankings`, `transactions`, `stats`, or a
     /// custom topic named by `/api/publish`.
     public let topic: String
-    /// The complete JSON text of the message (what a WebSocket text frame or an SSE `data:` holds).
-    public let json: [UInt8]
+    /// What happened.
+    public let body: Body
 
-    public init(seq: UInt64, topic: String, json: [UInt8]) {
+    /// The event's content.
+    public enum Body: Sendable {
+        case transaction(Transaction)
+        case alert(Alert)
+        case rankings([RankingEntry])
+        case message(data: [UInt8])
+        /// Already encoded (stats).
+        case encoded([UInt8])
+    }
+
+    public init(seq: UInt64, topic: String, body: Body) {
         self.seq = seq
         self.topic = topic
-        self.json = json
+        self.body = body
+    }
+
+    /// The complete JSON text of the message (what a WebSocket text frame or an SSE `data:` holds).
+    public var json: [UInt8] {
+        switch body {
+        case .transaction(let transaction): StreamEncoding.transaction(transaction, seq: seq)
+        case .alert(let alert): StreamEncoding.alert(alert, seq: seq)
+        case .rankings(let top): StreamEncoding.rankings(top, seq: seq)
+        case .message(let data): StreamEncoding.message(topic: topic, data: data, seq: seq)
+        case .encoded(let bytes): bytes
+        }
     }
 }
 

@@ -39,10 +39,13 @@ public struct Rankings: Sendable {
     /// Number of investors seen.
     public var investorCount: Int { investors.count }
 
+    /// The largest investor total so far: a batch whose sum cannot overflow it cannot overflow any.
+    public private(set) var largestTotalCents: Int64 = 0
+
     /// Checks a batch against the current totals without changing anything: one detail per
     /// transaction whose amount is not positive or that would overflow its investor's total
     /// (earlier transactions of the same batch included). Empty means `apply` cannot fail.
-    public func validate(_ batch: some Sequence<Transaction>) -> [TransactionValidationError.Detail] {
+    public func validate(_ batch: [Transaction]) -> [TransactionValidationError.Detail] {
         var pending: [String: Int64] = [:]
         var details: [TransactionValidationError.Detail] = []
         for (index, transaction) in batch.enumerated() {
@@ -75,6 +78,7 @@ public struct Rankings: Sendable {
 
         let syndicateCount = Self.record(
             transaction, total: total, in: &investors[investorId, default: InvestorState()])
+        if total > largestTotalCents { largestTotalCents = total }
         return promote(RankingKey(investorId: investorId, syndicateCount: syndicateCount, totalCents: total))
     }
 

@@ -69,10 +69,13 @@ extension HTTPSession {
             respond(response, to: head, on: connection)
             return
         }
-        let reply = respondLater(to: head, on: connection)
+        let metrics = context.metrics
+        let reply = respondLater(to: head, on: connection) { (outcome: IngestOutcome) in
+            Self.response(for: outcome, metrics: metrics)
+        }
         context.broker.ingest(transactions) { outcome in
             context.inFlightTransactions.subtract(count, ordering: .relaxed)
-            reply(Self.response(for: outcome, metrics: context.metrics))
+            reply(outcome)
         }
     }
 
