@@ -36,13 +36,17 @@ final class EncodedEvent: Sendable {
     }
 
     /// A `/broadcast` message (benchmark contract): one prebuilt WebSocket frame, nothing else.
-    init(broadcastFrame: ByteChunk) {
-        seq = 0
-        topic = BroadcastHub.topic
-        json = []
-        webSocketFrame = broadcastFrame
-        deflatedFrame = nil
-        serverSentEvent = broadcastFrame
+    convenience init(broadcastFrame: ByteChunk) {
+        self.init(seq: 0, topic: BroadcastHub.topic, json: [], webSocketFrame: broadcastFrame, deflatedFrame: nil, serverSentEvent: nil)
+    }
+
+    init(seq: UInt64, topic: String, json: [UInt8], webSocketFrame: ByteChunk, deflatedFrame: ByteChunk?, serverSentEvent: ByteChunk?) {
+        self.seq = seq
+        self.topic = topic
+        self.json = json
+        self.webSocketFrame = webSocketFrame
+        self.deflatedFrame = deflatedFrame
+        self.serverSentEvent = serverSentEvent
     }
 }
 

@@ -1,0 +1,59 @@
+import Glibc
+import Reactor
+import Testing
+
+@testable import SyndicastServer
+
+/// A subscriber stand-in that records what it was given.
+final class RecordingSubscriber: StreamSubscriber {
+    let connection: Connection
+    let topics: Set<String>
+    var positions: [String: Int] = [:]
+    var received: [UInt64] = []
+
+    init(connection: Connection, topics: Set<String>) {
+        self.connection = connection
+        self.topics = topics
+    }
+
+    func enqueue(_ event: EncodedEvent) { received.append(event.seq) }
+}
+
+/// A handler that does nothing (the subscribers under test never read).
+final class IdleHandler: ConnectionHandler {
+    func connectionReceived(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) -> Int { bytes.count }
+}
+
+@Suite("Per-loop subscriber lists")
+struct LoopSubscribersTests {
+    @Test func deliversByTopicAndRemovesInConstantTime() throws {
+        let group = try EventLoopGroup(threads: 1)
+        let loop = group.loops[0]
+        // Registering needs no running loop; the descriptors are never read.
+        let connection = loop.register(fd: dup(0), handler: IdleHandler(), peer: "test")
+        let subscribers = LoopSubscribers()
+        let first = RecordingSubscriber(connection: connection, topics: ["alerts"])
+        let second = RecordingSubscriber(connection: connection, topics: ["alerts", "rankings"])
+        let third = RecordingSubscriber(connection: connection, topics: ["alerts"])
+        for subscriber in [first, second, third] { subscribers.add(subscriber, topics: subscriber.topics) }
+        subscribers.remove(first, topics: first.topics)
+        let frame = ByteChunk([0x81, 0x00])
+        subscribers.deliver([
+            EncodedEvent(test: 1, topic: "alerts", frame: frame), EncodedEvent(test: 2, topic: "rankings", frame: frame),
+            EncodedEvent(test: 3, topic: "orders", frame: frame),
+        ])
+        #expect(first.received.isEmpty)
+        #expect(second.received == [1, 2])
+        #expect(third.received == [1])
+        #expect(subscribers.subscriptionCount == 3)
+        subscribers.remove(second, topics: second.topics)
+        subscribers.remove(third, topics: third.topics)
+        #expect(subscribers.subscriptionCount == 0)
+    }
+}
+
+extension EncodedEvent {
+    convenience init(test seq: UInt64, topic: String, frame: ByteChunk) {
+        self.init(seq: seq, topic: topic, json: [], webSocketFrame: frame, deflatedFrame: nil, serverSentEvent: nil)
+    }
+}
