@@ -22,16 +22,17 @@ extension EventLoop {
                 continue
             }
             _ = clinux_set_int_option(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
-            register(fd: fd, handler: listener.makeHandler(), peer: describe(address))
+            register(fd: fd, handler: listener.makeHandler())
         }
     }
 
-    /// Adopts a connected non-blocking socket into this loop.
+    /// Adopts a connected non-blocking socket into this loop (`peer` is accepted for callers'
+    /// convenience and not stored: `Connection.peer` asks the kernel).
     @discardableResult
-    public func register(fd: Int32, handler: ConnectionHandler, peer: String) -> Connection {
+    public func register(fd: Int32, handler: ConnectionHandler, peer: String = "") -> Connection {
         nextRegistration = nextRegistration &+ 1
         if nextRegistration < 2 { nextRegistration = 2 }
-        let connection = Connection(fd: fd, loop: self, handler: handler, peer: peer, registration: nextRegistration)
+        let connection = Connection(fd: fd, loop: self, handler: handler, registration: nextRegistration)
         let slot = Int(fd)
         if slot >= connections.count {
             connections.append(contentsOf: repeatElement(nil, count: max(slot + 1 - connections.count, connections.count)))
@@ -181,6 +182,16 @@ extension EventLoop {
         group.releaseConnection()
         connection.handler.connectionClosed(connection)
     }
+}
+
+/// The connected peer of `fd` as `host:port` ("" if unknown).
+func peerAddress(of fd: Int32) -> String {
+    var address = sockaddr_storage()
+    var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+    let result = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+    }
+    return result == 0 ? describe(address) : ""
 }
 
 /// Formats a socket address as `host:port`.

@@ -6,15 +6,14 @@ import Reactor
 final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
     let connection: Connection
     private let context: ServerContext
-    let topics: Set<String>
-    var positions: [String: Int] = [:]
+    var subscriptions: TopicSubscriptions
     private var isSubscribed = false
     private var hasInterest = false
 
     init(connection: Connection, context: ServerContext, topics: Set<String>) {
         self.connection = connection
         self.context = context
-        self.topics = topics
+        self.subscriptions = TopicSubscriptions(topics)
     }
 
     private var keepaliveMilliseconds: Int64 { Int64(context.configuration.pingIntervalSeconds) * 1_000 }
@@ -24,12 +23,12 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
         connection.write(ServerSentEvents.responseHead(date: connection.loop.server.dateHeader()))
         connection.setDeadline(connection.loop.now + keepaliveMilliseconds)
         hasInterest = true
-        context.counters.topicsAdded(topics)
+        context.counters.topicsAdded(subscriptions.names)
         context.counters.subscriberAdded(sharedDeflate: false, serverSentEvents: true)
         let session = LoopBound(self)
         let loop = connection.loop
         context.broker.subscribe(
-            SubscriptionRequest(topics: topics, since: since, epoch: epoch) { start in
+            SubscriptionRequest(topics: Set(subscriptions.names), since: since, epoch: epoch) { start in
                 loop.execute { session.value.subscriptionStarted(start) }
             })
     }
@@ -42,7 +41,7 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
             connection.write(ServerSentEvents.record(id: position == 0 ? nil : Self.sequence(of: message), json: message))
         }
         isSubscribed = true
-        connection.loop.server.subscribers.add(self, topics: topics)
+        connection.loop.server.subscribers.add(self, topics: subscriptions.names)
     }
 
     /// Reads `"seq":N` from a replayed event's JSON (it is always the second field).
@@ -99,11 +98,11 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
     private func unsubscribe() {
         if isSubscribed {
             isSubscribed = false
-            connection.loop.server.subscribers.remove(self, topics: topics)
+            connection.loop.server.subscribers.remove(self, topics: subscriptions.names)
         }
         if hasInterest {
             hasInterest = false
-            context.counters.topicsRemoved(topics)
+            context.counters.topicsRemoved(subscriptions.names)
             context.counters.subscriberRemoved(sharedDeflate: false, serverSentEvents: true)
         }
     }

@@ -3,10 +3,8 @@ import Reactor
 /// A live stream consumer on one loop: a WebSocket on `/ws` or an SSE response on `/events`.
 protocol StreamSubscriber: AnyObject {
     var connection: Connection { get }
-    /// Topics it receives.
-    var topics: Set<String> { get }
-    /// Position in each topic's list of its loop's registry (for O(1) removal).
-    var positions: [String: Int] { get set }
+    /// Topics it receives, and its position in each topic's list of its loop (O(1) removal).
+    var subscriptions: TopicSubscriptions { get set }
     /// Queues one event (the subscriber picks its wire form); returns false if it had to drop the
     /// subscriber (slow consumer).
     func enqueue(_ event: EncodedEvent)
@@ -18,22 +16,23 @@ final class LoopSubscribers {
     /// Outbound bytes past which a subscriber counts as a slow consumer (DESIGN.md §3: 4008).
     var outboundLimit = 4 << 20
 
-    func add(_ subscriber: StreamSubscriber, topics: Set<String>) {
-        for topic in topics where subscriber.positions[topic] == nil {
-            subscriber.positions[topic] = byTopic[topic, default: []].count
+    func add(_ subscriber: StreamSubscriber, topics: some Sequence<String>) {
+        for topic in topics where subscriber.subscriptions.position(of: topic) == nil {
+            subscriber.subscriptions.setPosition(byTopic[topic, default: []].count, for: topic)
             byTopic[topic, default: []].append(subscriber)
         }
     }
 
-    func remove(_ subscriber: StreamSubscriber, topics: Set<String>) {
+    func remove(_ subscriber: StreamSubscriber, topics: some Sequence<String>) {
         for topic in topics {
-            guard let position = subscriber.positions.removeValue(forKey: topic), var list = byTopic[topic],
+            guard let position = subscriber.subscriptions.position(of: topic), var list = byTopic[topic],
                 position < list.count, list[position] === subscriber
             else { continue }
+            subscriber.subscriptions.setPosition(nil, for: topic)
             let last = list.removeLast()
             if position < list.count {
                 list[position] = last
-                last.positions[topic] = position
+                last.subscriptions.setPosition(position, for: topic)
             }
             byTopic[topic] = list.isEmpty ? nil : list
         }

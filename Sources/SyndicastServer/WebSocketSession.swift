@@ -22,8 +22,7 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     private var protocolState: WebSocketConnection
     /// Pings sent since the peer was last heard from; two unanswered close it.
     private var unansweredPings = 0
-    private(set) var topics: Set<String>
-    var positions: [String: Int] = [:]
+    var subscriptions: TopicSubscriptions
     /// Registered with the loop's subscribers (after the broker answered the subscription).
     private var isSubscribed = false
     /// Counted in the process-wide topic interest (from `start` until closed).
@@ -43,7 +42,7 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
         self.connection = connection
         self.context = context
         self.protocolState = WebSocketConnection(role: .server, options: options, deflate: deflate)
-        self.topics = topics
+        self.subscriptions = TopicSubscriptions(topics)
         self.usesDeflate = deflate != nil
         self.usesSharedDeflate = deflate.map { ($0.serverMaxWindowBits ?? 15) == 15 } ?? false
     }
@@ -58,17 +57,17 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
         // Interest is registered before the broker is asked, so no batch after the
         // subscription's starting point can be skipped by the fan-out as "unwanted".
         hasInterest = true
-        context.counters.topicsAdded(topics)
+        context.counters.topicsAdded(subscriptions.names)
         context.counters.subscriberAdded(sharedDeflate: usesSharedDeflate)
         if kind == .broadcast {
             isSubscribed = true
-            connection.loop.server.subscribers.add(self, topics: topics)
+            connection.loop.server.subscribers.add(self, topics: subscriptions.names)
             return
         }
         let session = LoopBound(self)
         let loop = connection.loop
         context.broker.subscribe(
-            SubscriptionRequest(topics: topics, since: since, epoch: epoch) { start in
+            SubscriptionRequest(topics: Set(subscriptions.names), since: since, epoch: epoch) { start in
                 loop.execute { session.value.subscriptionStarted(start) }
             })
     }
@@ -79,7 +78,7 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
             send(.text, message)
         }
         isSubscribed = true
-        connection.loop.server.subscribers.add(self, topics: topics)
+        connection.loop.server.subscribers.add(self, topics: subscriptions.names)
     }
 
     func enqueue(_ event: EncodedEvent) {
@@ -185,11 +184,11 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     private func unsubscribe() {
         if isSubscribed {
             isSubscribed = false
-            connection.loop.server.subscribers.remove(self, topics: topics)
+            connection.loop.server.subscribers.remove(self, topics: subscriptions.names)
         }
         if hasInterest {
             hasInterest = false
-            context.counters.topicsRemoved(topics)
+            context.counters.topicsRemoved(subscriptions.names)
             context.counters.subscriberRemoved(sharedDeflate: usesSharedDeflate)
         }
     }
@@ -203,21 +202,21 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
                 sendError("invalid_topic", "not a topic name: \(bad)")
                 return
             }
-            let added = Set(requested).subtracting(topics)
-            if topics.count + added.count > Self.maximumTopics {
+            let added = Set(requested).filter { !subscriptions.contains($0) }
+            if subscriptions.count + added.count > Self.maximumTopics {
                 sendError("too_many_topics", "at most \(Self.maximumTopics) topics per connection")
                 return
             }
             if hasInterest { context.counters.topicsAdded(added) }
-            topics.formUnion(added)
+            for topic in added { subscriptions.insert(topic) }
             if isSubscribed { connection.loop.server.subscribers.add(self, topics: added) }
-            send(.text, StreamMessages.subscribed(topics))
+            send(.text, StreamMessages.subscribed(Set(subscriptions.names)))
         case .unsubscribe(let requested):
-            let removed = Set(requested).intersection(topics)
+            let removed = Set(requested).filter { subscriptions.contains($0) }
             if isSubscribed { connection.loop.server.subscribers.remove(self, topics: removed) }
             if hasInterest { context.counters.topicsRemoved(removed) }
-            topics.subtract(removed)
-            send(.text, StreamMessages.subscribed(topics))
+            for topic in removed { subscriptions.remove(topic) }
+            send(.text, StreamMessages.subscribed(Set(subscriptions.names)))
         case .invalid(let reason):
             sendError("bad_request", reason)
         }

@@ -8,12 +8,13 @@ import Testing
 final class RecordingSubscriber: StreamSubscriber {
     let connection: Connection
     let topics: Set<String>
-    var positions: [String: Int] = [:]
+    var subscriptions: TopicSubscriptions
     var received: [UInt64] = []
 
     init(connection: Connection, topics: Set<String>) {
         self.connection = connection
         self.topics = topics
+        self.subscriptions = TopicSubscriptions(topics)
     }
 
     func enqueue(_ event: EncodedEvent) { received.append(event.seq) }
@@ -26,6 +27,25 @@ final class IdleHandler: ConnectionHandler {
 
 @Suite("Per-loop subscriber lists")
 struct LoopSubscribersTests {
+    @Test func topicSubscriptionsKeepWellKnownAndCustomTopicsWithPositions() {
+        var subscriptions = TopicSubscriptions(["alerts", "orders", "rankings"])
+        #expect(subscriptions.count == 3)
+        #expect(subscriptions.names == ["alerts", "rankings", "orders"])
+        #expect(subscriptions.position(of: "alerts") == nil)
+        subscriptions.setPosition(7, for: "alerts")
+        subscriptions.setPosition(3, for: "orders")
+        #expect(subscriptions.position(of: "alerts") == 7)
+        #expect(subscriptions.position(of: "orders") == 3)
+        #expect(subscriptions.position(of: "rankings") == nil)
+        let insertedAgain = subscriptions.insert("alerts")
+        #expect(!insertedAgain)
+        let removed = subscriptions.remove("orders")
+        #expect(removed)
+        #expect(!subscriptions.contains("orders"))
+        #expect(subscriptions.position(of: "orders") == nil)
+        #expect(subscriptions.names == ["alerts", "rankings"])
+    }
+
     @Test func deliversByTopicAndRemovesInConstantTime() throws {
         let group = try EventLoopGroup(threads: 1)
         let loop = group.loops[0]
