@@ -7,7 +7,7 @@ extension Broker {
         var outcome: Outcome
 
         enum Reply {
-            case ingest(@Sendable (IngestOutcome) -> Void)
+            case ingest(IngestReplier)
             case publish(@Sendable (PublishOutcome) -> Void)
         }
 
@@ -34,6 +34,13 @@ extension Broker {
             case .ingest(let transactions, let reply):
                 let outcome = failed.map { IngestOutcome.unavailable($0) } ?? decideIngest(transactions, entries: &entries, events: &events)
                 decided.append(Decided(reply: .ingest(reply), outcome: .ingest(outcome)))
+            case .ingestBatch(let requests, let target):
+                for request in requests {
+                    let outcome =
+                        failed.map { IngestOutcome.unavailable($0) }
+                        ?? decideIngest(request.transactions, entries: &entries, events: &events)
+                    decided.append(Decided(reply: .ingest(.batched(target, token: request.token)), outcome: .ingest(outcome)))
+                }
             case .publish(let topic, let data, let reply):
                 var outcome = PublishOutcome.unavailable(failed ?? "")
                 if failed == nil {
@@ -49,24 +56,48 @@ extension Broker {
             do {
                 try persist(entries)
             } catch {
-                failed = "journal append failed: \(error); restart the server to recover"
+                let reason = "journal append failed: \(error); restart the server to recover"
+                failed = reason
                 seq = seqBefore
-                for item in decided {
-                    switch item.reply {
-                    case .ingest(let reply): reply(.unavailable(failed ?? ""))
-                    case .publish(let reply): reply(.unavailable(failed ?? ""))
-                    }
+                for index in decided.indices {
+                    decided[index].outcome =
+                        switch decided[index].outcome {
+                        case .ingest: .ingest(.unavailable(reason))
+                        case .publish: .publish(.unavailable(reason))
+                        }
                 }
+                answer(decided)
                 return
             }
         }
         publish(events)
+        answer(decided)
+    }
+
+    /// Sends every decided outcome: closures one by one, batched targets once each.
+    private func answer(_ decided: [Decided]) {
+        var targets: [ObjectIdentifier: IngestReplyTarget] = [:]
+        var batches: [ObjectIdentifier: [IngestReply]] = [:]
+        var order: [ObjectIdentifier] = []
         for item in decided {
             switch (item.reply, item.outcome) {
-            case (.ingest(let reply), .ingest(let outcome)): reply(outcome)
-            case (.publish(let reply), .publish(let outcome)): reply(outcome)
-            default: break
+            case (.ingest(.closure(let reply)), .ingest(let outcome)):
+                reply(outcome)
+            case (.ingest(.batched(let target, let token)), .ingest(let outcome)):
+                let key = ObjectIdentifier(target)
+                if targets[key] == nil {
+                    targets[key] = target
+                    order.append(key)
+                }
+                batches[key, default: []].append(IngestReply(token: token, outcome: outcome))
+            case (.publish(let reply), .publish(let outcome)):
+                reply(outcome)
+            default:
+                break
             }
+        }
+        for key in order {
+            if let target = targets[key] { target.deliver(batches[key] ?? []) }
         }
     }
 

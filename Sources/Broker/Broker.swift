@@ -68,7 +68,20 @@ public actor Broker {
 
     /// Queues an ingest request; `reply` runs on the broker thread once it is decided.
     public nonisolated func ingest(_ transactions: [Transaction], reply: @escaping @Sendable (IngestOutcome) -> Void) {
-        submit(.ingest(transactions, reply))
+        submit(.ingest(transactions, .closure(reply)))
+    }
+
+    /// Queues an ingest request whose outcome goes to `target` together with the other outcomes
+    /// for that target in the same commit group.
+    public nonisolated func ingest(_ transactions: [Transaction], target: IngestReplyTarget, token: any Sendable) {
+        submit(.ingest(transactions, .batched(target, token: token)))
+    }
+
+    /// Queues several requests at once (one lock and at most one wake-up for all of them); each
+    /// outcome goes to `target` with its token.
+    public nonisolated func ingest(_ requests: [IngestRequest], target: IngestReplyTarget) {
+        guard !requests.isEmpty else { return }
+        submit(.ingestBatch(requests, target))
     }
 
     /// Queues a message for a custom topic.
@@ -134,7 +147,7 @@ public actor Broker {
             case .subscribe(let request): startSubscription(request)
             case .tick(let connections, let now): publishStats(connections: connections, now: now)
             case .query(let body): body(self)
-            case .ingest, .publish: break
+            case .ingest, .ingestBatch, .publish: break
             }
         }
         if !writes.isEmpty { commitGroup(writes) }

@@ -23,6 +23,7 @@ public final class EventLoop: @unchecked Sendable {
     var nextRegistration: UInt32 = 2
     var dirty: [Connection] = []
     private var timers: [RepeatingTimer] = []
+    private var endOfIterationTasks: [() -> Void] = []
     private var running = true
     private var lastSweep: Int64 = 0
 
@@ -88,6 +89,13 @@ public final class EventLoop: @unchecked Sendable {
         timers.append(RepeatingTimer(interval: interval, next: now + interval, body: body))
     }
 
+    /// Runs `task` once on this loop's thread after this iteration's events and timers, just
+    /// before the flush: a place to hand work gathered during the iteration to another thread in
+    /// one go (one lock, one wake-up) instead of once per request.
+    public func atEndOfIteration(_ task: @escaping () -> Void) {
+        endOfIterationTasks.append(task)
+    }
+
     /// Every open connection of this loop.
     public func forEachConnection(_ body: (Connection) -> Void) {
         for case let connection? in connections where connection.state != .closed {
@@ -125,7 +133,7 @@ public final class EventLoop: @unchecked Sendable {
             events.deallocate()
         }
         while running {
-            let timeout = dirty.isEmpty ? nextTimeout() : 0
+            let timeout = dirty.isEmpty && endOfIterationTasks.isEmpty ? nextTimeout() : 0
             let count = clinux_epoll_wait(epollFD, datas, events, Int32(capacity), timeout)
             now = monotonicMilliseconds()
             if count < 0 && clinux_errno() != EINTR { break }
@@ -133,6 +141,11 @@ public final class EventLoop: @unchecked Sendable {
                 dispatch(data: datas[slot], events: events[slot])
             }
             runTimers()
+            while !endOfIterationTasks.isEmpty {
+                let tasks = endOfIterationTasks
+                endOfIterationTasks = []
+                for task in tasks { task() }
+            }
             flushDirty()
         }
         closeListeners()

@@ -69,17 +69,13 @@ extension HTTPSession {
             respond(response, to: head, on: connection)
             return
         }
-        let metrics = context.metrics
-        let reply = respondLater(to: head, on: connection) { (outcome: IngestOutcome) in
-            Self.response(for: outcome, metrics: metrics)
-        }
-        context.broker.ingest(transactions) { outcome in
-            context.inFlightTransactions.subtract(count, ordering: .relaxed)
-            reply(outcome)
-        }
+        park(head, on: connection)
+        connection.loop.server.queueIngest(
+            transactions, token: PendingIngest(session: self, connection: connection, count: count), context: context,
+            loop: connection.loop)
     }
 
-    private static func response(for outcome: IngestOutcome, metrics: ServerMetrics) -> HTTPResponse {
+    static func response(for outcome: IngestOutcome, metrics: ServerMetrics) -> HTTPResponse {
         switch outcome {
         case .accepted(let accepted, let duplicates, let firstSeq, let lastSeq):
             metrics.transactionsAccepted.add(accepted, ordering: .relaxed)

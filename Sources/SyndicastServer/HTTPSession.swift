@@ -106,8 +106,7 @@ final class HTTPSession: ConnectionHandler {
     func respondLater<Value: Sendable>(
         to head: HTTPRequestHead, on connection: Connection, render: @escaping @Sendable (Value) -> HTTPResponse
     ) -> @Sendable (Value) -> Void {
-        awaiting = head
-        connection.setDeadline(nil)
+        park(head, on: connection)
         let session = LoopBound(self)
         let bound = LoopBound(connection)
         let loop = connection.loop
@@ -116,7 +115,14 @@ final class HTTPSession: ConnectionHandler {
         }
     }
 
-    private func finishAwaiting(_ response: HTTPResponse, on connection: Connection) {
+    /// Stops consuming input until `finishAwaiting` answers `head`.
+    func park(_ head: HTTPRequestHead, on connection: Connection) {
+        awaiting = head
+        connection.setDeadline(nil)
+    }
+
+    /// Answers the parked request and resumes with any pipelined input (on the loop).
+    func finishAwaiting(_ response: HTTPResponse, on connection: Connection) {
         guard let head = awaiting, connection.isOpen, connection.handler === self else { return }
         awaiting = nil
         respond(response, to: head, on: connection)

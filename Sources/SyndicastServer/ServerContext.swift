@@ -26,9 +26,12 @@ final class ServerContext: Sendable {
     let metrics = ServerMetrics()
 
     let group: EventLoopGroup
+    /// One ingest reply target per loop, by loop index.
+    let ingestReplies: [LoopIngestReplies]
 
     init(configuration: ServerConfiguration, broker: Broker, group: EventLoopGroup, shutdown: ShutdownFlag) {
         self.group = group
+        self.ingestReplies = group.loops.map { LoopIngestReplies(loop: $0) }
         self.configuration = configuration
         self.router = Route.table(echo: configuration.echo, broadcast: configuration.broadcast)
         self.staticFiles = StaticFiles(root: configuration.staticDirectory)
@@ -65,6 +68,20 @@ extension String {
 final class LoopContext {
     var dates = HTTPDateCache()
     let subscribers: LoopSubscribers
+    /// Ingest requests parsed during this iteration, handed to the broker together at its end.
+    private var pendingIngest: [IngestRequest] = []
+
+    /// Queues one request; the first of an iteration schedules the hand-off.
+    func queueIngest(_ transactions: [Transaction], token: any Sendable, context: ServerContext, loop: EventLoop) {
+        if pendingIngest.isEmpty {
+            loop.atEndOfIteration { [self] in
+                let requests = pendingIngest
+                pendingIngest = []
+                context.broker.ingest(requests, target: context.ingestReplies[loop.index])
+            }
+        }
+        pendingIngest.append(IngestRequest(transactions: transactions, token: token))
+    }
 
     init() {
         subscribers = LoopSubscribers()

@@ -1,0 +1,40 @@
+import Broker
+import HTTP1
+import Reactor
+
+/// One loop's receiver of ingest outcomes: the broker hands it every outcome of a commit group
+/// for this loop at once, and it posts them to the loop in one mailbox task.
+final class LoopIngestReplies: IngestReplyTarget {
+    private let loop: EventLoop
+
+    init(loop: EventLoop) {
+        self.loop = loop
+    }
+
+    func deliver(_ replies: [IngestReply]) {
+        loop.execute {
+            for reply in replies {
+                (reply.token as? PendingIngest)?.finish(reply.outcome)
+            }
+        }
+    }
+}
+
+/// A parked ingest request: the session and connection to answer, touched only on their loop.
+final class PendingIngest: @unchecked Sendable {
+    private let session: HTTPSession
+    private let connection: Connection
+    private let count: Int
+
+    init(session: HTTPSession, connection: Connection, count: Int) {
+        self.session = session
+        self.connection = connection
+        self.count = count
+    }
+
+    /// Runs on the connection's loop.
+    func finish(_ outcome: IngestOutcome) {
+        session.context.inFlightTransactions.subtract(count, ordering: .relaxed)
+        session.finishAwaiting(HTTPSession.response(for: outcome, metrics: session.context.metrics), on: connection)
+    }
+}
