@@ -114,11 +114,12 @@ extension Broker {
         var freshIndices: [Int] = []
         var duplicates = 0
         var conflicts: [TransactionValidationError.Detail] = []
-        var seenHere: [String: Int] = [:]
+        var claimed: [IdempotencyIndex.Key] = []
         for (index, transaction) in transactions.enumerated() {
             if let id = transaction.id {
                 let fingerprint = Self.fingerprint(transaction)
-                if let known = knownIds[id] ?? seenHere[id] {
+                let key = IdempotencyIndex.Key(id)
+                if let known = knownIds.claim(key, fingerprint: fingerprint) {
                     if known == fingerprint {
                         duplicates += 1
                     } else {
@@ -126,12 +127,13 @@ extension Broker {
                     }
                     continue
                 }
-                seenHere[id] = fingerprint
+                claimed.append(key)
             }
             fresh.append(transaction)
             freshIndices.append(index)
         }
         if !conflicts.isEmpty {
+            for id in claimed { knownIds.release(id) }
             return .rejected(
                 status: 409,
                 body: StreamEncoding.error(
@@ -140,6 +142,7 @@ extension Broker {
         }
         let overflow = monitor.validate(fresh)
         if !overflow.isEmpty {
+            for id in claimed { knownIds.release(id) }
             let details = overflow.map { detail in
                 var mapped = detail
                 mapped.index = freshIndices[detail.index]
@@ -150,7 +153,7 @@ extension Broker {
                 body: StreamEncoding.error(
                     code: "invalid_fields", message: "a total would overflow; nothing was accepted", details: details))
         }
-        for (id, fingerprint) in seenHere { knownIds[id] = fingerprint }
+        knownIds.commit(claimed)
         guard !fresh.isEmpty else {
             return .accepted(accepted: 0, duplicates: duplicates, firstSeq: nil, lastSeq: nil)
         }
@@ -206,9 +209,15 @@ extension Broker {
         var events: [BrokerEvent] = []
         switch entry {
         case .transactions(let transactions):
+            var keys: [IdempotencyIndex.Key] = []
             for transaction in transactions {
-                if let id = transaction.id { knownIds[id] = Self.fingerprint(transaction) }
+                guard let id = transaction.id else { continue }
+                let key = IdempotencyIndex.Key(id)
+                if knownIds.claim(key, fingerprint: Self.fingerprint(transaction)) == nil {
+                    keys.append(key)
+                }
             }
+            knownIds.commit(keys)
             _ = applyTransactions(transactions, into: &events)
         case .message(let topic, let data):
             _ = applyMessage(topic: topic, data: data, into: &events)

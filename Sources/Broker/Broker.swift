@@ -14,8 +14,8 @@ public actor Broker {
     var monitor: Monitor
     var seq: UInt64 = 0
     var history: HistoryRing
-    /// Idempotency index: transaction id → fingerprint of its content.
-    var knownIds: [String: Int] = [:]
+    /// Idempotency index: recent transaction ids → fingerprint of their content.
+    var knownIds: IdempotencyIndex
     var sinks: [BrokerSink] = []
     /// Appends entries durably; throws if they could not be stored.
     let persist: @Sendable ([LogEntry]) throws -> Void
@@ -41,6 +41,7 @@ public actor Broker {
         self.epoch = epoch
         self.configuration = configuration
         self.history = HistoryRing(capacity: configuration.historyCapacity)
+        self.knownIds = IdempotencyIndex(capacity: configuration.idempotencyWindow)
         self.executor = executor
         self.persist = persist
     }

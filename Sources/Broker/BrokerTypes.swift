@@ -88,6 +88,8 @@ public struct BrokerConfiguration: Sendable {
     public var historyCapacity = 10_000
     /// Recent alerts sent in a snapshot.
     public var snapshotAlerts = 20
+    /// Most recent transaction ids remembered for idempotency.
+    public var idempotencyWindow = 1_000_000
 
     public init() {}
 }

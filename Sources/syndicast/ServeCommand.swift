@@ -29,6 +29,7 @@ struct ServeCommand: ParsableCommand {
     var spikeThreshold = 100
     @Option(help: "Investors in the live top list.") var topK = 5
     @Option(help: "Sequenced events kept for resume.") var history = 10_000
+    @Option(help: "Most recent transaction ids remembered for idempotency.") var idempotencyWindow = 1_000_000
     @Option(help: "Journal durability: full (fsync each commit), normal (survives kill -9), off.")
     var sync = "full"
 
@@ -44,6 +45,7 @@ struct ServeCommand: ParsableCommand {
         guard spikeThreshold >= 0 else { throw ValidationError("--spike-threshold must not be negative") }
         guard (1...1_000).contains(topK) else { throw ValidationError("--top-k must be 1…1000") }
         guard history > 0 else { throw ValidationError("--history must be positive") }
+        guard idempotencyWindow > 0 else { throw ValidationError("--idempotency-window must be positive") }
         guard JournalSynchronous(rawValue: sync) != nil else { throw ValidationError("--sync must be full, normal or off") }
     }
 
@@ -65,6 +67,7 @@ struct ServeCommand: ParsableCommand {
             amountThreshold: (try? Money(parsing: amountThreshold)) ?? Money(cents: 1_000_000),
             spikeWindowSeconds: Int64(spikeWindow), spikeThreshold: spikeThreshold, topK: topK)
         configuration.broker.historyCapacity = history
+        configuration.broker.idempotencyWindow = idempotencyWindow
 
         SyndicastServer.blockTerminationSignals()
         let server = try SyndicastServer(configuration: configuration)

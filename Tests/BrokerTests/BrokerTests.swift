@@ -26,12 +26,20 @@ func transaction(_ id: String?, _ investor: String, _ syndicate: String, cents: 
     Transaction(id: id, investorId: investor, syndicateId: syndicate, amount: Money(cents: cents), timestamp: time)
 }
 
-func makeBroker(_ journal: RecordingJournal, threshold: Int64 = 10_000) -> Broker {
-    Broker(
+func makeBroker(_ journal: RecordingJournal, threshold: Int64 = 10_000, idempotencyWindow: Int = 1_000) -> Broker {
+    var configuration = BrokerConfiguration()
+    configuration.idempotencyWindow = idempotencyWindow
+    return Broker(
         monitor: Monitor(
             configuration: MonitorConfiguration(amountThreshold: Money(cents: threshold), spikeWindowSeconds: 60, spikeThreshold: 2)),
-        epoch: "e1"
+        epoch: "e1", configuration: configuration
     ) { try journal.append($0) }
+}
+
+/// `[accepted, duplicates]` of an accepted outcome, `[]` otherwise.
+func counts(_ outcome: IngestOutcome) -> [Int] {
+    if case .accepted(let accepted, let duplicates, _, _) = outcome { return [accepted, duplicates] }
+    return []
 }
 
 /// Submits an ingest and waits for its outcome.
@@ -73,6 +81,30 @@ struct BrokerTests {
         let retry = await ingest(broker, [transaction("t2", "i1", "s1", cents: 1)])
         #expect(retry == .accepted(accepted: 1, duplicates: 0, firstSeq: 3, lastSeq: 3))
         #expect(journal.entries.withLock { $0.count } == 2)
+    }
+
+    @Test func idempotencyWindowForgetsTheOldestIdsOnly() async {
+        let broker = makeBroker(RecordingJournal(), idempotencyWindow: 2)
+        for id in ["a", "b", "c"] {
+            _ = await ingest(broker, [transaction(id, "i1", "s1", cents: 100)])
+        }
+        // "a" fell out of the window of 2; "c" is still remembered.
+        #expect(counts(await ingest(broker, [transaction("c", "i1", "s1", cents: 100)])) == [0, 1])
+        #expect(counts(await ingest(broker, [transaction("a", "i1", "s1", cents: 100)])) == [1, 0])
+    }
+
+    @Test func aRefusedRequestDoesNotClaimItsIds() async {
+        let broker = makeBroker(RecordingJournal())
+        _ = await ingest(broker, [transaction("x", "i1", "s1", cents: 100)])
+        // "y" is new, "x" conflicts: the whole request is refused, so "y" stays unknown.
+        let refused = await ingest(broker, [transaction("y", "i2", "s1", cents: 5), transaction("x", "i9", "s1", cents: 100)])
+        guard case .rejected(409, _) = refused else {
+            Issue.record("expected 409, got \(refused)")
+            return
+        }
+        #expect(counts(await ingest(broker, [transaction("y", "i3", "s1", cents: 7)])) == [1, 0])
+        // The same id twice in one request: the second is a duplicate of the first.
+        #expect(counts(await ingest(broker, [transaction("z", "i1", "s1", cents: 1), transaction("z", "i1", "s1", cents: 1)])) == [1, 1])
     }
 
     @Test func overflowIsRejectedAtomically() async {
