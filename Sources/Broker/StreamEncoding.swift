@@ -94,18 +94,9 @@ public enum StreamEncoding {
         writer.appendString(code)
         writer.appendRaw(",\"message\":")
         writer.appendString(message)
-        writer.appendRaw(",\"details\":[")
-        for (position, detail) in details.enumerated() {
-            if position > 0 { writer.appendRaw(",") }
-            writer.appendRaw("{\"index\":")
-            writer.appendInteger(detail.index)
-            writer.appendRaw(",\"field\":")
-            writer.appendString(detail.field)
-            writer.appendRaw(",\"reason\":")
-            writer.appendString(detail.reason)
-            writer.appendRaw("}")
-        }
-        writer.appendRaw("]}}")
+        writer.appendRaw(",\"details\":")
+        writer.appendArray(details)
+        writer.appendRaw("}}")
         return writer.bytes
     }
 }

@@ -78,22 +78,26 @@ extension TransactionValidationError: JSONWritable {
         writer.appendString(code.rawValue)
         writer.appendRaw(",\"message\":")
         writer.appendString(message)
-        writer.appendRaw(",\"details\":[")
-        for (position, detail) in details.enumerated() {
-            if position > 0 { writer.appendRaw(",") }
-            writer.appendRaw("{\"index\":")
-            writer.appendInteger(detail.index)
-            if let line = detail.line {
-                writer.appendRaw(",\"line\":")
-                writer.appendInteger(line)
-            }
-            writer.appendRaw(",\"field\":")
-            writer.appendString(detail.field)
-            writer.appendRaw(",\"reason\":")
-            writer.appendString(detail.reason)
-            writer.appendRaw("}")
+        writer.appendRaw(",\"details\":")
+        writer.appendArray(details)
+        writer.appendRaw("}}")
+    }
+}
+
+extension TransactionValidationError.Detail: JSONWritable {
+    /// `{"index":0,"line":1,"field":"amount","reason":…}` (`line` only for NDJSON).
+    public func appendJSON(to writer: inout JSONWriter) {
+        writer.appendRaw("{\"index\":")
+        writer.appendInteger(index)
+        if let line {
+            writer.appendRaw(",\"line\":")
+            writer.appendInteger(line)
         }
-        writer.appendRaw("]}}")
+        writer.appendRaw(",\"field\":")
+        writer.appendString(field)
+        writer.appendRaw(",\"reason\":")
+        writer.appendString(reason)
+        writer.appendRaw("}")
     }
 }
 

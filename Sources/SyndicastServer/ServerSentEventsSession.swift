@@ -7,8 +7,10 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
     let connection: Connection
     private let context: ServerContext
     var subscriptions: TopicSubscriptions
-    private var isSubscribed = false
-    private var hasInterest = false
+    var registration = StreamRegistration()
+    var counters: StreamCounters { context.counters }
+    let usesSharedDeflate = false
+    let isServerSentEvents = true
 
     init(connection: Connection, context: ServerContext, topics: Set<String>) {
         self.connection = connection
@@ -22,9 +24,7 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
     func start(since: UInt64?, epoch: String?) {
         connection.write(ServerSentEvents.responseHead(date: connection.loop.server.dateHeader()))
         connection.setDeadline(connection.loop.now + keepaliveMilliseconds)
-        hasInterest = true
-        context.counters.topicsAdded(subscriptions.names)
-        context.counters.subscriberAdded(sharedDeflate: false, serverSentEvents: true)
+        declareInterest()
         let session = LoopBound(self)
         let loop = connection.loop
         context.broker.subscribe(
@@ -40,8 +40,7 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
             // event carry their seq, so a reconnect's Last-Event-ID resumes exactly after them.
             connection.write(ServerSentEvents.record(id: position == 0 ? nil : Self.sequence(of: message), json: message))
         }
-        isSubscribed = true
-        connection.loop.server.subscribers.add(self, topics: subscriptions.names)
+        joinLoopLists()
     }
 
     /// Reads `"seq":N` from a replayed event's JSON (it is always the second field).
@@ -71,7 +70,7 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
             event.serverSentEvent ?? ByteChunk(ServerSentEvents.record(id: event.seq == 0 ? nil : event.seq, json: event.json)))
         if connection.pendingOutboundBytes > connection.loop.server.subscribers.outboundLimit {
             context.metrics.slowConsumersClosed.add(1, ordering: .relaxed)
-            unsubscribe()
+            leaveStream()
             connection.close(abort: true)
         }
     }
@@ -86,24 +85,12 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
     }
 
     func connectionClosed(_ connection: Connection) {
-        unsubscribe()
+        leaveStream()
     }
 
     /// Graceful shutdown: end the response; EventSource clients reconnect with Last-Event-ID.
     func beginShutdown() {
-        unsubscribe()
+        leaveStream()
         connection.close()
-    }
-
-    private func unsubscribe() {
-        if isSubscribed {
-            isSubscribed = false
-            connection.loop.server.subscribers.remove(self, topics: subscriptions.names)
-        }
-        if hasInterest {
-            hasInterest = false
-            context.counters.topicsRemoved(subscriptions.names)
-            context.counters.subscriberRemoved(sharedDeflate: false, serverSentEvents: true)
-        }
     }
 }

@@ -5,9 +5,64 @@ protocol StreamSubscriber: AnyObject {
     var connection: Connection { get }
     /// Topics it receives, and its position in each topic's list of its loop (O(1) removal).
     var subscriptions: TopicSubscriptions { get set }
-    /// Queues one event (the subscriber picks its wire form); returns false if it had to drop the
-    /// subscriber (slow consumer).
+    /// How far it has joined the stream.
+    var registration: StreamRegistration { get set }
+    var counters: StreamCounters { get }
+    /// Takes the shared deflated frame.
+    var usesSharedDeflate: Bool { get }
+    var isServerSentEvents: Bool { get }
+    /// Queues one event (the subscriber picks its wire form; it may close itself as a slow consumer).
     func enqueue(_ event: EncodedEvent)
+}
+
+/// Where a subscriber stands in joining the stream: interest counted process-wide (from the
+/// subscription request until it leaves), then listed on its loop (once the broker answered).
+struct StreamRegistration {
+    var hasInterest = false
+    var isListed = false
+}
+
+extension StreamSubscriber {
+    /// Step 1, before the broker is asked: count the interest, so the fan-out cannot skip a batch
+    /// after the subscription's starting point as "unwanted".
+    func declareInterest() {
+        registration.hasInterest = true
+        counters.topicsAdded(subscriptions.names)
+        counters.subscriberAdded(sharedDeflate: usesSharedDeflate, serverSentEvents: isServerSentEvents)
+    }
+
+    /// Step 2, on the loop, once hello and snapshot or replay are queued: receive live events.
+    func joinLoopLists() {
+        registration.isListed = true
+        connection.loop.server.subscribers.add(self, topics: subscriptions.names)
+    }
+
+    /// Leaves the stream (idempotent).
+    func leaveStream() {
+        if registration.isListed {
+            registration.isListed = false
+            connection.loop.server.subscribers.remove(self, topics: subscriptions.names)
+        }
+        if registration.hasInterest {
+            registration.hasInterest = false
+            counters.topicsRemoved(subscriptions.names)
+            counters.subscriberRemoved(sharedDeflate: usesSharedDeflate, serverSentEvents: isServerSentEvents)
+        }
+    }
+
+    /// Adds topics mid-stream (client `subscribe` op).
+    func addTopics(_ added: Set<String>) {
+        if registration.hasInterest { counters.topicsAdded(added) }
+        for topic in added { subscriptions.insert(topic) }
+        if registration.isListed { connection.loop.server.subscribers.add(self, topics: added) }
+    }
+
+    /// Removes topics mid-stream (client `unsubscribe` op).
+    func removeTopics(_ removed: Set<String>) {
+        if registration.isListed { connection.loop.server.subscribers.remove(self, topics: removed) }
+        if registration.hasInterest { counters.topicsRemoved(removed) }
+        for topic in removed { subscriptions.remove(topic) }
+    }
 }
 
 /// One loop's subscribers by topic. Touched only on that loop's thread.

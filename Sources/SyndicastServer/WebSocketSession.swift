@@ -23,15 +23,14 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     /// Pings sent since the peer was last heard from; two unanswered close it.
     private var unansweredPings = 0
     var subscriptions: TopicSubscriptions
-    /// Registered with the loop's subscribers (after the broker answered the subscription).
-    private var isSubscribed = false
-    /// Counted in the process-wide topic interest (from `start` until closed).
-    private var hasInterest = false
+    var registration = StreamRegistration()
+    var counters: StreamCounters { context.counters }
+    let isServerSentEvents = false
     /// True while acting on the events of one `receive`: they are in wire order, so a message
     /// parsed before a close or a protocol error is still answered before that close goes out.
     private var actingOnReceivedEvents = false
     /// Takes the shared deflated frame (deflate negotiated without a window limit).
-    private let usesSharedDeflate: Bool
+    let usesSharedDeflate: Bool
     private let usesDeflate: Bool
 
     init(
@@ -54,14 +53,9 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     func start(since: UInt64?, epoch: String?) {
         connection.setDeadline(connection.loop.now + pingIntervalMilliseconds)
         guard kind != .echo else { return }
-        // Interest is registered before the broker is asked, so no batch after the
-        // subscription's starting point can be skipped by the fan-out as "unwanted".
-        hasInterest = true
-        context.counters.topicsAdded(subscriptions.names)
-        context.counters.subscriberAdded(sharedDeflate: usesSharedDeflate)
+        declareInterest()
         if kind == .broadcast {
-            isSubscribed = true
-            connection.loop.server.subscribers.add(self, topics: subscriptions.names)
+            joinLoopLists()
             return
         }
         let session = LoopBound(self)
@@ -77,8 +71,7 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
         for message in start.messages {
             send(.text, message)
         }
-        isSubscribed = true
-        connection.loop.server.subscribers.add(self, topics: subscriptions.names)
+        joinLoopLists()
     }
 
     func enqueue(_ event: EncodedEvent) {
@@ -140,7 +133,7 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
         case .send(let bytes):
             connection.write(bytes)
         case .closeTransport:
-            unsubscribe()
+            leaveStream()
             connection.close()
         }
     }
@@ -150,7 +143,7 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     }
 
     func connectionClosed(_ connection: Connection) {
-        unsubscribe()
+        leaveStream()
     }
 
     /// Keepalive (DESIGN.md §3): ping after each quiet interval; two unanswered pings close.
@@ -171,25 +164,13 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     }
 
     private func closeStream(code: WebSocketCloseCode, reason: String) {
-        unsubscribe()
+        leaveStream()
         if let frame = protocolState.close(code: code, reason: reason) {
             connection.write(frame)
         }
         unansweredPings = 2
         if code == .slowConsumer {
             connection.close()
-        }
-    }
-
-    private func unsubscribe() {
-        if isSubscribed {
-            isSubscribed = false
-            connection.loop.server.subscribers.remove(self, topics: subscriptions.names)
-        }
-        if hasInterest {
-            hasInterest = false
-            context.counters.topicsRemoved(subscriptions.names)
-            context.counters.subscriberRemoved(sharedDeflate: usesSharedDeflate)
         }
     }
 
@@ -207,15 +188,11 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
                 sendError("too_many_topics", "at most \(Self.maximumTopics) topics per connection")
                 return
             }
-            if hasInterest { context.counters.topicsAdded(added) }
-            for topic in added { subscriptions.insert(topic) }
-            if isSubscribed { connection.loop.server.subscribers.add(self, topics: added) }
+            addTopics(added)
             send(.text, StreamMessages.subscribed(Set(subscriptions.names)))
         case .unsubscribe(let requested):
             let removed = Set(requested).filter { subscriptions.contains($0) }
-            if isSubscribed { connection.loop.server.subscribers.remove(self, topics: removed) }
-            if hasInterest { context.counters.topicsRemoved(removed) }
-            for topic in removed { subscriptions.remove(topic) }
+            removeTopics(removed)
             send(.text, StreamMessages.subscribed(Set(subscriptions.names)))
         case .invalid(let reason):
             sendError("bad_request", reason)

@@ -9,6 +9,10 @@ final class RecordingSubscriber: StreamSubscriber {
     let connection: Connection
     let topics: Set<String>
     var subscriptions: TopicSubscriptions
+    var registration = StreamRegistration()
+    let counters = StreamCounters()
+    let usesSharedDeflate = false
+    let isServerSentEvents = false
     var received: [UInt64] = []
 
     init(connection: Connection, topics: Set<String>) {

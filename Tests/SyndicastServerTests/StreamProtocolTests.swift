@@ -6,7 +6,9 @@ import Testing
 struct StreamProtocolTests {
     @Test func parsesClientOperations() {
         #expect(ClientOperation.parse(Array(#"{"op":"ping"}"#.utf8)) == .ping)
-        #expect(ClientOperation.parse(Array(#"{"op":"subscribe","topics":["transactions","orders"]}"#.utf8)) == .subscribe(["transactions", "orders"]))
+        #expect(
+            ClientOperation.parse(Array(#"{"op":"subscribe","topics":["transactions","orders"]}"#.utf8))
+                == .subscribe(["transactions", "orders"]))
         #expect(ClientOperation.parse(Array(#"{"op":"unsubscribe","topics":["alerts"]}"#.utf8)) == .unsubscribe(["alerts"]))
     }
 
@@ -24,7 +26,9 @@ struct StreamProtocolTests {
 
     @Test func formatsServerSentEventRecords() {
         let json = Array(#"{"type":"alert","seq":7}"#.utf8)
-        #expect(String(decoding: ServerSentEvents.record(id: 7, json: json), as: UTF8.self) == "id: 7\ndata: {\"type\":\"alert\",\"seq\":7}\n\n")
+        #expect(
+            String(decoding: ServerSentEvents.record(id: 7, json: json), as: UTF8.self) == "id: 7\ndata: {\"type\":\"alert\",\"seq\":7}\n\n"
+        )
         #expect(String(decoding: ServerSentEvents.record(id: nil, json: json), as: UTF8.self) == "data: {\"type\":\"alert\",\"seq\":7}\n\n")
     }
 
@@ -65,6 +69,8 @@ struct StreamProtocolTests {
     }
 
     @Test func subscribedMessageListsTopicsSorted() {
-        #expect(String(decoding: StreamMessages.subscribed(["rankings", "alerts"]), as: UTF8.self) == #"{"type":"subscribed","topics":["alerts","rankings"]}"#)
+        #expect(
+            String(decoding: StreamMessages.subscribed(["rankings", "alerts"]), as: UTF8.self)
+                == #"{"type":"subscribed","topics":["alerts","rankings"]}"#)
     }
 }
