@@ -28,6 +28,8 @@ public struct ServerConfiguration: Sendable {
     public var keepAliveTimeoutSeconds = 30
     /// Seconds graceful shutdown waits for clients before aborting them.
     public var shutdownGraceSeconds = 3
+    /// Bytes a stream subscriber may have queued before it is closed as a slow consumer (4008).
+    public var outboundLimit = 4 << 20
     /// Origins allowed to open WebSockets; empty allows any.
     public var allowedOrigins: [String] = []
     /// Bearer keys accepted for ingest; empty means no authentication.

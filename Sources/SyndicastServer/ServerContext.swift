@@ -83,8 +83,8 @@ final class LoopContext {
         pendingIngest.append(IngestRequest(transactions: transactions, token: token))
     }
 
-    init() {
-        subscribers = LoopSubscribers()
+    init(outboundLimit: Int) {
+        subscribers = LoopSubscribers(outboundLimit: outboundLimit)
     }
 
     /// The current IMF-fixdate for a Date header, recomputed at most once a second.

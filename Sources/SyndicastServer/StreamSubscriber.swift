@@ -69,7 +69,11 @@ extension StreamSubscriber {
 final class LoopSubscribers {
     private var byTopic: [String: [StreamSubscriber]] = [:]
     /// Outbound bytes past which a subscriber counts as a slow consumer (DESIGN.md §3: 4008).
-    var outboundLimit = 4 << 20
+    let outboundLimit: Int
+
+    init(outboundLimit: Int = 4 << 20) {
+        self.outboundLimit = outboundLimit
+    }
 
     func add(_ subscriber: StreamSubscriber, topics: some Sequence<String>) {
         for topic in topics where subscriber.subscriptions.position(of: topic) == nil {

@@ -18,6 +18,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Event loop threads (default: one per core).") var threads = ServerConfiguration.coreCount
     @Option(help: "Most connections open at once.") var connectionLimit = 100_000
     @Option(help: "Seconds between keepalive pings on quiet WebSockets.") var pingInterval = 25
+    @Option(help: "Bytes a stream subscriber may have queued before it is closed with 4008 (slow consumer).")
+    var outboundLimit = 4 << 20
     @Flag(help: "Serve the /echo WebSocket endpoint (conformance testing).") var echo = false
     @Flag(help: "Serve the /broadcast WebSocket endpoint (benchmarks against peer servers).") var broadcast = false
     @Option(help: "Bearer key accepted for ingest (repeatable).") var apiKey: [String] = []
@@ -38,6 +40,7 @@ struct ServeCommand: ParsableCommand {
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be 1…256") }
         guard connectionLimit > 0 else { throw ValidationError("--connection-limit must be positive") }
         guard pingInterval > 0 else { throw ValidationError("--ping-interval must be positive") }
+        guard outboundLimit >= 1_024 else { throw ValidationError("--outbound-limit must be at least 1024") }
         guard (try? Money(parsing: amountThreshold)) != nil else {
             throw ValidationError("--amount-threshold must be a positive decimal with at most 2 fraction digits")
         }
@@ -58,6 +61,7 @@ struct ServeCommand: ParsableCommand {
         configuration.threads = threads
         configuration.connectionLimit = connectionLimit
         configuration.pingIntervalSeconds = pingInterval
+        configuration.outboundLimit = outboundLimit
         configuration.echo = echo
         configuration.broadcast = broadcast
         configuration.apiKeys = apiKey
