@@ -5,16 +5,17 @@ extension EventLoop {
     /// Accepts until the backlog is empty; each new socket belongs to this loop from now on.
     func accept(from listener: Listener) {
         while true {
-            var address = sockaddr_storage()
-            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let fd = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { clinux_accept4(listener.fd, $0, &length) }
-            }
+            let fd = clinux_accept4(listener.fd, nil, nil)
             if fd < 0 {
                 let code = clinux_errno()
                 if code == EINTR || code == ECONNABORTED { continue }
-                // EAGAIN: backlog empty. EMFILE/ENFILE: out of descriptors; try again next event.
-                return
+                if code == EMFILE || code == ENFILE {
+                    // Out of descriptors: the listener stays readable, so returning would spin the
+                    // loop at 100% CPU. Use the spare descriptor to accept and reset the
+                    // connection instead (the peer sees a refusal, the server keeps running).
+                    if listener.shedOneConnection() { continue }
+                }
+                return  // EAGAIN: the backlog is empty.
             }
             guard group.reserveConnection() else {
                 _ = clinux_set_linger_zero(fd)

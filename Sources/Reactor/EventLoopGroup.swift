@@ -9,15 +9,29 @@ public final class EventLoopGroup: Sendable {
     let shared: GroupShared
 
     /// Creates `threads` loops; call `start()` to run them.
+    /// The connection limit is capped to what the process may open: the soft descriptor limit is
+    /// raised to the hard one, and 64 descriptors are kept for listeners, the journal and files.
     public init(threads: Int, connectionLimit: Int = 100_000) throws(SystemError) {
         clinux_ignore_sigpipe()
-        let shared = GroupShared(connectionLimit: connectionLimit)
+        let shared = GroupShared(connectionLimit: min(connectionLimit, Self.raiseDescriptorLimit() - 64))
         var loops: [EventLoop] = []
         for index in 0..<max(threads, 1) {
             loops.append(try EventLoop(index: index, shared: shared))
         }
         self.loops = loops
         self.shared = shared
+    }
+
+    /// Raises the soft RLIMIT_NOFILE to the hard limit; returns the limit in force.
+    static func raiseDescriptorLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1_024 }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return Int(clamping: limit.rlim_cur)
     }
 
     /// Connections open right now, across all loops.

@@ -9,17 +9,36 @@ final class Listener {
     let fd: Int32
     let makeHandler: () -> ConnectionHandler
     private var isOpen = true
+    /// A descriptor held in reserve for `shedOneConnection` (the classic EMFILE remedy).
+    private var spareFD: Int32
 
     init(fd: Int32, makeHandler: @escaping () -> ConnectionHandler) {
         self.fd = fd
         self.makeHandler = makeHandler
+        self.spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
     }
 
     func close() {
         if isOpen {
             isOpen = false
             Glibc.close(fd)
+            if spareFD >= 0 { Glibc.close(spareFD) }
+            spareFD = -1
         }
+    }
+
+    /// When descriptors run out: frees the spare, accepts one pending connection and resets it,
+    /// then takes the spare back. Returns whether a connection was shed.
+    func shedOneConnection() -> Bool {
+        guard spareFD >= 0 else { return false }
+        Glibc.close(spareFD)
+        let victim = clinux_accept4(fd, nil, nil)
+        if victim >= 0 {
+            _ = clinux_set_linger_zero(victim)
+            Glibc.close(victim)
+        }
+        spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        return victim >= 0
     }
 
     /// Creates, binds and listens on a non-blocking socket; returns the fd and the bound port.
