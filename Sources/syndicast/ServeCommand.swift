@@ -18,6 +18,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Event loop threads (default: one per core).") var threads = ServerConfiguration.coreCount
     @Option(help: "Most connections open at once.") var connectionLimit = 100_000
     @Option(help: "Seconds between keepalive pings on quiet WebSockets.") var pingInterval = 25
+    @Option(help: "Seconds a client has to send a complete request (slowloris bound).") var requestTimeout = 10
+    @Option(help: "Seconds an idle keep-alive HTTP connection stays open.") var keepAliveTimeout = 30
     @Option(help: "Bytes a stream subscriber may have queued before it is closed with 4008 (slow consumer).")
     var outboundLimit = 4 << 20
     @Flag(help: "Serve the /echo WebSocket endpoint (conformance testing).") var echo = false
@@ -40,6 +42,9 @@ struct ServeCommand: ParsableCommand {
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be 1…256") }
         guard connectionLimit > 0 else { throw ValidationError("--connection-limit must be positive") }
         guard pingInterval > 0 else { throw ValidationError("--ping-interval must be positive") }
+        guard requestTimeout > 0, keepAliveTimeout > 0 else {
+            throw ValidationError("--request-timeout and --keep-alive-timeout must be positive")
+        }
         guard outboundLimit >= 1_024 else { throw ValidationError("--outbound-limit must be at least 1024") }
         guard (try? Money(parsing: amountThreshold)) != nil else {
             throw ValidationError("--amount-threshold must be a positive decimal with at most 2 fraction digits")
@@ -61,6 +66,8 @@ struct ServeCommand: ParsableCommand {
         configuration.threads = threads
         configuration.connectionLimit = connectionLimit
         configuration.pingIntervalSeconds = pingInterval
+        configuration.requestTimeoutSeconds = requestTimeout
+        configuration.keepAliveTimeoutSeconds = keepAliveTimeout
         configuration.outboundLimit = outboundLimit
         configuration.echo = echo
         configuration.broadcast = broadcast
