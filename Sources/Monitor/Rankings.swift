@@ -72,22 +72,25 @@ public struct Rankings: Sendable {
     public mutating func apply(_ transaction: Transaction) throws(RankingsError) -> Bool {
         guard transaction.amount.cents > 0 else { throw .nonPositiveAmount }
         let investorId = transaction.investorId
-        let current = investors[investorId]?.totalCents ?? 0
-        let (total, overflow) = current.addingReportingOverflow(transaction.amount.cents)
-        guard !overflow else { throw .totalOverflow(investorId: investorId) }
-
-        let syndicateCount = Self.record(
-            transaction, total: total, in: &investors[investorId, default: InvestorState()])
+        // One hash lookup: the state is updated in place, or left alone if the total would
+        // overflow (a new investor's first amount always fits).
+        guard
+            let (total, syndicateCount) = Self.record(
+                transaction, in: &investors[investorId, default: InvestorState()])
+        else { throw .totalOverflow(investorId: investorId) }
         if total > largestTotalCents { largestTotalCents = total }
         return promote(RankingKey(investorId: investorId, syndicateCount: syndicateCount, totalCents: total))
     }
 
-    /// Updates one investor's state in place (one hash lookup); returns its distinct syndicate count.
-    private static func record(_ transaction: Transaction, total: Int64, in state: inout InvestorState) -> Int {
+    /// Updates one investor's state in place unless its total would overflow; returns the new
+    /// total and distinct syndicate count.
+    private static func record(_ transaction: Transaction, in state: inout InvestorState) -> (Int64, Int)? {
+        let (total, overflow) = state.totalCents.addingReportingOverflow(transaction.amount.cents)
+        if overflow { return nil }
         state.totalCents = total
         state.transactionCount += 1
         state.syndicateIds.insert(transaction.syndicateId)
-        return state.syndicateIds.count
+        return (total, state.syndicateIds.count)
     }
 
     /// Places an investor whose key just grew; returns whether the leaders changed.
