@@ -5,19 +5,34 @@ import Glibc
 ///
 /// Holds no storage while empty, so an idle connection pays only for the struct itself.
 /// `writev` sends as many chunks as fit in one call; a partial write advances `headOffset`.
+///
+/// The common case — one chunk queued between two flushes (a fan-out event to a subscriber
+/// that keeps up) — lives in `single` and never allocates: an array per delivery cost a malloc
+/// and a free for every message of a fan-out.
 struct OutboundQueue {
+    /// The only queued chunk, when there is exactly one (then `chunks` is empty).
+    private var single: ByteChunk?
     private var chunks: [ByteChunk] = []
     private var head = 0
     private var headOffset = 0
     /// Bytes queued and not yet written.
     private(set) var byteCount = 0
 
-    var isEmpty: Bool { byteCount == 0 && head == chunks.count }
+    var isEmpty: Bool { byteCount == 0 }
 
     mutating func append(_ chunk: ByteChunk) {
         if chunk.count == 0 { return }
-        chunks.append(chunk)
         byteCount += chunk.count
+        if let first = single {
+            // A second chunk: move to the array (the partial-write offset stays with the first).
+            single = nil
+            chunks = [first, chunk]
+            head = 0
+        } else if chunks.isEmpty {
+            single = chunk
+        } else {
+            chunks.append(chunk)
+        }
     }
 
     /// The result of one flush attempt.
@@ -32,6 +47,9 @@ struct OutboundQueue {
 
     /// Writes as much as the socket takes, with one `writev` per up to 64 chunks.
     mutating func flush(fd: Int32, iovecs: UnsafeMutablePointer<iovec>, capacity: Int) -> FlushResult {
+        if let chunk = single {
+            return flushSingle(chunk, fd: fd)
+        }
         while head < chunks.count {
             var count = 0
             var index = head
@@ -59,6 +77,23 @@ struct OutboundQueue {
         }
         reset()
         return .drained
+    }
+
+    private mutating func flushSingle(_ chunk: ByteChunk, fd: Int32) -> FlushResult {
+        while true {
+            let written = Glibc.write(fd, chunk.base + headOffset, chunk.count - headOffset)
+            if written < 0 {
+                let code = clinux_errno()
+                if code == EINTR { continue }
+                if code == EAGAIN || code == EWOULDBLOCK { return .wouldBlock }
+                return .failed(code)
+            }
+            headOffset += written
+            byteCount -= written
+            if headOffset < chunk.count { return .wouldBlock }
+            reset()
+            return .drained
+        }
     }
 
     private func totalLength(_ iovecs: UnsafeMutablePointer<iovec>, _ count: Int) -> Int {
@@ -91,6 +126,7 @@ struct OutboundQueue {
 
     /// Drops everything and releases the storage.
     mutating func reset() {
+        single = nil
         chunks = []
         head = 0
         headOffset = 0

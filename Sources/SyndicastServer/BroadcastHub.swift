@@ -21,7 +21,9 @@ enum BroadcastHub {
             if target === loop {
                 target.server.subscribers.deliver(events)
             } else {
-                target.execute { target.server.subscribers.deliver(events) }
+                // Chunks of its own for the other loop (see `EncodedEvent.copyForAnotherLoop`).
+                let copies = events.map { $0.copyForAnotherLoop() }
+                target.execute { target.server.subscribers.deliver(copies) }
             }
         }
     }

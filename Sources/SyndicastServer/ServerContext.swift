@@ -83,8 +83,8 @@ final class LoopContext {
         pendingIngest.append(IngestRequest(transactions: transactions, token: token))
     }
 
-    init(outboundLimit: Int) {
-        subscribers = LoopSubscribers(outboundLimit: outboundLimit)
+    init() {
+        subscribers = LoopSubscribers()
     }
 
     /// The current IMF-fixdate for a Date header, recomputed at most once a second.

@@ -68,7 +68,7 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
         // subscribed may lack it, so fall back to encoding here.
         connection.write(
             event.serverSentEvent ?? ByteChunk(ServerSentEvents.record(id: event.seq == 0 ? nil : event.seq, json: event.json)))
-        if connection.pendingOutboundBytes > connection.loop.server.subscribers.outboundLimit {
+        if connection.pendingOutboundBytes > context.configuration.outboundLimit {
             context.metrics.slowConsumersClosed.add(1, ordering: .relaxed)
             leaveStream()
             connection.close(abort: true)

@@ -68,12 +68,6 @@ extension StreamSubscriber {
 /// One loop's subscribers by topic. Touched only on that loop's thread.
 final class LoopSubscribers {
     private var byTopic: [String: [StreamSubscriber]] = [:]
-    /// Outbound bytes past which a subscriber counts as a slow consumer (DESIGN.md §3: 4008).
-    let outboundLimit: Int
-
-    init(outboundLimit: Int = 4 << 20) {
-        self.outboundLimit = outboundLimit
-    }
 
     func add(_ subscriber: StreamSubscriber, topics: some Sequence<String>) {
         for topic in topics where subscriber.subscriptions.position(of: topic) == nil {

@@ -35,7 +35,7 @@ public final class SyndicastServer: Sendable {
         self.context = context
         for loop in group.loops {
             // Installed before the loop threads start; afterwards touched only on each loop.
-            loop.context = LoopContext(outboundLimit: configuration.outboundLimit)
+            loop.context = LoopContext()
         }
     }
 

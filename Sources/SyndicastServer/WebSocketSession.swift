@@ -86,7 +86,7 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
         } else {
             connection.write(event.webSocketFrame)
         }
-        if connection.pendingOutboundBytes > connection.loop.server.subscribers.outboundLimit {
+        if connection.pendingOutboundBytes > context.configuration.outboundLimit {
             context.metrics.slowConsumersClosed.add(1, ordering: .relaxed)
             closeStream(code: .slowConsumer, reason: "slow consumer: outbound queue over limit")
         }
