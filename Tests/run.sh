@@ -2,7 +2,7 @@
 # The whole test suite, as the README's test command. Installs what a fresh machine lacks, then:
 #   1. swift test            unit tests of every module (protocol cores without sockets)
 #   2. Tests/Fuzz/run.sh     libFuzzer targets, bounded (FUZZ_SECONDS per target, default 10)
-#   3. pytest                the release binary with real clients, SQLite, redis-server
+#   3. pytest                the release binary with real clients, SQLite, redis-server, Chromium
 # Extra arguments go to pytest (e.g. -k conformance).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ root=$(pwd)
 
 # System packages the build and the tests need (Debian).
 need=()
-for package in libssl-dev zlib1g-dev libsqlite3-dev curl redis-server; do
+for package in libssl-dev zlib1g-dev libsqlite3-dev curl redis-server chromium; do
     dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")
 done
 if [ ${#need[@]} -gt 0 ]; then
