@@ -27,17 +27,21 @@ struct ChunkedTests {
         expectRequest(head + "0\r\n\r\n") { #expect($0.body.isEmpty) }
     }
 
-    @Test("§7.1.1 chunk extensions are validated and ignored", arguments: [
-        "5;name\r\n", "5;name=value\r\n", "5 ; name = value\r\n", "5;a=1;b;c=\"quoted \\\" string;\"\r\n",
-        "5;\tx=\"\"\r\n", "5;ieof\r\n",
-    ])
+    @Test(
+        "§7.1.1 chunk extensions are validated and ignored",
+        arguments: [
+            "5;name\r\n", "5;name=value\r\n", "5 ; name = value\r\n", "5;a=1;b;c=\"quoted \\\" string;\"\r\n",
+            "5;\tx=\"\"\r\n", "5;ieof\r\n",
+        ])
     func extensions(sizeLine: String) {
         expectRequest(head + sizeLine + "hello\r\n0;last=1\r\n\r\n") { #expect($0.body == bytes("hello")) }
     }
 
-    @Test("§7.1.1 malformed chunk extensions are 400", arguments: [
-        "5;\r\n", "5;=v\r\n", "5;a=\r\n", "5;a=\"open\r\n", "5 x\r\n", "5;a b\r\n", "5;a=b c\r\n", "5 \r\n", "5;a=\"\u{1}\"\r\n",
-    ])
+    @Test(
+        "§7.1.1 malformed chunk extensions are 400",
+        arguments: [
+            "5;\r\n", "5;=v\r\n", "5;a=\r\n", "5;a=\"open\r\n", "5 x\r\n", "5;a b\r\n", "5;a=b c\r\n", "5 \r\n", "5;a=\"\u{1}\"\r\n",
+        ])
     func malformedExtensions(sizeLine: String) {
         expectError(head + sizeLine + "hello\r\n0\r\n\r\n", status: 400)
     }
@@ -69,15 +73,17 @@ struct ChunkedTests {
         expectRequest(head + "3\nabc\n0\nX: y\n\n") { #expect($0.body == bytes("abc")) }
     }
 
-    @Test("malformed chunk framing is 400", arguments: [
-        "\r\nabc\r\n0\r\n\r\n",  // missing size
-        "g\r\nabc\r\n0\r\n\r\n",  // not hex
-        "-3\r\nabc\r\n0\r\n\r\n",
-        "0x3\r\nabc\r\n0\r\n\r\n",
-        "3\r\nabcd\r\n0\r\n\r\n",  // data longer than size
-        "3\r\nabc\rX0\r\n\r\n",  // CR not followed by LF after data
-        "3\rabc\r\n0\r\n\r\n",  // bare CR after size
-    ])
+    @Test(
+        "malformed chunk framing is 400",
+        arguments: [
+            "\r\nabc\r\n0\r\n\r\n",  // missing size
+            "g\r\nabc\r\n0\r\n\r\n",  // not hex
+            "-3\r\nabc\r\n0\r\n\r\n",
+            "0x3\r\nabc\r\n0\r\n\r\n",
+            "3\r\nabcd\r\n0\r\n\r\n",  // data longer than size
+            "3\r\nabc\rX0\r\n\r\n",  // CR not followed by LF after data
+            "3\rabc\r\n0\r\n\r\n",  // bare CR after size
+        ])
     func malformedFraming(body: String) {
         expectError(head + body, status: 400)
     }

@@ -4,19 +4,21 @@ import Testing
 
 @Suite("RFC 9112 §9.3 Persistence, RFC 9110 §7.8 Upgrade")
 struct ConnectionTests {
-    @Test("keep-alive defaults and Connection options", arguments: [
-        ("HTTP/1.1", "", true),
-        ("HTTP/1.1", "Connection: close\r\n", false),
-        ("HTTP/1.1", "Connection: Keep-Alive, CLOSE\r\n", false),
-        ("HTTP/1.1", "Connection: keep-alive\r\n", true),
-        ("HTTP/1.1", "Connection: foo\r\nConnection: close\r\n", false),
-        ("HTTP/1.1", "Connection: closed\r\n", true),
-        ("HTTP/1.0", "", false),
-        ("HTTP/1.0", "Connection: keep-alive\r\n", true),
-        ("HTTP/1.0", "Connection: foo , Keep-Alive\r\n", true),
-        ("HTTP/1.0", "Connection: keep-alive, close\r\n", false),
-        ("HTTP/1.0", "Connection: close\r\n", false),
-    ])
+    @Test(
+        "keep-alive defaults and Connection options",
+        arguments: [
+            ("HTTP/1.1", "", true),
+            ("HTTP/1.1", "Connection: close\r\n", false),
+            ("HTTP/1.1", "Connection: Keep-Alive, CLOSE\r\n", false),
+            ("HTTP/1.1", "Connection: keep-alive\r\n", true),
+            ("HTTP/1.1", "Connection: foo\r\nConnection: close\r\n", false),
+            ("HTTP/1.1", "Connection: closed\r\n", true),
+            ("HTTP/1.0", "", false),
+            ("HTTP/1.0", "Connection: keep-alive\r\n", true),
+            ("HTTP/1.0", "Connection: foo , Keep-Alive\r\n", true),
+            ("HTTP/1.0", "Connection: keep-alive, close\r\n", false),
+            ("HTTP/1.0", "Connection: close\r\n", false),
+        ])
     func keepAlive(version: String, fields: String, expected: Bool) {
         expectRequest("GET / \(version)\r\nHost: h\r\n\(fields)\r\n") { request in
             #expect(request.head.keepAlive == expected)
@@ -28,7 +30,8 @@ struct ConnectionTests {
 
     @Test("an Upgrade request is recognized and the bytes after its head are left unconsumed")
     func upgradeLeavesFollowingBytes() {
-        let head = "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        let head =
+            "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         let frame: [UInt8] = [0x81, 0x85, 0x37, 0xFA, 0x21, 0x3D, 0x7F, 0x9F, 0x4D, 0x51, 0x58]
         var parser = HTTPRequestParser()
         let input = bytes(head) + frame
@@ -47,7 +50,9 @@ struct ConnectionTests {
     func upgradeRules() {
         expectRequest("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n") { #expect(!$0.head.isUpgradeRequest) }
         expectRequest("GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\n\r\n") { #expect(!$0.head.isUpgradeRequest) }
-        expectRequest("GET / HTTP/1.1\r\nHost: h\r\nupgrade: websocket\r\nconnection: UPGRADE\r\n\r\n") { #expect($0.head.isUpgradeRequest) }
+        expectRequest("GET / HTTP/1.1\r\nHost: h\r\nupgrade: websocket\r\nconnection: UPGRADE\r\n\r\n") {
+            #expect($0.head.isUpgradeRequest)
+        }
         expectRequest("GET / HTTP/1.0\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n") { #expect(!$0.head.isUpgradeRequest) }
     }
 

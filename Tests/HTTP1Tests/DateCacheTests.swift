@@ -4,17 +4,19 @@ import Testing
 
 @Suite("RFC 9110 §5.6.7 IMF-fixdate")
 struct DateCacheTests {
-    @Test("known instants", arguments: [
-        (784_111_777, "Sun, 06 Nov 1994 08:49:37 GMT"),
-        (0, "Thu, 01 Jan 1970 00:00:00 GMT"),
-        (951_782_400, "Tue, 29 Feb 2000 00:00:00 GMT"),
-        (1_709_164_799, "Wed, 28 Feb 2024 23:59:59 GMT"),
-        (1_709_251_199, "Thu, 29 Feb 2024 23:59:59 GMT"),
-        (1_735_689_599, "Tue, 31 Dec 2024 23:59:59 GMT"),
-        (4_102_444_800, "Fri, 01 Jan 2100 00:00:00 GMT"),
-        (-1, "Wed, 31 Dec 1969 23:59:59 GMT"),
-        (253_402_300_799, "Fri, 31 Dec 9999 23:59:59 GMT"),
-    ])
+    @Test(
+        "known instants",
+        arguments: [
+            (784_111_777, "Sun, 06 Nov 1994 08:49:37 GMT"),
+            (0, "Thu, 01 Jan 1970 00:00:00 GMT"),
+            (951_782_400, "Tue, 29 Feb 2000 00:00:00 GMT"),
+            (1_709_164_799, "Wed, 28 Feb 2024 23:59:59 GMT"),
+            (1_709_251_199, "Thu, 29 Feb 2024 23:59:59 GMT"),
+            (1_735_689_599, "Tue, 31 Dec 2024 23:59:59 GMT"),
+            (4_102_444_800, "Fri, 01 Jan 2100 00:00:00 GMT"),
+            (-1, "Wed, 31 Dec 1969 23:59:59 GMT"),
+            (253_402_300_799, "Fri, 31 Dec 9999 23:59:59 GMT"),
+        ])
     func format(epochSeconds: Int, expected: String) {
         #expect(HTTPDateCache.format(epochSeconds: epochSeconds) == expected)
         var cache = HTTPDateCache()

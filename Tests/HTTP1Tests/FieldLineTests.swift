@@ -6,7 +6,8 @@ import Testing
 struct FieldLineTests {
     @Test("fields keep order and duplicates; lookup ignores case; values are trimmed")
     func orderAndLookup() {
-        let text = "GET / HTTP/1.1\r\nHost: h\r\nX-Multi: a\r\nx-multi:b\r\nX-Padded: \t value with  spaces \t \r\nX-Empty:\r\nX-Empty-Spaces:   \r\n\r\n"
+        let text =
+            "GET / HTTP/1.1\r\nHost: h\r\nX-Multi: a\r\nx-multi:b\r\nX-Padded: \t value with  spaces \t \r\nX-Empty:\r\nX-Empty-Spaces:   \r\n\r\n"
         expectRequest(text) { request in
             let headers = request.head.headers
             #expect(headers.count == 6)
@@ -51,16 +52,20 @@ struct FieldLineTests {
         expectError("GET / HTTP/1.1\r\n Host: h\r\n\r\n", status: 400)
     }
 
-    @Test("invalid field names and lines are 400", arguments: [
-        ": empty-name", "No-Colon", "X(A): b", "X\u{0}A: b", "Caf\u{E9}: b", "X/A: b",
-    ])
+    @Test(
+        "invalid field names and lines are 400",
+        arguments: [
+            ": empty-name", "No-Colon", "X(A): b", "X\u{0}A: b", "Caf\u{E9}: b", "X/A: b",
+        ])
     func invalidFieldName(line: String) {
         expectError("GET / HTTP/1.1\r\nHost: h\r\n\(line)\r\n\r\n", status: 400)
     }
 
-    @Test("RFC 9110 §5.5 NUL and other CTLs in values are 400", arguments: [
-        "X: a\u{0}b", "X: \u{1}", "X: a\u{7F}", "X: a\u{1B}[31m", "X: \u{0}",
-    ])
+    @Test(
+        "RFC 9110 §5.5 NUL and other CTLs in values are 400",
+        arguments: [
+            "X: a\u{0}b", "X: \u{1}", "X: a\u{7F}", "X: a\u{1B}[31m", "X: \u{0}",
+        ])
     func controlCharactersInValue(line: String) {
         expectError("GET / HTTP/1.1\r\nHost: h\r\n\(line)\r\n\r\n", status: 400)
     }

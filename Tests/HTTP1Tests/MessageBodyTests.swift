@@ -8,7 +8,9 @@ struct MessageBodyTests {
 
     @Test("§6.3 rule 6: Content-Length gives the body length")
     func contentLength() {
-        expectRequest("POST /api/transactions HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\n\r\n\(json)") { request in
+        expectRequest(
+            "POST /api/transactions HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\n\r\n\(json)"
+        ) { request in
             #expect(request.head.method == "POST")
             #expect(request.body == Array(json.utf8))
         }
@@ -30,7 +32,9 @@ struct MessageBodyTests {
     @Test("RFC 9110 §8.6 repeated identical Content-Length values are accepted")
     func identicalLengths() {
         expectRequest("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 3\r\n\r\nabc") { #expect($0.body == bytes("abc")) }
-        expectRequest("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc") { #expect($0.body == bytes("abc")) }
+        expectRequest("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc") {
+            #expect($0.body == bytes("abc"))
+        }
     }
 
     @Test("§6.3 rule 5: differing Content-Length values are 400")
@@ -39,9 +43,11 @@ struct MessageBodyTests {
         expectError("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", status: 400)
     }
 
-    @Test("§6.3 rule 5: an invalid Content-Length is 400", arguments: [
-        "-1", "+3", "1.5", "abc", "", "3,", ",3", "0x10", "3 3", "1e3", "٣",
-    ])
+    @Test(
+        "§6.3 rule 5: an invalid Content-Length is 400",
+        arguments: [
+            "-1", "+3", "1.5", "abc", "", "3,", ",3", "0x10", "3 3", "1e3", "٣",
+        ])
     func invalidLength(value: String) {
         expectError("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: \(value)\r\n\r\nabc", status: 400)
     }
@@ -82,9 +88,11 @@ struct MessageBodyTests {
         expectError("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n0\r\n\r\n", status: 400)
     }
 
-    @Test("§6.3 rule 4: chunked not the final coding is 400", arguments: [
-        "gzip", "chunked, gzip", "identity", "", "chunked;q=1, x",
-    ])
+    @Test(
+        "§6.3 rule 4: chunked not the final coding is 400",
+        arguments: [
+            "gzip", "chunked, gzip", "identity", "", "chunked;q=1, x",
+        ])
     func chunkedNotFinal(value: String) {
         expectError("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: \(value)\r\n\r\n0\r\n\r\n", status: 400)
     }
@@ -108,7 +116,9 @@ struct MessageBodyTests {
 
     @Test("Transfer-Encoding tokens are case-insensitive and may carry parameters")
     func transferEncodingSpelling() {
-        expectRequest("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: CHUNKED\r\n\r\n3\r\nabc\r\n0\r\n\r\n") { #expect($0.body == bytes("abc")) }
+        expectRequest("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: CHUNKED\r\n\r\n3\r\nabc\r\n0\r\n\r\n") {
+            #expect($0.body == bytes("abc"))
+        }
         expectRequest("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: , chunked ,\r\n\r\n0\r\n\r\n") { #expect($0.body.isEmpty) }
     }
 

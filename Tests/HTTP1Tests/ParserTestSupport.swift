@@ -115,7 +115,9 @@ func expectError(
     for feed in Feed.allCases {
         let single = parse(bytes(text), feed: feed, limits: limits)
         #expect(single.requests.isEmpty, "\(feed)", sourceLocation: sourceLocation)
-        #expect(single.error?.status == status, "\(feed): got \(single.error.map(String.init(describing:)) ?? "no error")", sourceLocation: sourceLocation)
+        #expect(
+            single.error?.status == status, "\(feed): got \(single.error.map(String.init(describing:)) ?? "no error")",
+            sourceLocation: sourceLocation)
         let afterValid = parse(valid + bytes(text), feed: feed, limits: limits)
         #expect(afterValid.requests.count == 1, "\(feed) after a valid request", sourceLocation: sourceLocation)
         #expect(afterValid.error?.status == status, "\(feed) after a valid request", sourceLocation: sourceLocation)

@@ -4,9 +4,11 @@ import Testing
 
 @Suite("Request head helpers and headers")
 struct RequestHeadTests {
-    @Test("decodedPath decodes escapes and rejects malformed ones", arguments: [
-        ("/a%20b", "/a b"), ("/plus+sign", "/plus+sign"), ("/%E2%82%AC", "/€"), ("/plain", "/plain"),
-    ])
+    @Test(
+        "decodedPath decodes escapes and rejects malformed ones",
+        arguments: [
+            ("/a%20b", "/a b"), ("/plus+sign", "/plus+sign"), ("/%E2%82%AC", "/€"), ("/plain", "/plain"),
+        ])
     func decodedPath(raw: String, decoded: String) {
         #expect(HTTPRequestHead(method: "GET", target: raw).decodedPath == decoded)
     }

@@ -56,9 +56,12 @@ struct RequestLineTests {
         }
     }
 
-    @Test("registered and extension methods are tokens, case-sensitive", arguments: [
-        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "PROPFIND", "get", "M-SEARCH", "X!#$%&'*+.^_`|~1",
-    ])
+    @Test(
+        "registered and extension methods are tokens, case-sensitive",
+        arguments: [
+            "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "PROPFIND", "get", "M-SEARCH",
+            "X!#$%&'*+.^_`|~1",
+        ])
     func methods(method: String) {
         expectRequest("\(method) / HTTP/1.1\r\nHost: h\r\n\r\n") { request in
             #expect(request.head.method == method)
@@ -81,30 +84,34 @@ struct RequestLineTests {
         expectError("GET / \(version)\r\nHost: h\r\n\r\n", status: 505)
     }
 
-    @Test("§2.3 malformed versions are 400 (HTTP-name is case-sensitive)", arguments: [
-        "http/1.1", "HTTP/1", "HTTP/11", "HTTP/1.1.1", "HTTP/1.x", "HTTP 1.1", "HTTP/1.1 ", "HTTP/a.1", "HTTP/10.1", "",
-    ])
+    @Test(
+        "§2.3 malformed versions are 400 (HTTP-name is case-sensitive)",
+        arguments: [
+            "http/1.1", "HTTP/1", "HTTP/11", "HTTP/1.1.1", "HTTP/1.x", "HTTP 1.1", "HTTP/1.1 ", "HTTP/a.1", "HTTP/10.1", "",
+        ])
     func malformedVersion(version: String) {
         expectError("GET / \(version)\r\nHost: h\r\n\r\n", status: 400)
     }
 
-    @Test("malformed request lines are 400", arguments: [
-        "GET  / HTTP/1.1",  // two spaces
-        " GET / HTTP/1.1",  // leading space
-        "GET / HTTP/1.1 extra",
-        "GET /",
-        "GET",
-        "GET\t/ HTTP/1.1",  // HTAB is not SP
-        "G(T / HTTP/1.1",  // "(" is a delimiter, not a tchar
-        "GÉT / HTTP/1.1",  // non-ASCII method
-        "GET /a b HTTP/1.1",  // space in target
-        "GET /a\u{1}b HTTP/1.1",  // CTL in target
-        "GET /a\u{7F} HTTP/1.1",  // DEL in target
-        "GET /é HTTP/1.1",  // non-ASCII in target
-        "GET\u{0}/ HTTP/1.1",
-        " / HTTP/1.1",  // empty method
-        "GET HTTP/1.1",
-    ])
+    @Test(
+        "malformed request lines are 400",
+        arguments: [
+            "GET  / HTTP/1.1",  // two spaces
+            " GET / HTTP/1.1",  // leading space
+            "GET / HTTP/1.1 extra",
+            "GET /",
+            "GET",
+            "GET\t/ HTTP/1.1",  // HTAB is not SP
+            "G(T / HTTP/1.1",  // "(" is a delimiter, not a tchar
+            "GÉT / HTTP/1.1",  // non-ASCII method
+            "GET /a b HTTP/1.1",  // space in target
+            "GET /a\u{1}b HTTP/1.1",  // CTL in target
+            "GET /a\u{7F} HTTP/1.1",  // DEL in target
+            "GET /é HTTP/1.1",  // non-ASCII in target
+            "GET\u{0}/ HTTP/1.1",
+            " / HTTP/1.1",  // empty method
+            "GET HTTP/1.1",
+        ])
     func malformedRequestLine(line: String) {
         expectError("\(line)\r\nHost: h\r\n\r\n", status: 400)
     }
@@ -127,13 +134,15 @@ struct RequestLineTests {
         }
     }
 
-    @Test("§2.2 a bare CR is rejected", arguments: [
-        "GET / HTTP/1.1\rHost: h\r\n\r\n",
-        "GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n",
-        "GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n",
-        "GET / HTTP/1.1\r\nHost: h\r\n\r\r\n\r\n",
-        "\rGET / HTTP/1.1\r\nHost: h\r\n\r\n",
-    ])
+    @Test(
+        "§2.2 a bare CR is rejected",
+        arguments: [
+            "GET / HTTP/1.1\rHost: h\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: h\r\n\r\r\n\r\n",
+            "\rGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+        ])
     func bareCarriageReturn(text: String) {
         expectError(text, status: 400)
     }

@@ -12,13 +12,16 @@ struct ResponseWriterTests {
     func okKeepAlive() {
         let response = HTTPResponse(status: 200, headers: ["Content-Type": "text/plain"], body: bytes("hello"))
         let wire = HTTPResponseWriter.serialize(response, date: date, keepAlive: true)
-        #expect(text(wire) == "HTTP/1.1 200 OK\r\nServer: syndicast\r\nDate: \(date)\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello")
+        #expect(
+            text(wire)
+                == "HTTP/1.1 200 OK\r\nServer: syndicast\r\nDate: \(date)\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello")
     }
 
     @Test("golden bytes: Connection: close when not kept alive")
     func close() {
         let wire = HTTPResponseWriter.serialize(HTTPResponse(status: 404), date: date, keepAlive: false)
-        #expect(text(wire) == "HTTP/1.1 404 Not Found\r\nServer: syndicast\r\nDate: \(date)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        #expect(
+            text(wire) == "HTTP/1.1 404 Not Found\r\nServer: syndicast\r\nDate: \(date)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
     }
 
     @Test("RFC 9110 §9.3.2 HEAD: same headers, no body")
@@ -26,7 +29,9 @@ struct ResponseWriterTests {
         let response = HTTPResponse.json(200, #"{"a":1}"#)
         let head = HTTPResponseWriter.serialize(response, date: date, keepAlive: true, headOnly: true)
         let get = HTTPResponseWriter.serialize(response, date: date, keepAlive: true)
-        #expect(text(head) == "HTTP/1.1 200 OK\r\nServer: syndicast\r\nDate: \(date)\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n")
+        #expect(
+            text(head)
+                == "HTTP/1.1 200 OK\r\nServer: syndicast\r\nDate: \(date)\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n")
         #expect(text(get) == text(head) + #"{"a":1}"#)
     }
 
@@ -41,7 +46,8 @@ struct ResponseWriterTests {
 
     @Test("headers the response sets itself are not duplicated")
     func noDuplicates() {
-        let response = HTTPResponse(status: 200, headers: ["Server": "other", "Date": "x", "Content-Length": "3", "Connection": "close"], body: bytes("abc"))
+        let response = HTTPResponse(
+            status: 200, headers: ["Server": "other", "Date": "x", "Content-Length": "3", "Connection": "close"], body: bytes("abc"))
         let wire = text(HTTPResponseWriter.serialize(response, date: date, keepAlive: false))
         #expect(wire == "HTTP/1.1 200 OK\r\nServer: other\r\nDate: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc")
     }
@@ -65,12 +71,14 @@ struct ResponseWriterTests {
         #expect(text(HTTPResponseWriter.continueResponse) == "HTTP/1.1 100 Continue\r\n\r\n")
     }
 
-    @Test("reason phrases", arguments: [
-        (200, "OK"), (201, "Created"), (304, "Not Modified"), (400, "Bad Request"), (405, "Method Not Allowed"),
-        (413, "Content Too Large"), (415, "Unsupported Media Type"), (429, "Too Many Requests"),
-        (431, "Request Header Fields Too Large"), (501, "Not Implemented"), (503, "Service Unavailable"),
-        (505, "HTTP Version Not Supported"), (299, "Success"), (499, "Client Error"), (599, "Server Error"),
-    ])
+    @Test(
+        "reason phrases",
+        arguments: [
+            (200, "OK"), (201, "Created"), (304, "Not Modified"), (400, "Bad Request"), (405, "Method Not Allowed"),
+            (413, "Content Too Large"), (415, "Unsupported Media Type"), (429, "Too Many Requests"),
+            (431, "Request Header Fields Too Large"), (501, "Not Implemented"), (503, "Service Unavailable"),
+            (505, "HTTP Version Not Supported"), (299, "Success"), (499, "Client Error"), (599, "Server Error"),
+        ])
     func reasons(status: Int, phrase: String) {
         #expect(HTTPStatus.reasonPhrase(status) == phrase)
     }
@@ -91,7 +99,10 @@ struct ResponseWriterTests {
             status: 400, code: "validation", message: "invalid transaction",
             details: [HTTPErrorDetail(index: 0, field: "amount", reason: "must be > 0"), HTTPErrorDetail(reason: "x")]
         )
-        #expect(text(detailed.body) == #"{"error":{"code":"validation","message":"invalid transaction","details":[{"index":0,"field":"amount","reason":"must be > 0"},{"reason":"x"}]}}"#)
+        #expect(
+            text(detailed.body)
+                == #"{"error":{"code":"validation","message":"invalid transaction","details":[{"index":0,"field":"amount","reason":"must be > 0"},{"reason":"x"}]}}"#
+        )
     }
 
     @Test("parse errors map to JSON error responses with their status", arguments: [400, 413, 431, 501, 505])

@@ -66,9 +66,11 @@ struct RouterTests {
         #expect(investorAllowed == ["DELETE", "GET", "HEAD"])
     }
 
-    @Test("404 for unknown paths, trailing slashes, extra or missing segments and empty parameters", arguments: [
-        "/nope", "/api/rankings/", "/api/investors", "/api/investors/", "/api/investors/a/b", "/api", "", "/api/syndicates//members/x",
-    ])
+    @Test(
+        "404 for unknown paths, trailing slashes, extra or missing segments and empty parameters",
+        arguments: [
+            "/nope", "/api/rankings/", "/api/investors", "/api/investors/", "/api/investors/a/b", "/api", "", "/api/syndicates//members/x",
+        ])
     func notFound(path: String) {
         guard case .notFound = makeRouter().match(method: "GET", path: path) else {
             Issue.record("\(path) should be 404")

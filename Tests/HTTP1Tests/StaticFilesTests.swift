@@ -69,14 +69,16 @@ struct StaticFilesTests {
         #expect(get("/?v=2")?.body == response.body)
     }
 
-    @Test("content types by extension", arguments: [
-        ("x.html", "text/html; charset=utf-8"), ("x.css", "text/css; charset=utf-8"),
-        ("x.js", "text/javascript; charset=utf-8"), ("x.mjs", "text/javascript; charset=utf-8"),
-        ("x.json", "application/json"), ("x.svg", "image/svg+xml"), ("x.png", "image/png"),
-        ("x.ico", "image/x-icon"), ("x.txt", "text/plain; charset=utf-8"), ("x.map", "application/json"),
-        ("x.woff2", "font/woff2"), ("X.PNG", "image/png"), ("noextension", "application/octet-stream"),
-        ("dir.d/file", "application/octet-stream"), ("x.unknown", "application/octet-stream"),
-    ])
+    @Test(
+        "content types by extension",
+        arguments: [
+            ("x.html", "text/html; charset=utf-8"), ("x.css", "text/css; charset=utf-8"),
+            ("x.js", "text/javascript; charset=utf-8"), ("x.mjs", "text/javascript; charset=utf-8"),
+            ("x.json", "application/json"), ("x.svg", "image/svg+xml"), ("x.png", "image/png"),
+            ("x.ico", "image/x-icon"), ("x.txt", "text/plain; charset=utf-8"), ("x.map", "application/json"),
+            ("x.woff2", "font/woff2"), ("X.PNG", "image/png"), ("noextension", "application/octet-stream"),
+            ("dir.d/file", "application/octet-stream"), ("x.unknown", "application/octet-stream"),
+        ])
     func contentTypes(path: String, type: String) {
         #expect(StaticFiles.contentType(forPath: path) == type)
     }
@@ -110,11 +112,13 @@ struct StaticFilesTests {
         #expect(get("/css%2Fsite.css")?.body == bytes("body{}"))
     }
 
-    @Test("path traversal, dotfiles, NUL and backslashes are refused", arguments: [
-        "/../etc/passwd", "/..", "/css/../index.html", "/%2e%2e/etc/passwd", "/%2E%2E%2Fetc%2Fpasswd", "/css/%2e%2e/index.html",
-        "/.secret", "/%2esecret", "/index.html%00.png", "/css\\site.css", "/css%5csite.css", "/./index.html",
-        "//etc/passwd", "/css//site.css", "/%zz", "/%FF",
-    ])
+    @Test(
+        "path traversal, dotfiles, NUL and backslashes are refused",
+        arguments: [
+            "/../etc/passwd", "/..", "/css/../index.html", "/%2e%2e/etc/passwd", "/%2E%2E%2Fetc%2Fpasswd", "/css/%2e%2e/index.html",
+            "/.secret", "/%2esecret", "/index.html%00.png", "/css\\site.css", "/css%5csite.css", "/./index.html",
+            "//etc/passwd", "/css//site.css", "/%zz", "/%FF",
+        ])
     func traversal(target: String) {
         #expect(get(target) == nil)
     }

@@ -54,7 +54,10 @@ struct MonitorTests {
         var monitor = Monitor(configuration: MonitorConfiguration(topK: 1))
         #expect(monitor.apply(transaction("a", "s1", cents: 500)).count == 1)
         #expect(monitor.apply(transaction("b", "s1", cents: 100)).isEmpty)
-        #expect(monitor.apply(transaction("a", "s1", cents: 1)) == [.rankingsChanged([RankingEntry(rank: 1, investorId: "a", syndicateCount: 1, totalInvested: Money(cents: 501))])])
+        #expect(
+            monitor.apply(transaction("a", "s1", cents: 1)) == [
+                .rankingsChanged([RankingEntry(rank: 1, investorId: "a", syndicateCount: 1, totalInvested: Money(cents: 501))])
+            ])
     }
 
     @Test("spike state is visible per syndicate and clears after the window")

@@ -7,7 +7,8 @@ struct TransactionDecoderBatchTests {
 
     @Test("an array of objects decodes in order; an empty array is an empty batch")
     func array() throws {
-        let text = "[ {\"investorId\":\"a\",\"syndicateId\":\"s\",\"amount\":1} ,\n"
+        let text =
+            "[ {\"investorId\":\"a\",\"syndicateId\":\"s\",\"amount\":1} ,\n"
             + "{\"investorId\":\"b\",\"syndicateId\":\"s\",\"amount\":2} ]"
         let decoded = try #require(transactions(text))
         #expect(decoded.map(\.investorId) == ["a", "b"])
@@ -16,7 +17,8 @@ struct TransactionDecoderBatchTests {
 
     @Test("a batch is atomic: one bad element fails all and every bad element is listed with its index")
     func atomicArray() throws {
-        let text = "[\(Self.valid),{\"investorId\":\"i1\",\"syndicateId\":\"s1\",\"amount\":0},\(Self.valid),7,"
+        let text =
+            "[\(Self.valid),{\"investorId\":\"i1\",\"syndicateId\":\"s1\",\"amount\":0},\(Self.valid),7,"
             + "{\"syndicateId\":\"s1\",\"amount\":1}]"
         let error = try #require(failure(text))
         #expect(error.code == .invalidFields)
@@ -40,7 +42,8 @@ struct TransactionDecoderBatchTests {
 
     @Test("NDJSON: invalid JSON on one line is reported and the other lines are still checked")
     func ndjsonSyntax() throws {
-        let text = "{\"investorId\":\"i1\",\n\"syndicateId\":\"s1\",\"amount\":1}\n\(Self.valid)\n{\"investorId\":5,"
+        let text =
+            "{\"investorId\":\"i1\",\n\"syndicateId\":\"s1\",\"amount\":1}\n\(Self.valid)\n{\"investorId\":5,"
             + "\"syndicateId\":\"s\",\"amount\":1}\n\(Self.valid) \(Self.valid)"
         let error = try #require(failure(text, format: .ndjson))
         #expect(error.code == .invalidJSON)

@@ -17,7 +17,9 @@ struct CloseTests {
         "valid codes are echoed, without the reason",
         arguments: [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999] as [UInt16])
     func validCodes(code: UInt16) {
-        expectEvents(frame(8, Self.closePayload(code, Array("bye ✓".utf8))), [.send(serverClose(code)), .closeTransport(WebSocketCloseCode(rawValue: code))])
+        expectEvents(
+            frame(8, Self.closePayload(code, Array("bye ✓".utf8))),
+            [.send(serverClose(code)), .closeTransport(WebSocketCloseCode(rawValue: code))])
         #expect(WebSocketCloseCode(rawValue: code).isValidToReceive)
     }
 
@@ -44,12 +46,14 @@ struct CloseTests {
 
     @Test("a close inside a fragmented message is answered with the peer's code")
     func closeInsideFragments() {
-        expectEvents(textFrame("part", fin: false) + frame(8, Self.closePayload(1001)), [.send(serverClose(1001)), .closeTransport(.goingAway)])
+        expectEvents(
+            textFrame("part", fin: false) + frame(8, Self.closePayload(1001)), [.send(serverClose(1001)), .closeTransport(.goingAway)])
     }
 
     @Test("nothing after the peer's close is acted on")
     func framesAfterClose() {
-        expectEvents(frame(8, Self.closePayload(1000)) + frame(9, [1]) + textFrame("late"), [.send(serverClose(1000)), .closeTransport(.normal)])
+        expectEvents(
+            frame(8, Self.closePayload(1000)) + frame(9, [1]) + textFrame("late"), [.send(serverClose(1000)), .closeTransport(.normal)])
         var connection = makeConnection()
         _ = feed(&connection, frame(8, []), .whole)
         #expect(connection.state == .closed)

@@ -18,7 +18,9 @@ struct DeflateNegotiationTests {
             (["permessage-deflate; server_no_context_takeover"], plain),
             (["permessage-deflate; client_no_context_takeover"], DeflateParameters(clientNoContextTakeover: true)),
             (
-                ["permessage-deflate; client_no_context_takeover; server_no_context_takeover; server_max_window_bits=12; client_max_window_bits=11"],
+                [
+                    "permessage-deflate; client_no_context_takeover; server_no_context_takeover; server_max_window_bits=12; client_max_window_bits=11"
+                ],
                 DeflateParameters(clientNoContextTakeover: true, serverMaxWindowBits: 12, clientMaxWindowBits: 11)
             ),
             // RFC 7692 §5.1 example: the first offer is preferred when acceptable.
@@ -28,7 +30,10 @@ struct DeflateNegotiationTests {
             ),
             // server_max_window_bits=8 cannot be honoured with zlib: the next offer is taken.
             (["permessage-deflate; server_max_window_bits=8, permessage-deflate"], plain),
-            (["permessage-deflate; server_max_window_bits=8", "permessage-deflate; client_max_window_bits=8"], DeflateParameters(clientMaxWindowBits: 8)),
+            (
+                ["permessage-deflate; server_max_window_bits=8", "permessage-deflate; client_max_window_bits=8"],
+                DeflateParameters(clientMaxWindowBits: 8)
+            ),
             // Quoted values (RFC 7692 §7.1: "may be a quoted-string").
             (["permessage-deflate; server_max_window_bits=\"10\""], DeflateParameters(serverMaxWindowBits: 10)),
             (["permessage-deflate; client_max_window_bits=\"9\""], DeflateParameters(clientMaxWindowBits: 9)),

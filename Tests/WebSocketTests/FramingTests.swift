@@ -129,12 +129,15 @@ struct BaseFramingTests {
 
     @Test("zero-length frames are legal")
     func zeroLength() {
-        expectEvents(frame(1, []) + frame(2, []) + frame(9, []) + frame(10, []), [.text([]), .binary([]), .ping([]), .send([0x8A, 0x00]), .pong([])])
+        expectEvents(
+            frame(1, []) + frame(2, []) + frame(9, []) + frame(10, []),
+            [.text([]), .binary([]), .ping([]), .send([0x8A, 0x00]), .pong([])])
     }
 
     @Test("§5.1: a server fails an unmasked client frame with 1002")
     func unmaskedClientFrame() {
-        expectEvents(textFrame("ok") + frame(1, Array("Hello".utf8), mask: nil) + textFrame("after"), [.text(Array("ok".utf8))] + failure(1002))
+        expectEvents(
+            textFrame("ok") + frame(1, Array("Hello".utf8), mask: nil) + textFrame("after"), [.text(Array("ok".utf8))] + failure(1002))
     }
 
     @Test("§5.1: a client fails a masked server frame with 1002")

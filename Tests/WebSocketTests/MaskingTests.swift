@@ -30,7 +30,8 @@ struct MaskingTests {
                     #expect(Array(destination[(7 - alignment)..<(7 - alignment + length)]) == expected)
                     var inPlace = source
                     inPlace.withUnsafeMutableBytes { raw in
-                        WebSocketMasking.apply(key: key, keyOffset: offset, inPlace: UnsafeMutableRawBufferPointer(rebasing: raw[alignment...]))
+                        WebSocketMasking.apply(
+                            key: key, keyOffset: offset, inPlace: UnsafeMutableRawBufferPointer(rebasing: raw[alignment...]))
                     }
                     #expect(Array(inPlace[alignment...]) == expected)
                 }

@@ -50,7 +50,8 @@ struct PermessageDeflateTests {
         expectEvents(first + second, [.text(Self.hello)] + failure(1002), deflate: Self.noTakeover)
         // Client role: the server's no-context-takeover discards the window too.
         let unmasked: [UInt8] = [0xC1, 0x07, 0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00, 0xC1, 0x05, 0xF2, 0x00, 0x11, 0x00, 0x00]
-        expectEvents(unmasked, [.text(Self.hello), .text(Self.hello)], role: .client, deflate: DeflateParameters(serverNoContextTakeover: false))
+        expectEvents(
+            unmasked, [.text(Self.hello), .text(Self.hello)], role: .client, deflate: DeflateParameters(serverNoContextTakeover: false))
         var client = makeConnection(role: .client, deflate: Self.takeover)
         let events = feed(&client, unmasked, .whole)
         #expect(events.count == 3 && events.first == .text(Self.hello) && events.last == .closeTransport(.protocolError))
@@ -59,9 +60,12 @@ struct PermessageDeflateTests {
 
     @Test("§7.2.3.3, §7.2.3.4, §7.2.3.5, §7.2.3.6: stored block, BFINAL, two blocks, empty message")
     func otherExamples() {
-        expectEvents(Self.compressed([0x00, 0x05, 0x00, 0xFA, 0xFF, 0x48, 0x65, 0x6C, 0x6C, 0x6F, 0x00]), [.text(Self.hello)], deflate: Self.takeover)
         expectEvents(
-            Self.compressed([0xF3, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00, 0x00]) + Self.compressed([0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00]),
+            Self.compressed([0x00, 0x05, 0x00, 0xFA, 0xFF, 0x48, 0x65, 0x6C, 0x6C, 0x6F, 0x00]), [.text(Self.hello)], deflate: Self.takeover
+        )
+        expectEvents(
+            Self.compressed([0xF3, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00, 0x00])
+                + Self.compressed([0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00]),
             [.text(Self.hello), .text(Self.hello)], deflate: Self.takeover)
         expectEvents(
             Self.compressed([0xF2, 0x48, 0x05, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xCA, 0xC9, 0xC9, 0x07, 0x00]), [.text(Self.hello)],
@@ -96,7 +100,9 @@ struct PermessageDeflateTests {
         let events = feed(&connection, Self.compressed(Self.deflate(invalid), fin: false), .sevens)
         #expect(events == failure(1007))
         expectEvents(Self.compressed(Self.deflate([0x61, 0xE2, 0x82])), failure(1007), deflate: Self.takeover)
-        expectEvents(Self.compressed(Self.deflate([0x61, 0xE2, 0x82, 0xAC]), mask: 0x0102_0304), [.text([0x61, 0xE2, 0x82, 0xAC])], deflate: Self.takeover)
+        expectEvents(
+            Self.compressed(Self.deflate([0x61, 0xE2, 0x82, 0xAC]), mask: 0x0102_0304), [.text([0x61, 0xE2, 0x82, 0xAC])],
+            deflate: Self.takeover)
     }
 
     @Test("a decompression bomb stops at the message cap with 1009")
@@ -108,7 +114,8 @@ struct PermessageDeflateTests {
         #expect(feed(&connection, Self.compressed(bomb, opcode: 2, fin: false), .whole) == failure(1009))
         #expect(connection.messageBuffer.capacity == 0 && connection.inflater == nil)
         let exact = Self.deflate([UInt8](repeating: 0, count: 1 << 20))
-        expectEvents(Self.compressed(exact, opcode: 2), [.binary([UInt8](repeating: 0, count: 1 << 20))], options: options, deflate: Self.takeover)
+        expectEvents(
+            Self.compressed(exact, opcode: 2), [.binary([UInt8](repeating: 0, count: 1 << 20))], options: options, deflate: Self.takeover)
         let overByOne = Self.deflate([UInt8](repeating: 0, count: (1 << 20) + 1))
         expectEvents(Self.compressed(overByOne, opcode: 2), failure(1009), options: options, deflate: Self.takeover)
     }
@@ -126,7 +133,8 @@ struct PermessageDeflateTests {
         var index = 0
         while offset < compressedBytes.count {
             let size = min(compressedBytes.count - offset, 1 + (index * 7919) % 4000)
-            input += Self.compressed(Array(compressedBytes[offset..<(offset + size)]), opcode: index == 0 ? 1 : 0, fin: offset + size == compressedBytes.count)
+            input += Self.compressed(
+                Array(compressedBytes[offset..<(offset + size)]), opcode: index == 0 ? 1 : 0, fin: offset + size == compressedBytes.count)
             offset += size
             index += 1
         }
@@ -189,8 +197,11 @@ struct PermessageDeflateTests {
     func mixed() {
         let compressedHello = Self.deflate(Self.hello)
         let input =
-            Self.compressed(Array(compressedHello.prefix(3)), fin: false) + frame(9, [7]) + Self.compressed(Array(compressedHello.dropFirst(3)), opcode: 0)
+            Self.compressed(Array(compressedHello.prefix(3)), fin: false) + frame(9, [7])
+            + Self.compressed(Array(compressedHello.dropFirst(3)), opcode: 0)
             + textFrame("plain") + Self.compressed(compressedHello, opcode: 2)
-        expectEvents(input, [.ping([7]), .send([0x8A, 1, 7]), .text(Self.hello), .text(Array("plain".utf8)), .binary(Self.hello)], deflate: Self.takeover)
+        expectEvents(
+            input, [.ping([7]), .send([0x8A, 1, 7]), .text(Self.hello), .text(Array("plain".utf8)), .binary(Self.hello)],
+            deflate: Self.takeover)
     }
 }

@@ -72,7 +72,10 @@ struct UTF8ValidatorTests {
     @Test("random inputs agree with the stdlib, whole and in random splits")
     func randomInputs() {
         var generator = SeededGenerator(seed: 3629)
-        let interesting: [UInt8] = [0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF]
+        let interesting: [UInt8] = [
+            0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1,
+            0xF3, 0xF4, 0xF5, 0xFF,
+        ]
         for round in 0..<20_000 {
             let length = Int.random(in: 0...24, using: &generator)
             var bytes = (0..<length).map { _ in interesting.randomElement(using: &generator) ?? 0 }
@@ -95,7 +98,8 @@ struct UTF8ValidatorTests {
         for _ in 0..<2_000 {
             var text = ""
             for _ in 0..<Int.random(in: 0...40, using: &generator) {
-                let range: ClosedRange<UInt32> = [0x20...0x7E, 0x80...0x7FF, 0x800...0xD7FF, 0xE000...0xFFFF, 0x10000...0x10FFFF]
+                let range: ClosedRange<UInt32> =
+                    [0x20...0x7E, 0x80...0x7FF, 0x800...0xD7FF, 0xE000...0xFFFF, 0x10000...0x10FFFF]
                     .randomElement(using: &generator) ?? 0x41...0x41
                 text.unicodeScalars.append(Unicode.Scalar(UInt32.random(in: range, using: &generator)) ?? "a")
             }

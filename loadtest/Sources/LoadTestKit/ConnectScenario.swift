@@ -22,7 +22,8 @@ public enum ConnectScenario {
         server: ServerProcess, target: String, connections: Int, holdSeconds: Double, connectTimeout: Double,
         log: (String) -> Void
     ) throws -> RunResult {
-        var result = RunResult(scenario: "connect", server: server.name, endpoint: server.endpoint.description, durationSeconds: holdSeconds)
+        var result = RunResult(
+            scenario: "connect", server: server.name, endpoint: server.endpoint.description, durationSeconds: holdSeconds)
         result.subscribersRequested = connections
         let sampler = server.pid.map { ProcessSampler(pid: $0) }
         result.serverIdleRSSBytes = sampler?.read()?.rssBytes
@@ -107,7 +108,9 @@ public enum ConnectScenario {
                 requestLatency: .empty, serverRSSBytes: reading.rssBytes, serverCPUPercent: reading.cpuPercent,
                 subscribersReady: counts[0] - counts[3])
             result.timeline.append(point)
-            log("hold \(Int(point.second))s: open \(point.subscribersReady)  server \(reading.rssBytes >> 20)MB  \(Int(reading.cpuPercent))%cpu")
+            log(
+                "hold \(Int(point.second))s: open \(point.subscribersReady)  server \(reading.rssBytes >> 20)MB  \(Int(reading.cpuPercent))%cpu"
+            )
             if let idle = result.serverIdleRSSBytes, counts[0] > 0 {
                 result.serverRSSPerConnectionBytes = Double(reading.rssBytes - idle) / Double(counts[0])
             }

@@ -14,8 +14,12 @@ public enum HTMLReport {
             """
         if report.runs.count > 1 {
             html += "<h2>Comparison</h2>"
-            html += barChart(title: "messages/s", report.runs.map { ($0.server, $0.messagesPerSecond > 0 ? $0.messagesPerSecond : $0.acceptedPerSecond) })
-            html += barChart(title: "p99 latency (µs)", report.runs.map { ($0.server, Double($0.latency.p99 > 0 ? $0.latency.p99 : $0.requestLatency.p99)) })
+            html += barChart(
+                title: "messages/s", report.runs.map { ($0.server, $0.messagesPerSecond > 0 ? $0.messagesPerSecond : $0.acceptedPerSecond) }
+            )
+            html += barChart(
+                title: "p99 latency (µs)",
+                report.runs.map { ($0.server, Double($0.latency.p99 > 0 ? $0.latency.p99 : $0.requestLatency.p99)) })
         }
         for run in report.runs {
             html += "<h2>\(escape(run.server)) (\(escape(run.endpoint)))</h2>"
@@ -39,7 +43,10 @@ public enum HTMLReport {
             html += lineChart(
                 title: "server RSS (MiB) and CPU (%)",
                 series: [
-                    ("RSS MiB", "#8c564b", run.timeline.compactMap { point in point.serverRSSBytes.map { (point.second, Double($0) / 1_048_576) } }),
+                    (
+                        "RSS MiB", "#8c564b",
+                        run.timeline.compactMap { point in point.serverRSSBytes.map { (point.second, Double($0) / 1_048_576) } }
+                    ),
                     ("CPU %", "#e377c2", run.timeline.compactMap { point in point.serverCPUPercent.map { (point.second, $0) } }),
                 ])
             if !run.failures.isEmpty {

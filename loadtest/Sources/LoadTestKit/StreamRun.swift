@@ -199,7 +199,8 @@ public enum StreamRun {
         return result
     }
 
-    static func progressLine(_ point: TimelinePoint, _ sample: LoopSample, configuration: StreamRunConfiguration, draining: Bool) -> String {
+    static func progressLine(_ point: TimelinePoint, _ sample: LoopSample, configuration: StreamRunConfiguration, draining: Bool) -> String
+    {
         var parts = ["\(draining ? "drain t=" : "t=")\(LatencySummary.decimal(point.second, digits: 0))s"]
         if configuration.publisher != nil {
             parts.append("accepted \(Int(point.acceptedPerSecond))/s")

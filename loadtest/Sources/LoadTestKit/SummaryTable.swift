@@ -31,17 +31,26 @@ public enum SummaryTable {
             ]
         }
         rows += [
-            ("server RSS idle → peak", { run in
-                guard let idle = run.serverIdleRSSBytes else { return "-" }
-                return "\(idle >> 20) → \((run.serverPeakRSSBytes ?? idle) >> 20) MB"
-            }),
-            ("server RSS / connection", { run in
-                run.serverRSSPerConnectionBytes.map { "\(Int($0)) B" } ?? "-"
-            }),
-            ("server CPU avg / peak", { run in
-                guard let average = run.serverCPUAveragePercent else { return "-" }
-                return "\(Int(average))% / \(Int(run.serverCPUPeakPercent ?? average))%"
-            }),
+            (
+                "server RSS idle → peak",
+                { run in
+                    guard let idle = run.serverIdleRSSBytes else { return "-" }
+                    return "\(idle >> 20) → \((run.serverPeakRSSBytes ?? idle) >> 20) MB"
+                }
+            ),
+            (
+                "server RSS / connection",
+                { run in
+                    run.serverRSSPerConnectionBytes.map { "\(Int($0)) B" } ?? "-"
+                }
+            ),
+            (
+                "server CPU avg / peak",
+                { run in
+                    guard let average = run.serverCPUAveragePercent else { return "-" }
+                    return "\(Int(average))% / \(Int(run.serverCPUPeakPercent ?? average))%"
+                }
+            ),
         ]
         if runs.count > 1, let ours = runs.first(where: { $0.server == "ours" }) {
             if hasSubscribers && hasPublisher {

@@ -11,7 +11,8 @@ public enum TransactionRequest {
     /// One JSON transaction for `counter`.
     public static func transactionJSON(counter: Int, sentAt: UInt64) -> String {
         let stamp = MessageStamp(counter: counter, sentAt: sentAt)
-        return #"{"id":"\#(stamp.transactionId)","investorId":"i\#(counter % 997)","syndicateId":"s\#(counter % 101)","amount":"\#(amount)"}"#
+        return
+            #"{"id":"\#(stamp.transactionId)","investorId":"i\#(counter % 997)","syndicateId":"s\#(counter % 101)","amount":"\#(amount)"}"#
     }
 
     /// The request for `count` transactions from `firstCounter`: one JSON object when `count` is

@@ -74,7 +74,9 @@ struct Harness {
         log("")
         log(SummaryTable.render(runs))
         for run in runs where !run.failures.isEmpty {
-            log("failures (\(run.server)): " + run.failures.sorted { $0.value > $1.value }.map { "\($0.key) ×\($0.value)" }.joined(separator: "; "))
+            log(
+                "failures (\(run.server)): "
+                    + run.failures.sorted { $0.value > $1.value }.map { "\($0.key) ×\($0.value)" }.joined(separator: "; "))
         }
         let jsonPath = common.json ?? "\(resultsDirectory)/\(scenario)-\(stamp).json"
         let directory = (jsonPath as NSString).deletingLastPathComponent

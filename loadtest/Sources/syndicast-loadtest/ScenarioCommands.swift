@@ -158,7 +158,8 @@ struct ConnectCommand: ParsableCommand {
 
 /// Hidden: one worker process of the `connect` scenario.
 struct WorkerCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "worker", abstract: "(internal) connect-scenario worker.", shouldDisplay: false)
+    static let configuration = CommandConfiguration(
+        commandName: "worker", abstract: "(internal) connect-scenario worker.", shouldDisplay: false)
 
     @Option var url: String
     @Option var connections: Int

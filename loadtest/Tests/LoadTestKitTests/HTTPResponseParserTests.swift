@@ -7,7 +7,8 @@ struct HTTPResponseParserTests {
     static let created = Array(
         "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 47\r\n\r\n{\"accepted\":1,\"duplicates\":0,\"firstSeq\":1,\"lastSeq\":1}"
             .utf8)
-    static let chunked = Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: 1\r\n\r\n".utf8)
+    static let chunked = Array(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: 1\r\n\r\n".utf8)
     static let upgrade = Array(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n".utf8)
 

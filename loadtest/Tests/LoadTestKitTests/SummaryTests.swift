@@ -60,7 +60,10 @@ struct SummaryTests {
         #expect(parsed.target == "/ws?topics=alerts")
         #expect(try Endpoint.parse(url: "http://localhost:9000").endpoint.host == "127.0.0.1")
         #expect(try Endpoint.parse(url: "127.5.6.7:1").target == "/")
-        for url in ["http://10.0.0.1:80", "http://192.168.1.1:80/", "http://example.com:80", "http://128.0.0.1:80", "https://127.0.0.1:1", "http://127.0.0.1"] {
+        for url in [
+            "http://10.0.0.1:80", "http://192.168.1.1:80/", "http://example.com:80", "http://128.0.0.1:80", "https://127.0.0.1:1",
+            "http://127.0.0.1",
+        ] {
             #expect(throws: LoadTestError.self) { try Endpoint.parse(url: url) }
         }
     }
