@@ -3,31 +3,26 @@ import Monitor
 /// The stream's JSON messages (DESIGN.md §3), written once per event with `JSONWriter`.
 public enum StreamEncoding {
     static func transaction(_ transaction: Transaction, seq: UInt64) -> [UInt8] {
-        var writer = JSONWriter(capacity: 192)
-        writer.appendRaw("{\"type\":\"transaction\",\"seq\":")
-        writer.appendInteger(Int64(truncatingIfNeeded: seq))
-        writer.appendRaw(",\"transaction\":")
-        writer.append(transaction)
-        writer.appendRaw("}")
-        return writer.bytes
+        sequenced("{\"type\":\"transaction\",\"seq\":", seq, ",\"transaction\":", capacity: 192) { $0.append(transaction) }
     }
 
     static func alert(_ alert: Alert, seq: UInt64) -> [UInt8] {
-        var writer = JSONWriter(capacity: 320)
-        writer.appendRaw("{\"type\":\"alert\",\"seq\":")
-        writer.appendInteger(Int64(truncatingIfNeeded: seq))
-        writer.appendRaw(",\"alert\":")
-        writer.append(alert)
-        writer.appendRaw("}")
-        return writer.bytes
+        sequenced("{\"type\":\"alert\",\"seq\":", seq, ",\"alert\":", capacity: 320) { $0.append(alert) }
     }
 
     static func rankings(_ top: [RankingEntry], seq: UInt64) -> [UInt8] {
-        var writer = JSONWriter(capacity: 512)
-        writer.appendRaw("{\"type\":\"rankings\",\"seq\":")
+        sequenced("{\"type\":\"rankings\",\"seq\":", seq, ",\"top\":", capacity: 512) { $0.appendArray(top) }
+    }
+
+    /// `{"type":…,"seq":N,"<field>":<value>}`: the envelope of every sequenced event.
+    private static func sequenced(
+        _ prefix: StaticString, _ seq: UInt64, _ field: StaticString, capacity: Int, value: (inout JSONWriter) -> Void
+    ) -> [UInt8] {
+        var writer = JSONWriter(capacity: capacity)
+        writer.appendRaw(prefix)
         writer.appendInteger(Int64(truncatingIfNeeded: seq))
-        writer.appendRaw(",\"top\":")
-        writer.appendArray(top)
+        writer.appendRaw(field)
+        value(&writer)
         writer.appendRaw("}")
         return writer.bytes
     }

@@ -122,7 +122,7 @@ extension HTTPSession {
             switch outcome {
             case .published(let seq):
                 metrics.messagesPublished.add(1, ordering: .relaxed)
-                reply(.json(201, #"{"topic":"\#(JSONText.escape(message.topic))","seq":\#(seq)}"#))
+                reply(.json(201, #"{"topic":\#(JSONEscaping.quoted(message.topic)),"seq":\#(seq)}"#))
             case .unavailable(let reason):
                 reply(.jsonError(status: 503, code: "unavailable", message: reason))
             }

@@ -98,20 +98,12 @@ final class HTTPSession: ConnectionHandler {
 
     /// Parks the session until the returned function delivers the response (from any thread).
     func respondLater(to head: HTTPRequestHead, on connection: Connection) -> @Sendable (HTTPResponse) -> Void {
-        respondLater(to: head, on: connection) { $0 }
-    }
-
-    /// Parks the session until the returned function delivers a value (from any thread); the
-    /// response is rendered from it on this loop, keeping that work off the broker's thread.
-    func respondLater<Value: Sendable>(
-        to head: HTTPRequestHead, on connection: Connection, render: @escaping @Sendable (Value) -> HTTPResponse
-    ) -> @Sendable (Value) -> Void {
         park(head, on: connection)
         let session = LoopBound(self)
         let bound = LoopBound(connection)
         let loop = connection.loop
-        return { value in
-            loop.execute { session.value.finishAwaiting(render(value), on: bound.value) }
+        return { response in
+            loop.execute { session.value.finishAwaiting(response, on: bound.value) }
         }
     }
 

@@ -1,3 +1,4 @@
+import HTTP1
 import Testing
 
 @testable import SyndicastServer
@@ -65,7 +66,7 @@ struct StreamProtocolTests {
     }
 
     @Test func escapesJSONText() {
-        #expect(JSONText.escape("a\"b\\c\nd\u{1}") == "a\\\"b\\\\c\\nd\\u0001")
+        #expect(JSONEscaping.quoted("a\"b\\c\nd\u{1}") == "\"a\\\"b\\\\c\\nd\\u0001\"")
     }
 
     @Test func subscribedMessageListsTopicsSorted() {
