@@ -73,6 +73,8 @@ enum ASCII {
 
     /// Compares two strings' UTF-8 bytes ignoring ASCII case.
     static func equalsIgnoringCase(_ left: String, _ right: String) -> Bool {
+        // `utf8.count` is O(1) for native strings: most header-name comparisons end here.
+        guard left.utf8.count == right.utf8.count else { return false }
         var leftIterator = left.utf8.makeIterator()
         var rightIterator = right.utf8.makeIterator()
         while true {

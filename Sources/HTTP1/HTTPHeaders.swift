@@ -27,6 +27,11 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, C
     /// Whether there are no fields.
     public var isEmpty: Bool { pairs.isEmpty }
 
+    /// Whether two strings are equal ignoring ASCII case (field names, tokens, media types).
+    public static func equalsIgnoringASCIICase(_ left: String, _ right: String) -> Bool {
+        ASCII.equalsIgnoringCase(left, right)
+    }
+
     /// The first value of the field `name`, or nil.
     public subscript(name: String) -> String? {
         for pair in pairs where ASCII.equalsIgnoringCase(pair.name, name) {

@@ -17,17 +17,19 @@ public struct HTTPResponse: Sendable {
 
     /// A JSON response: `body` is already-encoded JSON text; `Content-Type: application/json`.
     public static func json(_ status: Int, _ body: String, headers: HTTPHeaders = .init()) -> HTTPResponse {
-        var allHeaders = headers
-        if !allHeaders.contains("Content-Type") { allHeaders.add("Content-Type", "application/json") }
-        return HTTPResponse(status: status, headers: allHeaders, body: Array(body.utf8))
+        json(status, bytes: Array(body.utf8), headers: headers)
     }
 
     /// A JSON response from already-encoded bytes.
     public static func json(_ status: Int, bytes: [UInt8], headers: HTTPHeaders = .init()) -> HTTPResponse {
+        // The common case shares one header list instead of allocating a new one per response.
+        if headers.isEmpty { return HTTPResponse(status: status, headers: jsonHeaders, body: bytes) }
         var allHeaders = headers
         if !allHeaders.contains("Content-Type") { allHeaders.add("Content-Type", "application/json") }
         return HTTPResponse(status: status, headers: allHeaders, body: bytes)
     }
+
+    private static let jsonHeaders: HTTPHeaders = ["Content-Type": "application/json"]
 
     /// The error document `{"error":{"code":…,"message":…,"details":[…]}}` (DESIGN.md §3);
     /// `details` is omitted when empty.

@@ -80,11 +80,19 @@ extension HTTPSession {
         case .accepted(let accepted, let duplicates, let firstSeq, let lastSeq):
             metrics.transactionsAccepted.add(accepted, ordering: .relaxed)
             metrics.transactionsDuplicate.add(duplicates, ordering: .relaxed)
-            let first = firstSeq.map { String($0) } ?? "null"
-            let last = lastSeq.map { String($0) } ?? "null"
-            return .json(
-                201,
-                #"{"accepted":\#(accepted),"duplicates":\#(duplicates),"firstSeq":\#(first),"lastSeq":\#(last)}"#)
+            // Written byte by byte: string interpolation here was ~2.5% of a loop's time.
+            var body: [UInt8] = []
+            body.reserveCapacity(96)
+            body.append(contentsOf: #"{"accepted":"#.utf8)
+            body.append(contentsOf: String(accepted).utf8)
+            body.append(contentsOf: #","duplicates":"#.utf8)
+            body.append(contentsOf: String(duplicates).utf8)
+            body.append(contentsOf: #","firstSeq":"#.utf8)
+            body.append(contentsOf: (firstSeq.map { String($0) } ?? "null").utf8)
+            body.append(contentsOf: #","lastSeq":"#.utf8)
+            body.append(contentsOf: (lastSeq.map { String($0) } ?? "null").utf8)
+            body.append(UInt8(ascii: "}"))
+            return .json(201, bytes: body)
         case .rejected(let status, let body):
             metrics.ingestRejected.add(1, ordering: .relaxed)
             return .json(status, bytes: body)
@@ -132,8 +140,13 @@ extension HTTPSession {
 
 /// The media type of a request body, lower-cased, without parameters ("" when absent).
 enum MediaType {
+    static let commonTypes = ["application/json", "application/x-ndjson"]
+
     static func of(_ head: HTTPRequestHead) -> String {
         guard let value = head.headers["Content-Type"] else { return "" }
+        // The usual spellings, recognised without splitting, trimming or lower-casing (that was
+        // ~7% of a loop's time under single-POST ingest).
+        for common in commonTypes where HTTPHeaders.equalsIgnoringASCIICase(value, common) { return common }
         let type = value.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
         return type.trimmingSpaces().lowercased()
     }

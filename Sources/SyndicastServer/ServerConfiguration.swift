@@ -8,8 +8,8 @@ public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// Port to bind; 0 picks a free one.
     public var port = 8080
-    /// Event loop threads; defaults to one per core.
-    public var threads = ServerConfiguration.coreCount
+    /// Event loop threads; defaults to one per core but the broker's (see `defaultLoopCount`).
+    public var threads = ServerConfiguration.defaultLoopCount
     /// Directory of the dashboard's static files.
     public var staticDirectory = "web-static"
     /// Directory of the journal (`nil`: in memory).
@@ -42,6 +42,15 @@ public struct ServerConfiguration: Sendable {
     public var broker = BrokerConfiguration()
 
     public init() {}
+
+    /// One event loop per core, less the core the broker thread keeps busy under ingest (it
+    /// decides, applies and journals every transaction); at least one. Measured on 2 cores with
+    /// the load generator on the same machine: 1 loop against 2 took single-POST ingest from
+    /// 30–35 to 25 µs of server CPU per request (fewer context switches among loops, broker and
+    /// client) and broadcast fan-out to 10,000 subscribers from 1.54 to 1.79 M deliveries/s.
+    public static var defaultLoopCount: Int {
+        max(coreCount - 1, 1)
+    }
 
     /// Number of online processors.
     public static var coreCount: Int {

@@ -15,7 +15,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Journal directory (SQLite).") var data = "./data"
     @Flag(help: "Keep the journal in memory (nothing survives a restart).") var inMemory = false
     @Option(help: "Directory of the dashboard's static files.") var staticDir = "web-static"
-    @Option(help: "Event loop threads (default: one per core).") var threads = ServerConfiguration.coreCount
+    @Option(help: "Event loop threads (default: one per core less one for the broker, at least 1).")
+    var threads = ServerConfiguration.defaultLoopCount
     @Option(help: "Most connections open at once.") var connectionLimit = 100_000
     @Option(help: "Seconds between keepalive pings on quiet WebSockets.") var pingInterval = 25
     @Option(help: "Seconds a client has to send a complete request (slowloris bound).") var requestTimeout = 10

@@ -8,7 +8,7 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Target rate in transactions or messages per second (default: as fast as allowed).") var rate: Double?
     @Option(help: "Target an already running server (loopback only), e.g. http://127.0.0.1:8080.") var url: String?
     @Option(help: "Our server binary (default: $SYNDICAST_SERVER_BIN or ../.build/release/syndicast).") var serverBin: String?
-    @Option(help: "Event loop threads of our server (default: its own default, one per core).") var serverThreads: Int?
+    @Option(help: "Event loop threads of our server (default: its own default, one per core less one).") var serverThreads: Int?
     @Option(help: "Event loop threads of the generator.") var threads = 1
     @Option(help: "Seconds to wait for all subscribers to connect.") var connectTimeout: Double = 60
     @Option(help: "Write the JSON report here (default: loadtest/results/<scenario>-<timestamp>.json).") var json: String?
