@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "WebSocket", dependencies: ["COpenSSL", "CZlib"]),
         .target(name: "Monitor"),
         .target(name: "Journal", dependencies: ["CSQLite", "Monitor"]),
-        .target(name: "Broker", dependencies: ["Monitor"]),
+        .target(name: "Broker", dependencies: ["CLinux", "Monitor"]),
         .target(
             name: "SyndicastServer",
             dependencies: ["Reactor", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker"]

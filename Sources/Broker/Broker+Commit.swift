@@ -32,13 +32,14 @@ extension Broker {
         for write in writes {
             switch write {
             case .ingest(let transactions, let reply):
-                let outcome = failed.map { IngestOutcome.unavailable($0) } ?? decideIngest(transactions, entries: &entries, events: &events)
+                let outcome = failed.map { IngestOutcome.unavailable($0) } ?? decideIngest(
+                        transactions, digests: TransactionDigest.of(transactions), entries: &entries, events: &events)
                 decided.append(Decided(reply: .ingest(reply), outcome: .ingest(outcome)))
             case .ingestBatch(let requests, let target):
                 for request in requests {
                     let outcome =
                         failed.map { IngestOutcome.unavailable($0) }
-                        ?? decideIngest(request.transactions, entries: &entries, events: &events)
+                        ?? decideIngest(request.transactions, digests: request.digests, entries: &entries, events: &events)
                     decided.append(Decided(reply: .ingest(.batched(target, token: request.token)), outcome: .ingest(outcome)))
                 }
             case .publish(let topic, let data, let reply):
@@ -108,7 +109,9 @@ extension Broker {
         for sink in sinks { sink.deliver(events) }
     }
 
-    private func decideIngest(_ transactions: [Transaction], entries: inout [LogEntry], events: inout [BrokerEvent]) -> IngestOutcome {
+    private func decideIngest(
+        _ transactions: [Transaction], digests: [TransactionDigest], entries: inout [LogEntry], events: inout [BrokerEvent]
+    ) -> IngestOutcome {
         var fresh: [Transaction] = []
         fresh.reserveCapacity(transactions.count)
         var freshIndices: [Int] = []
@@ -116,9 +119,10 @@ extension Broker {
         var conflicts: [TransactionValidationError.Detail] = []
         var claimed: [IdempotencyIndex.Key] = []
         for (index, transaction) in transactions.enumerated() {
-            if let id = transaction.id {
-                let fingerprint = Self.fingerprint(transaction)
-                let key = IdempotencyIndex.Key(id)
+            let ahead = index + IdempotencyIndex.prefetchDistance
+            if ahead < digests.count, let upcoming = digests[ahead].key { knownIds.prefetch(upcoming) }
+            if let id = transaction.id, let key = digests[index].key {
+                let fingerprint = digests[index].fingerprint
                 if let known = knownIds.claim(key, fingerprint: fingerprint) {
                     if known == fingerprint {
                         duplicates += 1
@@ -211,9 +215,9 @@ extension Broker {
         case .transactions(let transactions):
             var keys: [IdempotencyIndex.Key] = []
             for transaction in transactions {
-                guard let id = transaction.id else { continue }
-                let key = IdempotencyIndex.Key(id)
-                if knownIds.claim(key, fingerprint: Self.fingerprint(transaction)) == nil {
+                let digest = TransactionDigest(transaction)
+                guard let key = digest.key else { continue }
+                if knownIds.claim(key, fingerprint: digest.fingerprint) == nil {
                     keys.append(key)
                 }
             }
@@ -223,15 +227,5 @@ extension Broker {
             _ = applyMessage(topic: topic, data: data, into: &events)
         }
         for event in events { history.append(event) }
-    }
-
-    /// What "the same content" means for a re-sent id: investor, syndicate and amount. The
-    /// timestamp is left out on purpose: a retry without one is stamped with a new receive time.
-    static func fingerprint(_ transaction: Transaction) -> Int {
-        var hasher = Hasher()
-        hasher.combine(transaction.investorId)
-        hasher.combine(transaction.syndicateId)
-        hasher.combine(transaction.amount.cents)
-        return hasher.finalize()
     }
 }

@@ -37,10 +37,14 @@ public protocol IngestReplyTarget: AnyObject, Sendable {
 /// looked up at run time on every use, which showed in profiles.)
 public struct IngestRequest: Sendable {
     public var transactions: [Transaction]
+    /// One per transaction, computed by `init` on the submitting thread (an event loop), so the
+    /// broker thread does not hash ids.
+    public var digests: [TransactionDigest]
     public var token: any Sendable
 
     public init(transactions: [Transaction], token: any Sendable) {
         self.transactions = transactions
+        self.digests = TransactionDigest.of(transactions)
         self.token = token
     }
 }

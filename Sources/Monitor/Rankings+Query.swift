@@ -20,7 +20,7 @@ extension Rankings {
         let rank = leaders.firstIndex { $0.investorId == investorId }.map { $0 + 1 }
         return InvestorSummary(
             investorId: investorId, totalInvested: Money(cents: state.totalCents),
-            syndicateIds: state.syndicateIds.sorted(), transactionCount: state.transactionCount, rank: rank)
+            syndicateIds: state.syndicates.members.map { syndicateIds[Int($0)] }.sorted(), transactionCount: state.transactionCount, rank: rank)
     }
 
     /// The `limit` best keys of all investors, best first.
@@ -44,7 +44,7 @@ extension Rankings {
         }
         for (investorId, state) in investors {
             let key = RankingKey(
-                investorId: investorId, syndicateCount: state.syndicateIds.count, totalCents: state.totalCents)
+                investorId: investorId, syndicateCount: state.syndicates.count, totalCents: state.totalCents)
             if heap.count < limit {
                 heap.append(key)
                 var child = heap.count - 1

@@ -20,13 +20,17 @@ public enum RankingsError: Error, Sendable, Hashable {
 public struct Rankings: Sendable {
     struct InvestorState: Sendable {
         var totalCents: Int64 = 0
-        var syndicateIds: Set<String> = []
+        var syndicates = SyndicateSet()
         var transactionCount = 0
     }
 
     /// K: how many leaders are maintained incrementally (and published in `rankings` events).
     public let topCount: Int
     var investors: [String: InvestorState] = [:]
+    /// Syndicate ids by ordinal, and ordinals by id: each investor stores small integers, and a
+    /// transaction's syndicate id is hashed once, in this small, cache-resident table.
+    var syndicateIds: [String] = []
+    var syndicateOrdinals: [String: Int32] = [:]
     /// The top K keys, best first.
     var leaders: [RankingKey] = []
 
@@ -72,11 +76,12 @@ public struct Rankings: Sendable {
     public mutating func apply(_ transaction: Transaction) throws(RankingsError) -> Bool {
         guard transaction.amount.cents > 0 else { throw .nonPositiveAmount }
         let investorId = transaction.investorId
+        let ordinal = ordinal(of: transaction.syndicateId)
         // One hash lookup: the state is updated in place, or left alone if the total would
         // overflow (a new investor's first amount always fits).
         guard
             let (total, syndicateCount) = Self.record(
-                transaction, in: &investors[investorId, default: InvestorState()])
+                transaction, syndicate: ordinal, in: &investors[investorId, default: InvestorState()])
         else { throw .totalOverflow(investorId: investorId) }
         if total > largestTotalCents { largestTotalCents = total }
         return promote(RankingKey(investorId: investorId, syndicateCount: syndicateCount, totalCents: total))
@@ -84,13 +89,23 @@ public struct Rankings: Sendable {
 
     /// Updates one investor's state in place unless its total would overflow; returns the new
     /// total and distinct syndicate count.
-    private static func record(_ transaction: Transaction, in state: inout InvestorState) -> (Int64, Int)? {
+    private static func record(_ transaction: Transaction, syndicate: Int32, in state: inout InvestorState) -> (Int64, Int)? {
         let (total, overflow) = state.totalCents.addingReportingOverflow(transaction.amount.cents)
         if overflow { return nil }
         state.totalCents = total
         state.transactionCount += 1
-        state.syndicateIds.insert(transaction.syndicateId)
-        return (total, state.syndicateIds.count)
+        state.syndicates.insert(syndicate)
+        return (total, state.syndicates.count)
+    }
+
+    /// The ordinal of `syndicateId`, assigned on first sight. (Ordinals are never reused; an
+    /// id's ordinal stays valid even if the investor that introduced it is rejected.)
+    private mutating func ordinal(of syndicateId: String) -> Int32 {
+        if let known = syndicateOrdinals[syndicateId] { return known }
+        let next = Int32(truncatingIfNeeded: syndicateIds.count)
+        syndicateIds.append(syndicateId)
+        syndicateOrdinals[syndicateId] = next
+        return next
     }
 
     /// Places an investor whose key just grew; returns whether the leaders changed.

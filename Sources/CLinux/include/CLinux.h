@@ -30,6 +30,9 @@ int clinux_set_linger_zero(int fd);
 /// Names the calling thread (at most 15 bytes are kept).
 void clinux_set_thread_name(const char *name);
 
+/// Asks the CPU to start loading the cache line at `address` for writing; a hint, never a fault.
+static inline void clinux_prefetch(const void *address) { __builtin_prefetch(address, 1, 3); }
+
 static const uint32_t CLINUX_EPOLLIN = EPOLLIN;
 static const uint32_t CLINUX_EPOLLOUT = EPOLLOUT;
 static const uint32_t CLINUX_EPOLLERR = EPOLLERR;

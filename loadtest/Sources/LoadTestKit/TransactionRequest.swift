@@ -17,14 +17,52 @@ public enum TransactionRequest {
 
     /// The request for `count` transactions from `firstCounter`: one JSON object when `count` is
     /// 1, NDJSON otherwise.
+    ///
+    /// Written as bytes, digit by digit: with string interpolation the generator spent ~1 µs per
+    /// transaction and, sharing the 2 cores, was what capped NDJSON ingest runs near 0.35 M tx/s.
     public static func bytes(host: String, firstCounter: Int, count: Int, sentAt: UInt64) -> [UInt8] {
-        var body = ""
-        for counter in firstCounter..<(firstCounter + max(count, 1)) {
-            if !body.isEmpty { body += "\n" }
-            body += transactionJSON(counter: counter, sentAt: sentAt)
+        let total = max(count, 1)
+        var body: [UInt8] = []
+        body.reserveCapacity(total * (110 + amountBytes.count))
+        for counter in firstCounter..<(firstCounter + total) {
+            if counter != firstCounter { body.append(UInt8(ascii: "\n")) }
+            body.append(contentsOf: idPrefix)
+            appendDecimal(UInt64(counter), to: &body)
+            body.append(UInt8(ascii: "-"))
+            appendDecimal(sentAt, to: &body)
+            body.append(contentsOf: investorPrefix)
+            appendDecimal(UInt64(counter % 997), to: &body)
+            body.append(contentsOf: syndicatePrefix)
+            appendDecimal(UInt64(counter % 101), to: &body)
+            body.append(contentsOf: amountPrefix)
+            body.append(contentsOf: amountBytes)
+            body.append(contentsOf: closing)
         }
-        let type = count > 1 ? "application/x-ndjson" : "application/json"
-        let head = "POST /api/transactions HTTP/1.1\r\nHost: \(host)\r\nContent-Type: \(type)\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
-        return Array((head + body).utf8)
+        let type = total > 1 ? "application/x-ndjson" : "application/json"
+        var request = Array("POST /api/transactions HTTP/1.1\r\nHost: \(host)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\n\r\n".utf8)
+        request.append(contentsOf: body)
+        return request
+    }
+
+    private static let idPrefix = Array(#"{"id":"lt-"#.utf8)
+    private static let investorPrefix = Array(#"","investorId":"i"#.utf8)
+    private static let syndicatePrefix = Array(#"","syndicateId":"s"#.utf8)
+    private static let amountPrefix = Array(#"","amount":""#.utf8)
+    private static let amountBytes = Array(amount.utf8)
+    private static let closing = Array(#""}"#.utf8)
+
+    /// Appends `value`'s decimal digits.
+    static func appendDecimal(_ value: UInt64, to bytes: inout [UInt8]) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for UInt64.max (20 digits)
+        var count = 0
+        var remaining = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") &+ UInt8(remaining % 10)
+                remaining /= 10
+                count += 1
+            } while remaining > 0
+            for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[index]) }
+        }
     }
 }

@@ -69,5 +69,12 @@ struct MessageStampTests {
         #expect(body.split(separator: "\n").count == 3)
         #expect(batch.contains("Content-Length: \(body.utf8.count)\r\n"))
         #expect(body.contains(#""id":"lt-7-77""#))
+        // The byte writer produces exactly the readable JSON form, digits of every length included.
+        let large = String(decoding: TransactionRequest.bytes(host: "h:1", firstCounter: 0, count: 1_001, sentAt: UInt64.max), as: UTF8.self)
+        let lines = try #require(large.split(separator: "\r\n\r\n").last).split(separator: "\n")
+        #expect(lines.count == 1_001)
+        for (counter, line) in lines.enumerated() {
+            #expect(String(line) == TransactionRequest.transactionJSON(counter: counter, sentAt: UInt64.max))
+        }
     }
 }

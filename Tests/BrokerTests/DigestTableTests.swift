@@ -1,0 +1,61 @@
+import Testing
+
+@testable import Broker
+
+/// The idempotency table against a `Dictionary` model: random inserts and removals over few slots
+/// (so probe runs collide, wrap around the end and are shifted back by deletions) must always
+/// agree with the model.
+@Suite("DigestTable: open addressing with backward-shift deletion")
+struct DigestTableTests {
+    /// A small deterministic generator (SplitMix64), so a failure reproduces.
+    struct SplitMix {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test(arguments: [1, 2, 3, 4, 5])
+    func agreesWithADictionaryUnderRandomInsertsAndRemovals(seed: UInt64) {
+        var random = SplitMix(state: seed)
+        let table = DigestTable(capacity: 8)  // 16 slots: at most 8 live keys keeps it half full
+        var model: [IdempotencyIndex.Key: Int] = [:]
+        // 24 distinct keys, several sharing a `low` half (same home slot) but not `high`.
+        let keys = (0..<24).map { IdempotencyIndex.Key(high: UInt64($0 + 1), low: random.next() % 6) }
+        for step in 0..<5_000 {
+            let key = keys[Int(random.next() % UInt64(keys.count))]
+            if random.next() % 2 == 0, model.count < 8 {
+                let value = step
+                let previous = table.insertIfAbsent(key, value: value)
+                #expect(previous == model[key], "insert at step \(step)")
+                if model[key] == nil { model[key] = value }
+            } else {
+                table.remove(key)
+                model[key] = nil
+            }
+            #expect(table.count == model.count)
+            for probe in keys {
+                #expect(table.value(for: probe) == model[probe], "lookup at step \(step)")
+            }
+        }
+    }
+
+    @Test func theIndexForgetsExactlyTheOldestIdsPastItsCapacity() {
+        var index = IdempotencyIndex(capacity: 3)
+        let ids = ["a", "b", "c", "d", "e"].map { IdempotencyIndex.Key($0) }
+        for (value, id) in ids.enumerated() {
+            #expect(index.claim(id, fingerprint: value) == nil)
+            index.commit([id])
+        }
+        #expect(index.count == 3)
+        #expect(index.claim(ids[0], fingerprint: 99) == nil, "a was forgotten")
+        index.release(ids[0])
+        #expect(index.claim(ids[1], fingerprint: 99) == nil, "b was forgotten")
+        index.release(ids[1])
+        #expect(index.claim(ids[4], fingerprint: 99) == 4, "e is remembered with its fingerprint")
+    }
+}
