@@ -32,7 +32,9 @@ extension Broker {
         for write in writes {
             switch write {
             case .ingest(let transactions, let reply):
-                let outcome = failed.map { IngestOutcome.unavailable($0) } ?? decideIngest(
+                let outcome =
+                    failed.map { IngestOutcome.unavailable($0) }
+                    ?? decideIngest(
                         transactions, digests: TransactionDigest.of(transactions), entries: &entries, events: &events)
                 decided.append(Decided(reply: .ingest(reply), outcome: .ingest(outcome)))
             case .ingestBatch(let requests, let target):

@@ -20,7 +20,8 @@ extension Rankings {
         let rank = leaders.firstIndex { $0.investorId == investorId }.map { $0 + 1 }
         return InvestorSummary(
             investorId: investorId, totalInvested: Money(cents: state.totalCents),
-            syndicateIds: state.syndicates.members.map { syndicateIds[Int($0)] }.sorted(), transactionCount: state.transactionCount, rank: rank)
+            syndicateIds: state.syndicates.members.map { syndicateIds[Int($0)] }.sorted(), transactionCount: state.transactionCount,
+            rank: rank)
     }
 
     /// The `limit` best keys of all investors, best first.

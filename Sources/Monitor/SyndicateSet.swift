@@ -17,7 +17,11 @@ struct SyndicateSet: Sendable {
     /// Adds `ordinal`; returns whether it was new.
     @discardableResult
     mutating func insert(_ ordinal: Int32) -> Bool {
-        if hashed != nil { return hashed!.insert(ordinal).inserted }
+        if var set = hashed {
+            hashed = nil  // keep the set uniquely referenced while it is mutated
+            defer { hashed = set }
+            return set.insert(ordinal).inserted
+        }
         var low = 0
         var high = sorted.count
         while low < high {

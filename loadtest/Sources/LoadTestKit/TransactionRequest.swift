@@ -39,7 +39,8 @@ public enum TransactionRequest {
             body.append(contentsOf: closing)
         }
         let type = total > 1 ? "application/x-ndjson" : "application/json"
-        var request = Array("POST /api/transactions HTTP/1.1\r\nHost: \(host)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\n\r\n".utf8)
+        let head = "POST /api/transactions HTTP/1.1\r\nHost: \(host)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\n\r\n"
+        var request = Array(head.utf8)
         request.append(contentsOf: body)
         return request
     }

@@ -70,7 +70,8 @@ struct MessageStampTests {
         #expect(batch.contains("Content-Length: \(body.utf8.count)\r\n"))
         #expect(body.contains(#""id":"lt-7-77""#))
         // The byte writer produces exactly the readable JSON form, digits of every length included.
-        let large = String(decoding: TransactionRequest.bytes(host: "h:1", firstCounter: 0, count: 1_001, sentAt: UInt64.max), as: UTF8.self)
+        let request = TransactionRequest.bytes(host: "h:1", firstCounter: 0, count: 1_001, sentAt: UInt64.max)
+        let large = String(decoding: request, as: UTF8.self)
         let lines = try #require(large.split(separator: "\r\n\r\n").last).split(separator: "\n")
         #expect(lines.count == 1_001)
         for (counter, line) in lines.enumerated() {
