@@ -61,6 +61,13 @@ public final class Connection {
         loop.markDirty(self)
     }
 
+    /// Queues several shared chunks, in order.
+    public func write(contentsOf chunks: [ByteChunk]) {
+        guard state == .open, !chunks.isEmpty else { return }
+        outbound.append(contentsOf: chunks)
+        loop.markDirty(self)
+    }
+
     /// Queues bytes (copied once into a chunk).
     public func write(_ bytes: [UInt8]) {
         guard state == .open, !bytes.isEmpty else { return }

@@ -35,6 +35,27 @@ struct OutboundQueue {
         }
     }
 
+    /// Appends several chunks with at most one allocation (a fan-out pass hands a subscriber
+    /// every event of the iteration at once).
+    mutating func append(contentsOf newChunks: [ByteChunk]) {
+        if newChunks.count == 1 {
+            append(newChunks[0])
+            return
+        }
+        if chunks.isEmpty {
+            chunks.reserveCapacity((single == nil ? 0 : 1) + newChunks.count)
+            if let first = single {
+                single = nil
+                chunks.append(first)
+                head = 0
+            }
+        }
+        for chunk in newChunks where chunk.count > 0 {
+            byteCount += chunk.count
+            chunks.append(chunk)
+        }
+    }
+
     /// The result of one flush attempt.
     enum FlushResult {
         /// Everything was written.

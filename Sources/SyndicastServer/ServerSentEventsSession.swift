@@ -75,6 +75,10 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
         }
     }
 
+    func enqueue(contentsOf events: [EncodedEvent], frames: [ByteChunk]) {
+        for event in events { enqueue(event) }
+    }
+
     func connectionReceived(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) -> Int {
         bytes.count
     }

@@ -92,6 +92,19 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
         }
     }
 
+    func enqueue(contentsOf events: [EncodedEvent], frames: [ByteChunk]) {
+        guard protocolState.state == .open else { return }
+        if usesDeflate {
+            for event in events { enqueue(event) }
+            return
+        }
+        connection.write(contentsOf: frames)
+        if connection.pendingOutboundBytes > context.configuration.outboundLimit {
+            context.metrics.slowConsumersClosed.add(1, ordering: .relaxed)
+            closeStream(code: .slowConsumer, reason: "slow consumer: outbound queue over limit")
+        }
+    }
+
     func connectionReceived(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) -> Int {
         // Collect first, act after: acting may re-enter `protocolState` (encoding a reply).
         var events: [WebSocketEvent] = []

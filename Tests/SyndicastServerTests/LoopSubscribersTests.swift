@@ -21,7 +21,15 @@ final class RecordingSubscriber: StreamSubscriber {
         self.subscriptions = TopicSubscriptions(topics)
     }
 
+    var batches: [[UInt64]] = []
+
     func enqueue(_ event: EncodedEvent) { received.append(event.seq) }
+
+    func enqueue(contentsOf events: [EncodedEvent], frames: [ByteChunk]) {
+        #expect(frames.count == events.count && zip(frames, events).allSatisfy { $0 === $1.webSocketFrame })
+        received += events.map(\.seq)
+        batches.append(events.map(\.seq))
+    }
 }
 
 /// A handler that does nothing (the subscribers under test never read).
@@ -70,6 +78,14 @@ struct LoopSubscribersTests {
         #expect(second.received == [1, 2])
         #expect(third.received == [1])
         #expect(subscribers.subscriptionCount == 3)
+        #expect(second.batches.isEmpty, "mixed topics go event by event, in order")
+
+        // One topic: each subscriber takes the whole batch at once, in order.
+        subscribers.deliver((4...6).map { EncodedEvent(test: $0, topic: "alerts", frame: ByteChunk([0x81, 0x00])) })
+        #expect(second.received == [1, 2, 4, 5, 6])
+        #expect(third.received == [1, 4, 5, 6])
+        #expect(second.batches == [[4, 5, 6]])
+        #expect(third.batches == [[4, 5, 6]])
         subscribers.remove(second, topics: second.topics)
         subscribers.remove(third, topics: third.topics)
         #expect(subscribers.subscriptionCount == 0)
