@@ -84,7 +84,7 @@ final class LoopFanout: BrokerSink {
         guard !encoded.isEmpty else { return }
         for (index, loop) in loops.enumerated() {
             let batch = index == 0 ? encoded : encoded.map { $0.copyForAnotherLoop() }
-            loop.execute { loop.server.subscribers.deliver(batch) }
+            loop.execute { loop.server.subscribers.post(batch, on: loop) }
         }
     }
 }

@@ -78,17 +78,45 @@ struct LoopSubscribersTests {
         #expect(second.received == [1, 2])
         #expect(third.received == [1])
         #expect(subscribers.subscriptionCount == 3)
-        #expect(second.batches.isEmpty, "mixed topics go event by event, in order")
+        #expect(second.batches == [[1, 2]], "each subscriber once, with the events of its topics in order")
+        #expect(third.batches == [[1]])
 
         // One topic: each subscriber takes the whole batch at once, in order.
         subscribers.deliver((4...6).map { EncodedEvent(test: $0, topic: "alerts", frame: ByteChunk([0x81, 0x00])) })
         #expect(second.received == [1, 2, 4, 5, 6])
         #expect(third.received == [1, 4, 5, 6])
-        #expect(second.batches == [[4, 5, 6]])
-        #expect(third.batches == [[4, 5, 6]])
+        #expect(second.batches == [[1, 2], [4, 5, 6]])
+        #expect(third.batches == [[1], [4, 5, 6]])
         subscribers.remove(second, topics: second.topics)
         subscribers.remove(third, topics: third.topics)
         #expect(subscribers.subscriptionCount == 0)
+    }
+}
+
+@Suite("Per-loop subscriber lists: posting for one pass per iteration")
+struct LoopSubscribersPostTests {
+    @Test func postedEventsArriveAtTheEndOfTheIterationInOnePass() throws {
+        let group = try EventLoopGroup(threads: 1)
+        let loop = group.loops[0]
+        let connection = loop.register(fd: dup(0), handler: IdleHandler(), peer: "test")
+        let subscribers = LoopSubscribers()
+        let early = RecordingSubscriber(connection: connection, topics: ["alerts", "rankings"])
+        subscribers.add(early, topics: early.topics)
+        let frame = ByteChunk([0x81, 0x00])
+        subscribers.post([EncodedEvent(test: 1, topic: "alerts", frame: frame)], on: loop)
+        subscribers.post([EncodedEvent(test: 2, topic: "rankings", frame: frame)], on: loop)
+        #expect(early.received.isEmpty, "nothing before the end of the iteration")
+
+        // A subscriber that joins now must not get what was posted before it joined.
+        let late = RecordingSubscriber(connection: connection, topics: ["alerts"])
+        subscribers.add(late, topics: late.topics)
+        #expect(early.received == [1, 2], "joining delivers what was pending first")
+        subscribers.post([EncodedEvent(test: 3, topic: "alerts", frame: frame)], on: loop)
+        subscribers.post([EncodedEvent(test: 4, topic: "alerts", frame: frame)], on: loop)
+        subscribers.deliverPending()  // what the loop's end-of-iteration task does
+        #expect(early.received == [1, 2, 3, 4])
+        #expect(late.received == [3, 4])
+        #expect(late.batches == [[3, 4]], "two posts, one pass")
     }
 }
 
