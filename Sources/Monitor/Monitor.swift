@@ -90,9 +90,13 @@ public struct Monitor: Sendable {
     /// A transaction that would overflow a total, or whose amount is not positive, changes nothing
     /// and returns no event (counted in ``MonitorCounts/rejected``); ``validate(_:)`` reports it first.
     public mutating func apply(_ transaction: Transaction) -> [MonitorEvent] {
-        let syndicateTotal = syndicates[transaction.syndicateId]?.totalCents ?? 0
+        // Below the largest syndicate total nothing can overflow, so the common case needs no
+        // lookup here (a lookup copied the syndicate's state, window included: ~3% of the
+        // broker's time under NDJSON ingest).
+        let cannotOverflow = !largestSyndicateTotalCents.addingReportingOverflow(transaction.amount.cents).overflow
         guard transaction.amount.cents > 0,
-            !syndicateTotal.addingReportingOverflow(transaction.amount.cents).overflow
+            cannotOverflow
+                || !(syndicates[transaction.syndicateId]?.totalCents ?? 0).addingReportingOverflow(transaction.amount.cents).overflow
         else {
             counts.rejected += 1
             return []
