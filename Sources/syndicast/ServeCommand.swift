@@ -54,7 +54,9 @@ struct ServeCommand: ParsableCommand {
         guard spikeThreshold >= 0 else { throw ValidationError("--spike-threshold must not be negative") }
         guard (1...1_000).contains(topK) else { throw ValidationError("--top-k must be 1…1000") }
         guard history > 0 else { throw ValidationError("--history must be positive") }
-        guard idempotencyWindow > 0 else { throw ValidationError("--idempotency-window must be positive") }
+        guard (1...50_000_000).contains(idempotencyWindow) else {
+            throw ValidationError("--idempotency-window must be 1…50000000 (its table takes ~48 bytes per id)")
+        }
         guard JournalSynchronous(rawValue: sync) != nil else { throw ValidationError("--sync must be full, normal or off") }
     }
 
