@@ -51,15 +51,17 @@ let package = Package(
         ),
 
         // Tests mirror the targets.
+        // Shared by the unit test targets: the seeded random generator their randomised cases use.
+        .target(name: "SeededRandom", path: "Tests/SeededRandom"),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
-        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
-        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "SeededRandom"]),
+        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "SeededRandom"]),
         .testTarget(
             name: "MonitorTests",
-            dependencies: ["Monitor", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["Monitor", "SeededRandom", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "JournalTests", dependencies: ["Journal"]),
-        .testTarget(name: "BrokerTests", dependencies: ["Broker"]),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "SeededRandom"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker", "SeededRandom"]),
         .testTarget(name: "SyndicastServerTests", dependencies: ["SyndicastServer"]),
     ],
     swiftLanguageModes: [.v6]

@@ -171,41 +171,36 @@ final class DigestTable {
         clinux_prefetch(slots + home(key.low))
     }
 
-    /// Inserts `key` → `value` unless `key` is present; returns the present value, if any.
-    func insertIfAbsent(_ key: IdempotencyIndex.Key, value: Int) -> Int? {
+    /// The slot holding `key`, or the empty slot ending its probe run.
+    private func find(_ key: IdempotencyIndex.Key) -> (index: Int, found: Bool) {
         var index = home(key.low)
         while true {
             let slot = slots[index]
-            if slot.isEmpty {
-                slots[index] = Slot(high: key.high, low: key.low, value: value)
-                count += 1
-                return nil
-            }
-            if slot.low == key.low, slot.high == key.high { return slot.value }
+            if slot.isEmpty { return (index, false) }
+            if slot.low == key.low, slot.high == key.high { return (index, true) }
             index = (index + 1) & mask
         }
+    }
+
+    /// Inserts `key` → `value` unless `key` is present; returns the present value, if any.
+    func insertIfAbsent(_ key: IdempotencyIndex.Key, value: Int) -> Int? {
+        let (index, found) = find(key)
+        if found { return slots[index].value }
+        slots[index] = Slot(high: key.high, low: key.low, value: value)
+        count += 1
+        return nil
     }
 
     /// The value stored for `key`, if any.
     func value(for key: IdempotencyIndex.Key) -> Int? {
-        var index = home(key.low)
-        while true {
-            let slot = slots[index]
-            if slot.isEmpty { return nil }
-            if slot.low == key.low, slot.high == key.high { return slot.value }
-            index = (index + 1) & mask
-        }
+        let (index, found) = find(key)
+        return found ? slots[index].value : nil
     }
 
     /// Removes `key` if present, shifting later members of its probe run back into the gap.
     func remove(_ key: IdempotencyIndex.Key) {
-        var index = home(key.low)
-        while true {
-            let slot = slots[index]
-            if slot.isEmpty { return }
-            if slot.low == key.low, slot.high == key.high { break }
-            index = (index + 1) & mask
-        }
+        let (index, found) = find(key)
+        guard found else { return }
         var gap = index
         var next = (gap + 1) & mask
         while !slots[next].isEmpty {

@@ -25,12 +25,7 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
         connection.write(ServerSentEvents.responseHead(date: connection.loop.server.dateHeader()))
         connection.setDeadline(connection.loop.now + keepaliveMilliseconds)
         declareInterest()
-        let session = LoopBound(self)
-        let loop = connection.loop
-        context.broker.subscribe(
-            SubscriptionRequest(topics: Set(subscriptions.names), since: since, epoch: epoch) { start in
-                loop.execute { session.value.subscriptionStarted(start) }
-            })
+        requestStart(from: context.broker, since: since, epoch: epoch) { $0.subscriptionStarted($1) }
     }
 
     private func subscriptionStarted(_ start: SubscriptionStart) {

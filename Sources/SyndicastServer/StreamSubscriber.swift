@@ -1,3 +1,4 @@
+import Broker
 import Reactor
 
 /// A live stream consumer on one loop: a WebSocket on `/ws` or an SSE response on `/events`.
@@ -34,6 +35,20 @@ extension StreamSubscriber {
         registration.hasInterest = true
         counters.topicsAdded(subscriptions.names)
         counters.subscriberAdded(sharedDeflate: usesSharedDeflate, serverSentEvents: isServerSentEvents)
+    }
+
+    /// Asks the broker for hello and a snapshot or replay of this subscriber's topics; `started`
+    /// runs on this subscriber's loop with the answer.
+    func requestStart(
+        from broker: Broker, since: UInt64?, epoch: String?, then started: @escaping (Self, SubscriptionStart) -> Void
+    ) {
+        let session = LoopBound(self)
+        let handler = LoopBound(started)
+        let loop = connection.loop
+        broker.subscribe(
+            SubscriptionRequest(topics: Set(subscriptions.names), since: since, epoch: epoch) { start in
+                loop.execute { handler.value(session.value, start) }
+            })
     }
 
     /// Step 2, on the loop, once hello and snapshot or replay are queued: receive live events.

@@ -58,12 +58,7 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
             joinLoopLists()
             return
         }
-        let session = LoopBound(self)
-        let loop = connection.loop
-        context.broker.subscribe(
-            SubscriptionRequest(topics: Set(subscriptions.names), since: since, epoch: epoch) { start in
-                loop.execute { session.value.subscriptionStarted(start) }
-            })
+        requestStart(from: context.broker, since: since, epoch: epoch) { $0.subscriptionStarted($1) }
     }
 
     private func subscriptionStarted(_ start: SubscriptionStart) {
@@ -86,10 +81,7 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
         } else {
             connection.write(event.webSocketFrame)
         }
-        if connection.pendingOutboundBytes > context.configuration.outboundLimit {
-            context.metrics.slowConsumersClosed.add(1, ordering: .relaxed)
-            closeStream(code: .slowConsumer, reason: "slow consumer: outbound queue over limit")
-        }
+        closeIfOverOutboundLimit()
     }
 
     func enqueue(contentsOf events: [EncodedEvent], frames: [ByteChunk]) {
@@ -99,6 +91,11 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
             return
         }
         connection.write(contentsOf: frames)
+        closeIfOverOutboundLimit()
+    }
+
+    /// Closes with 4008 a subscriber whose queue has grown past `--outbound-limit`.
+    private func closeIfOverOutboundLimit() {
         if connection.pendingOutboundBytes > context.configuration.outboundLimit {
             context.metrics.slowConsumersClosed.add(1, ordering: .relaxed)
             closeStream(code: .slowConsumer, reason: "slow consumer: outbound queue over limit")

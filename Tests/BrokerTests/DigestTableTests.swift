@@ -1,3 +1,4 @@
+import SeededRandom
 import Testing
 
 @testable import Broker
@@ -7,18 +8,9 @@ import Testing
 /// agree with the model.
 @Suite("DigestTable: open addressing with backward-shift deletion")
 struct DigestTableTests {
-    /// A deterministic stream (Knuth's MMIX LCG, high bits), so a failure reproduces.
-    struct Stream {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return state >> 24
-        }
-    }
-
     @Test(arguments: [1, 2, 3, 4, 5])
     func agreesWithADictionaryUnderRandomInsertsAndRemovals(seed: UInt64) {
-        var random = Stream(state: seed)
+        var random = SeededGenerator(seed: seed)
         let table = DigestTable(capacity: 8)  // 16 slots: at most 8 live keys keeps it half full
         var model: [IdempotencyIndex.Key: Int] = [:]
         // 24 distinct keys, several sharing a `low` half (same home slot) but not `high`.

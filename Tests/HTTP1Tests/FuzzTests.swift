@@ -1,3 +1,4 @@
+import SeededRandom
 import Testing
 
 @testable import HTTP1
@@ -20,7 +21,7 @@ struct FuzzTests {
 
     @Test("random bytes never crash the parser and always give a result", arguments: 0..<4)
     func randomBytes(seed: UInt64) {
-        var generator = SeededGenerator(state: seed)
+        var generator = SeededGenerator(seed: seed)
         let alphabets: [[UInt8]] = [
             Array(0...255),
             bytes("GET POST / HTTP/1.1\r\n:; ,=\"\\0123456789abcdefABCDEF-Host Content-Length Transfer-Encoding chunked\t"),
@@ -36,7 +37,7 @@ struct FuzzTests {
 
     @Test("mutated valid requests never crash and every feed mode agrees", arguments: 0..<4)
     func mutatedRequests(seed: UInt64) {
-        var generator = SeededGenerator(state: seed &+ 1000)
+        var generator = SeededGenerator(seed: seed &+ 1000)
         let seeds = [
             "POST /api/transactions?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello",
             "PUT /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\"b\"\r\nhello\r\n0\r\nT: v\r\n\r\n",

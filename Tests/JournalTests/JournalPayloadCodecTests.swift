@@ -1,4 +1,5 @@
 import Monitor
+import SeededRandom
 import Testing
 
 @testable import Journal

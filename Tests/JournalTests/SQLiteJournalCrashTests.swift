@@ -1,5 +1,6 @@
 import Glibc
 import Monitor
+import SeededRandom
 import Testing
 
 @testable import Journal

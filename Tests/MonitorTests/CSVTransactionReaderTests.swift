@@ -1,4 +1,5 @@
 import Monitor
+import SeededRandom
 import Testing
 
 /// How a test input is cut into chunks: every parser is fed whole, byte by byte and at random.
@@ -23,7 +24,7 @@ enum Chunking: CaseIterable, CustomStringConvertible, Sendable {
         case .byteByByte:
             return bytes.map { [$0] }
         case .random:
-            var generator = SplitMix64(seed: seed)
+            var generator = SeededGenerator(seed: seed)
             var result: [[UInt8]] = []
             var start = 0
             while start < bytes.count {
@@ -204,7 +205,7 @@ struct CSVTransactionReaderTests {
 
     @Test("many records in one buffer equal the same records read one by one")
     func manyRecords() {
-        var generator = SplitMix64(seed: 11)
+        var generator = SeededGenerator(seed: 11)
         var rows = ["amount,syndicateId,investorId"]
         var expected: [Transaction] = []
         for index in 0..<500 {

@@ -1,4 +1,5 @@
 import Monitor
+import SeededRandom
 import Testing
 
 @Suite("Money: exact cents")
@@ -48,7 +49,7 @@ struct MoneyTests {
 
     @Test("formatting round-trips through parsing for random amounts")
     func roundTrip() throws {
-        var random = SplitMix64(seed: 7)
+        var random = SeededGenerator(seed: 7)
         for _ in 0..<2000 {
             let cents = Int64.random(in: 1...Int64.max, using: &random) >> Int64.random(in: 0...62, using: &random)
             let money = Money(cents: max(1, cents))

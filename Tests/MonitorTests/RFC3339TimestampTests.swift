@@ -1,4 +1,5 @@
 import Monitor
+import SeededRandom
 import Testing
 
 @Suite("RFC 3339 §5.6 Internet date/time format")
@@ -53,7 +54,7 @@ struct RFC3339TimestampTests {
 
     @Test("format then parse is the identity across the whole range")
     func roundTrip() {
-        var random = SplitMix64(seed: 3339)
+        var random = SeededGenerator(seed: 3339)
         for _ in 0..<5000 {
             let milliseconds = Int64.random(
                 in: RFC3339Timestamp.minimumMilliseconds...RFC3339Timestamp.maximumMilliseconds, using: &random)

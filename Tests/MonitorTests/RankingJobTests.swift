@@ -1,4 +1,5 @@
 import Monitor
+import SeededRandom
 import Testing
 
 /// Runs a job over `text` cut by `chunking`; the ranking, or the first error.
@@ -23,7 +24,7 @@ func jobError(_ text: String, format: RankingJob.InputFormat, _ chunking: Chunki
 
 /// Random transactions with few investors and syndicates, so that counts and totals tie often.
 func randomTransactions(count: Int, seed: UInt64) -> [Transaction] {
-    var generator = SplitMix64(seed: seed)
+    var generator = SeededGenerator(seed: seed)
     return (0..<count).map { _ in
         transaction(
             "i\(Int.random(in: 0..<40, using: &generator))", "s\(Int.random(in: 0..<12, using: &generator))",

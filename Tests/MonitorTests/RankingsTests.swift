@@ -1,5 +1,6 @@
 import Monitor
 import PropertyBased
+import SeededRandom
 import Testing
 
 /// The naive reference for task 1: recompute everything from scratch and sort.
@@ -93,7 +94,7 @@ struct RankingsTests {
     func largeLimit() throws {
         var rankings = Rankings(topCount: 2)
         var reference = RankingsReference()
-        var random = SplitMix64(seed: 11)
+        var random = SeededGenerator(seed: 11)
         for _ in 0..<2000 {
             let next = transaction(
                 "i\(Int.random(in: 0..<300, using: &random))", "s\(Int.random(in: 0..<20, using: &random))",

@@ -1,4 +1,5 @@
 import Monitor
+import SeededRandom
 import Testing
 
 @Suite("TransactionDecoder: limits and hostile input")
@@ -73,7 +74,7 @@ struct TransactionDecoderLimitTests {
 
     @Test("random bytes and random mutations of valid bodies never crash")
     func randomInput() {
-        var random = SplitMix64(seed: 0xC0FFEE)
+        var random = SeededGenerator(seed: 0xC0FFEE)
         let decoder = TransactionDecoder()
         let seed = Array(
             "[{\"id\":\"t1\",\"investorId\":\"i\\u00e91\",\"syndicateId\":\"s1\",\"amount\":\"12.50\",\"timestamp\":\"2026-11-27T10:00:00Z\"},{\"investorId\":\"i2\",\"syndicateId\":\"s2\",\"amount\":1.5e1,\"timestamp\":1764237600000,\"n\":[true,false,null,{}]}]\n"

@@ -18,22 +18,23 @@ public enum TransactionRequest {
     /// The request for `count` transactions from `firstCounter`: one JSON object when `count` is
     /// 1, NDJSON otherwise.
     ///
-    /// Written as bytes, digit by digit: with string interpolation the generator spent ~1 µs per
-    /// transaction and, sharing the 2 cores, was what capped NDJSON ingest runs near 0.35 M tx/s.
+    /// Written as bytes from prebuilt pieces: with string interpolation the generator spent ~1 µs
+    /// per transaction and, sharing the 2 cores, was what capped NDJSON ingest runs near
+    /// 0.35 M tx/s.
     public static func bytes(host: String, firstCounter: Int, count: Int, sentAt: UInt64) -> [UInt8] {
         let total = max(count, 1)
+        let stamp = Array("-\(sentAt)".utf8)  // the same for every transaction of the request
         var body: [UInt8] = []
         body.reserveCapacity(total * (110 + amountBytes.count))
         for counter in firstCounter..<(firstCounter + total) {
             if counter != firstCounter { body.append(UInt8(ascii: "\n")) }
             body.append(contentsOf: idPrefix)
-            appendDecimal(UInt64(counter), to: &body)
-            body.append(UInt8(ascii: "-"))
-            appendDecimal(sentAt, to: &body)
+            body.append(contentsOf: String(counter).utf8)
+            body.append(contentsOf: stamp)
             body.append(contentsOf: investorPrefix)
-            appendDecimal(UInt64(counter % 997), to: &body)
+            body.append(contentsOf: String(counter % 997).utf8)
             body.append(contentsOf: syndicatePrefix)
-            appendDecimal(UInt64(counter % 101), to: &body)
+            body.append(contentsOf: String(counter % 101).utf8)
             body.append(contentsOf: amountPrefix)
             body.append(contentsOf: amountBytes)
             body.append(contentsOf: closing)
@@ -51,19 +52,4 @@ public enum TransactionRequest {
     private static let amountPrefix = Array(#"","amount":""#.utf8)
     private static let amountBytes = Array(amount.utf8)
     private static let closing = Array(#""}"#.utf8)
-
-    /// Appends `value`'s decimal digits.
-    static func appendDecimal(_ value: UInt64, to bytes: inout [UInt8]) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for UInt64.max (20 digits)
-        var count = 0
-        var remaining = value
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[count] = UInt8(ascii: "0") &+ UInt8(remaining % 10)
-                remaining /= 10
-                count += 1
-            } while remaining > 0
-            for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[index]) }
-        }
-    }
 }
