@@ -107,7 +107,7 @@ extension Broker {
     /// Records sequenced events in the history and hands them to every sink.
     func publish(_ events: [BrokerEvent]) {
         guard !events.isEmpty else { return }
-        for event in events where event.seq > 0 { history.append(event) }
+        history.append(contentsOf: events.allSatisfy { $0.seq > 0 } ? events : events.filter { $0.seq > 0 })
         for sink in sinks { sink.deliver(events) }
     }
 
@@ -228,6 +228,6 @@ extension Broker {
         case .message(let topic, let data):
             _ = applyMessage(topic: topic, data: data, into: &events)
         }
-        for event in events { history.append(event) }
+        history.append(contentsOf: events)
     }
 }

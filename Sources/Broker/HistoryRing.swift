@@ -1,24 +1,44 @@
-/// The last `capacity` sequenced events, for resuming clients (`?since=`, `Last-Event-ID`).
+/// The last `capacity` sequenced events (at least; see below), for resuming clients (`?since=`,
+/// `Last-Event-ID`).
+///
+/// It holds whole commit groups: the array of events the broker hands to the sinks is kept as
+/// it is (one reference) instead of being copied into a ring event by event. Copying each event
+/// in and destroying the one it overwrote was ~13% of the broker's time under NDJSON ingest
+/// (a retain and a release of each transaction's strings). The oldest group is dropped once
+/// the newer ones alone hold `capacity` events, so between `capacity` and `capacity` plus one
+/// group's events are kept; a group larger than `capacity` keeps only its last `capacity`.
 struct HistoryRing {
-    private var storage: [BrokerEvent] = []
-    private var start = 0
+    /// Groups, oldest first, from `head` on (the slots before `head` were dropped).
+    private var groups: [[BrokerEvent]] = []
+    private var head = 0
+    /// Events held.
+    private(set) var count = 0
     let capacity: Int
 
     init(capacity: Int) {
         self.capacity = max(capacity, 1)
     }
 
-    mutating func append(_ event: BrokerEvent) {
-        if storage.count < capacity {
-            storage.append(event)
-        } else {
-            storage[start] = event
-            start = (start + 1) % capacity
+    /// Appends one group of events (sequenced, in order, after everything held).
+    mutating func append(contentsOf group: [BrokerEvent]) {
+        guard !group.isEmpty else { return }
+        let kept = group.count > capacity ? Array(group.suffix(capacity)) : group
+        groups.append(kept)
+        count += kept.count
+        while count - groups[head].count >= capacity {
+            count -= groups[head].count
+            groups[head] = []
+            head += 1
+        }
+        // Compact the dropped slots away now and then (amortised O(1) per group).
+        if head >= 64, head * 2 >= groups.count {
+            groups.removeFirst(head)
+            head = 0
         }
     }
 
     /// Sequence number of the oldest event held (nil when empty).
-    var oldestSeq: UInt64? { storage.isEmpty ? nil : storage[start].seq }
+    var oldestSeq: UInt64? { count == 0 ? nil : groups[head].first?.seq }
 
     /// Every held event with `seq > after`, oldest first; nil if some of them are no longer held.
     func events(after: UInt64, through newest: UInt64) -> [BrokerEvent]? {
@@ -26,9 +46,9 @@ struct HistoryRing {
         guard let oldest = oldestSeq, oldest <= after + 1 else { return nil }
         var result: [BrokerEvent] = []
         result.reserveCapacity(Int(newest - after))
-        for offset in 0..<storage.count {
-            let event = storage[(start + offset) % storage.count]
-            if event.seq > after { result.append(event) }
+        for group in groups[head...] {
+            guard let last = group.last, last.seq > after else { continue }
+            for event in group where event.seq > after { result.append(event) }
         }
         return result
     }
