@@ -46,7 +46,7 @@ let package = Package(
         // Micro-benchmarks of the hot paths (loadtest/micro; run with swift run -c release).
         .executableTarget(
             name: "syndicast-microbench",
-            dependencies: ["HTTP1", "WebSocket", "Monitor", "Journal"],
+            dependencies: ["HTTP1", "WebSocket", "Monitor", "Journal", "Broker"],
             path: "loadtest/micro"
         ),
 

@@ -28,6 +28,9 @@ extension Broker {
         var decided: [Decided] = []
         var entries: [LogEntry] = []
         var events: [BrokerEvent] = []
+        // A transaction event each, and room for some alerts: growing the array by doubling
+        // (copying it each time) was ~2% of the broker's time under NDJSON ingest.
+        events.reserveCapacity(writes.reduce(0) { $0 + $1.transactionCount } * 3 / 2 + 4)
         let seqBefore = seq
         for write in writes {
             switch write {
@@ -114,29 +117,33 @@ extension Broker {
     private func decideIngest(
         _ transactions: [Transaction], digests: [TransactionDigest], entries: inout [LogEntry], events: inout [BrokerEvent]
     ) -> IngestOutcome {
-        var fresh: [Transaction] = []
-        fresh.reserveCapacity(transactions.count)
-        var freshIndices: [Int] = []
+        // `fresh` is `transactions` itself until the first one is skipped: copying every
+        // transaction into a new array (a retain now, a release later) was ~5% of the broker's
+        // time under NDJSON ingest, and almost every request is all fresh.
+        var fresh = transactions
+        var skipped: [Int] = []
         var duplicates = 0
         var conflicts: [TransactionValidationError.Detail] = []
         var claimed: [IdempotencyIndex.Key] = []
-        for (index, transaction) in transactions.enumerated() {
+        for index in transactions.indices {
             let ahead = index + IdempotencyIndex.prefetchDistance
             if ahead < digests.count, let upcoming = digests[ahead].key { knownIds.prefetch(upcoming) }
-            if let id = transaction.id, let key = digests[index].key {
+            if let key = digests[index].key {
                 let fingerprint = digests[index].fingerprint
                 if let known = knownIds.claim(key, fingerprint: fingerprint) {
                     if known == fingerprint {
                         duplicates += 1
                     } else {
+                        let id = transactions[index].id ?? ""
                         conflicts.append(.init(index: index, field: "id", reason: "id \"\(id)\" was already used with different content"))
                     }
+                    if skipped.isEmpty { fresh = Array(transactions[..<index]) }
+                    skipped.append(index)
                     continue
                 }
                 claimed.append(key)
             }
-            fresh.append(transaction)
-            freshIndices.append(index)
+            if !skipped.isEmpty { fresh.append(transactions[index]) }
         }
         if !conflicts.isEmpty {
             for id in claimed { knownIds.release(id) }
@@ -149,6 +156,9 @@ extension Broker {
         let overflow = monitor.validate(fresh)
         if !overflow.isEmpty {
             for id in claimed { knownIds.release(id) }
+            // Indices into `fresh` back to indices into the request.
+            let skippedIndices = Set(skipped)
+            let freshIndices = transactions.indices.filter { !skippedIndices.contains($0) }
             let details = overflow.map { detail in
                 var mapped = detail
                 mapped.index = freshIndices[detail.index]

@@ -114,4 +114,13 @@ enum BrokerCommand: Sendable {
         default: false
         }
     }
+
+    /// How many transactions the command carries.
+    var transactionCount: Int {
+        switch self {
+        case .ingest(let transactions, _): transactions.count
+        case .ingestBatch(let requests, _): requests.reduce(0) { $0 + $1.transactions.count }
+        default: 0
+        }
+    }
 }

@@ -1,6 +1,7 @@
 // syndicast-microbench: throughput of the hot protocol and domain code, side by side with a
 // reference implementation where one exists, median of several runs (this machine is noisy).
 // Run: swift run -c release syndicast-microbench [runs]
+import Broker
 import Foundation
 import HTTP1
 import Journal
@@ -8,6 +9,8 @@ import Monitor
 import WebSocket
 
 let runs = CommandLine.arguments.count > 1 ? max(Int(CommandLine.arguments[1]) ?? 5, 1) : 5
+/// `syndicast-microbench RUNS broker` runs only the broker benchmark (for A/B comparisons).
+let onlyBroker = CommandLine.arguments.count > 2 && CommandLine.arguments[2] == "broker"
 
 /// Runs `body` `runs` times; returns the median of items per second.
 func measure(items: Int, _ body: () -> Void) -> Double {
@@ -57,6 +60,43 @@ else {
     print("the benchmark input does not decode")
     exit(1)
 }
+
+// MARK: The broker's commit path
+
+/// Collects the outcomes of the benchmark's requests and wakes the waiting thread at the end.
+final class ReplyCounter: IngestReplyTarget, @unchecked Sendable {
+    let done = DispatchSemaphore(value: 0)
+    var remaining: Int
+    var accepted = 0
+    init(requests: Int) { remaining = requests }
+    func deliver(_ replies: [IngestReply]) {
+        for reply in replies {
+            if case .accepted(let count, _, _, _) = reply.outcome { accepted += count }
+        }
+        remaining -= replies.count
+        if remaining == 0 { done.signal() }
+    }
+}
+
+/// NDJSON ingest as the broker thread sees it: requests of 1,000 decoded transactions with their
+/// digests (computed on the loops in the server, here beforehand), decided, applied and
+/// published in commit groups of 8 requests, against a journal that only counts. Every run uses
+/// a new broker, so every id is fresh.
+let brokerRate = measure(items: count) {
+    let broker = Broker(monitor: Monitor(), epoch: "bench") { entries in precondition(!entries.isEmpty) }
+    let requests = stride(from: 0, to: count, by: 1_000).map { start in
+        IngestRequest(transactions: Array(sample[start..<min(start + 1_000, count)]), token: start)
+    }
+    let counter = ReplyCounter(requests: requests.count)
+    for start in stride(from: 0, to: requests.count, by: 8) {
+        broker.ingest(Array(requests[start..<min(start + 8, requests.count)]), target: counter)
+    }
+    counter.done.wait()
+    if counter.accepted != count { print("broker accepted \(counter.accepted) of \(count)") }
+}
+print("== broker")
+report("Broker commit path, NDJSON 1,000 tx/request (transactions)", brokerRate)
+if onlyBroker { exit(0) }
 var decodedTotal = 0
 let ours = measure(items: count) {
     if case .success(let batch) = ndjson.withUnsafeBytes({ decoder.decode($0, format: .ndjson, receivedAt: 0) }) {
