@@ -120,6 +120,33 @@ struct BrokerTests {
         #expect(journal.entries.withLock { $0.count } == 1)
     }
 
+    @Test func overflowDetailsNameTheRequestsIndexPastSkippedDuplicates() async {
+        let journal = RecordingJournal()
+        let broker = makeBroker(journal, threshold: Int64.max)
+        _ = await ingest(broker, [transaction("d", "i1", "s1", cents: Int64.max - 10)])
+        // Index 0 and 2 are duplicates (skipped), 1 is fresh, 3 overflows i1's total.
+        let outcome = await ingest(
+            broker,
+            [
+                transaction("d", "i1", "s1", cents: Int64.max - 10), transaction("f", "i2", "s2", cents: 5),
+                transaction("d", "i1", "s1", cents: Int64.max - 10), transaction("o", "i1", "s3", cents: 11),
+            ])
+        guard case .rejected(400, let body) = outcome else {
+            Issue.record("expected 400, got \(outcome)")
+            return
+        }
+        #expect(String(decoding: body, as: UTF8.self).contains("\"index\":3"), "\(String(decoding: body, as: UTF8.self))")
+        // Only the fresh transactions of an accepted request with duplicates reach the journal.
+        let mixed = await ingest(
+            broker, [transaction("d", "i1", "s1", cents: Int64.max - 10), transaction("g", "i3", "s2", cents: 7)])
+        #expect(counts(mixed) == [1, 1])
+        let stored = journal.entries.withLock { entries -> [String?] in
+            guard case .transactions(let last) = entries.last else { return [] }
+            return last.map(\.id)
+        }
+        #expect(stored == ["g"])
+    }
+
     @Test func journalFailureStopsIngestAndPublishesNothing() async {
         let journal = RecordingJournal()
         let broker = makeBroker(journal)
