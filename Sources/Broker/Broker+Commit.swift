@@ -1,29 +1,41 @@
 import Monitor
 
-extension Broker {
-    /// A decided write waiting for its group's commit.
-    private struct Decided {
-        var reply: Reply
-        var outcome: Outcome
+/// A decided write waiting for its group's commit.
+struct Decided {
+    var reply: Reply
+    var outcome: Outcome
 
-        enum Reply {
-            case ingest(IngestReplier)
-            case publish(@Sendable (PublishOutcome) -> Void)
-        }
-
-        enum Outcome {
-            case ingest(IngestOutcome)
-            case publish(PublishOutcome)
-        }
+    enum Reply {
+        case ingest(IngestReplier)
+        case publish(@Sendable (PublishOutcome) -> Void)
     }
 
+    enum Outcome {
+        case ingest(IngestOutcome)
+        case publish(PublishOutcome)
+    }
+}
+
+/// A commit group that is decided and applied, waiting for the journal to store it before its
+/// events are published and its requests answered.
+struct AwaitingGroup {
+    let ticket: UInt64
+    let decided: [Decided]
+    let events: [BrokerEvent]
+    /// The sequence number before the group, restored if it cannot be stored.
+    let seqBefore: UInt64
+}
+
+extension Broker {
     /// One commit group: decide every write against the state (idempotency, overflow), apply the
-    /// accepted ones, persist them all in one journal append, then publish and reply.
+    /// accepted ones, and hand their entries to the journal; once they are stored, publish the
+    /// events and reply (`finishJournalled`). The next group is decided meanwhile.
     ///
     /// State is applied before the append so that each request is decided against everything
-    /// before it, in this group too. If the append fails the state is ahead of the journal: the
-    /// broker refuses all further writes (`failed`) and every request of the group gets 503, so
-    /// nothing is published that is not durable; a restart replays the journal and is consistent.
+    /// before it, in this group and in the groups still being written. If an append fails the
+    /// state is ahead of the journal: the broker refuses all further writes (`failed`) and every
+    /// request of that group and of every later one gets 503, so nothing is published that is not
+    /// durable; a restart replays the journal and is consistent.
     func commitGroup(_ writes: [BrokerCommand]) {
         var decided: [Decided] = []
         var entries: [LogEntry] = []
@@ -58,26 +70,57 @@ extension Broker {
                 break
             }
         }
-        if !entries.isEmpty {
-            do {
-                try persist(entries)
-            } catch {
-                let reason = "journal append failed: \(error); restart the server to recover"
-                failed = reason
-                seq = seqBefore
-                for index in decided.indices {
-                    decided[index].outcome =
-                        switch decided[index].outcome {
-                        case .ingest: .ingest(.unavailable(reason))
-                        case .publish: .publish(.unavailable(reason))
-                        }
+        if entries.isEmpty && awaitingJournal.isEmpty {
+            // Nothing to store and nothing stored before it to wait for (duplicates, refusals).
+            publish(events)
+            answer(decided)
+            return
+        }
+        // Even a group with nothing to store waits for the groups before it: a duplicate must
+        // not be confirmed before its original is durable.
+        nextTicket += 1
+        awaitingJournal.append(AwaitingGroup(ticket: nextTicket, decided: decided, events: events, seqBefore: seqBefore))
+        journal.submit(ticket: nextTicket, entries: entries)
+    }
+
+    /// Publishes and answers the groups the journal has finished, in order.
+    func finishJournalled() {
+        let completions = journal.takeCompleted()
+        guard !completions.isEmpty else { return }
+        var finished = 0
+        for completion in completions {
+            let group = awaitingJournal[finished]
+            finished += 1
+            precondition(group.ticket == completion.ticket, "journal completions out of order")
+            if let failure = completion.failure {
+                let reason = "journal append failed: \(failure); restart the server to recover"
+                if failed == nil {
+                    failed = reason
+                    seq = group.seqBefore
                 }
-                answer(decided)
-                return
+                answer(
+                    group.decided.map { item in
+                        var refused = item
+                        refused.outcome =
+                            switch item.outcome {
+                            case .ingest: .ingest(.unavailable(reason))
+                            case .publish: .publish(.unavailable(reason))
+                            }
+                        return refused
+                    })
+            } else {
+                publish(group.events)
+                answer(group.decided)
             }
         }
-        publish(events)
-        answer(decided)
+        awaitingJournal.removeFirst(finished)
+    }
+
+    /// Waits until the journal has stored every group applied so far, and finishes them.
+    func waitForJournal() {
+        guard !awaitingJournal.isEmpty else { return }
+        journal.waitUntilIdle()
+        finishJournalled()
     }
 
     /// Sends every decided outcome: closures one by one, batched targets once each.

@@ -17,8 +17,11 @@ public actor Broker {
     /// Idempotency index: recent transaction ids → fingerprint of their content.
     var knownIds: IdempotencyIndex
     var sinks: [BrokerSink] = []
-    /// Appends entries durably; throws if they could not be stored.
-    let persist: @Sendable ([LogEntry]) throws -> Void
+    /// Appends commit groups durably, on its own thread (see `JournalPipeline`).
+    let journal: JournalPipeline
+    /// Groups decided and applied, waiting for the journal, oldest first.
+    var awaitingJournal: [AwaitingGroup] = []
+    var nextTicket: UInt64 = 0
     /// Set when persisting failed after state changed: the process must be restarted (fail-stop).
     var failed: String?
     var stats = StreamStatistics()
@@ -43,7 +46,8 @@ public actor Broker {
         self.history = HistoryRing(capacity: configuration.historyCapacity)
         self.knownIds = IdempotencyIndex(capacity: configuration.idempotencyWindow)
         self.executor = executor
-        self.persist = persist
+        self.journal = JournalPipeline(persist: persist)
+        journal.notify = { [weak self] in self?.submit(.journalled) }
     }
 
     /// Adds a sink that receives every later batch.
@@ -133,6 +137,8 @@ public actor Broker {
     }
 
     /// Writes are grouped into one commit until a read-type command needs the state they produce.
+    /// A read first waits for the journal to store every group already applied, so what it sees
+    /// (a snapshot, a query's answer) never runs ahead of what has been published.
     private func process(_ commands: [BrokerCommand]) {
         var writes: [BrokerCommand] = []
         for command in commands {
@@ -140,15 +146,20 @@ public actor Broker {
                 writes.append(command)
                 continue
             }
+            if case .journalled = command {
+                finishJournalled()
+                continue
+            }
             if !writes.isEmpty {
                 commitGroup(writes)
                 writes = []
             }
+            waitForJournal()
             switch command {
             case .subscribe(let request): startSubscription(request)
             case .tick(let connections, let now): publishStats(connections: connections, now: now)
             case .query(let body): body(self)
-            case .ingest, .ingestBatch, .publish: break
+            case .ingest, .ingestBatch, .publish, .journalled: break
             }
         }
         if !writes.isEmpty { commitGroup(writes) }

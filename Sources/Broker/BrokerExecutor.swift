@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import Synchronization
 
@@ -15,9 +16,11 @@ public final class BrokerExecutor: SerialExecutor, @unchecked Sendable {
     private var condition = pthread_cond_t()
     private var mutex = pthread_mutex_t()
     private let threadID = Atomic<UInt>(0)
+    private let name: String
 
     /// Starts the executor's thread.
     public init(name: String = "broker") {
+        self.name = String(name.prefix(15))
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&condition, nil)
         let box = Unmanaged.passRetained(self).toOpaque()
@@ -67,6 +70,7 @@ public final class BrokerExecutor: SerialExecutor, @unchecked Sendable {
 
     private func run() {
         threadID.store(UInt(pthread_self()), ordering: .relaxed)
+        clinux_set_thread_name(name)
         while true {
             let jobs = queue.withLock { jobs in
                 let taken = jobs

@@ -107,6 +107,8 @@ enum BrokerCommand: Sendable {
     case subscribe(SubscriptionRequest)
     case tick(connections: Int, now: Int64)
     case query(@Sendable (isolated Broker) -> Void)
+    /// The journal finished some groups (see `JournalPipeline`).
+    case journalled
 
     var isWrite: Bool {
         switch self {

@@ -1,0 +1,143 @@
+import Broker
+import Dispatch
+import Monitor
+import Synchronization
+import Testing
+
+/// A journal whose first append blocks until `open()`, recording every append's entries.
+final class GatedJournal: Sendable {
+    let appends = Mutex<[[LogEntry]]>([])
+    let failing = Atomic<Bool>(false)
+    /// Appends attempted, failed ones included.
+    let calls = Atomic<Int>(0)
+    private let entered = DispatchSemaphore(value: 0)
+    private let gate = DispatchSemaphore(value: 0)
+    private let first = Atomic<Bool>(true)
+    struct Failure: Error {}
+
+    func append(_ entries: [LogEntry]) throws {
+        calls.add(1, ordering: .relaxed)
+        if first.exchange(false, ordering: .relaxed) {
+            entered.signal()
+            gate.wait()
+        }
+        if failing.load(ordering: .relaxed) { throw Failure() }
+        appends.withLock { $0.append(entries) }
+    }
+
+    /// Waits until the first append is in progress (blocked at the gate).
+    func waitUntilWriting() { entered.wait() }
+    func open() { gate.signal() }
+    var appendCount: Int { appends.withLock { $0.count } }
+}
+
+/// Waits (bounded) until `condition` holds.
+func eventually(_ condition: () -> Bool) async -> Bool {
+    for _ in 0..<500 {
+        if condition() { return true }
+        try? await Task.sleep(nanoseconds: 2_000_000)
+    }
+    return condition()
+}
+
+/// The journal runs on its own thread while the broker decides the next groups: groups complete
+/// in order, reads wait for what is being written, and a failed append fails everything after it.
+@Suite("Broker journal pipeline: ordering, reads that wait, fail-stop")
+struct JournalPipelineTests {
+    private func makeBroker(_ journal: GatedJournal) -> Broker {
+        Broker(
+            monitor: Monitor(configuration: MonitorConfiguration(amountThreshold: Money(cents: 10_000))), epoch: "e1"
+        ) { try journal.append($0) }
+    }
+
+    @Test func groupsQueuedDuringAWriteAreStoredTogetherAndAnsweredInOrder() async {
+        let journal = GatedJournal()
+        let broker = makeBroker(journal)
+        let sink = RecordingSink()
+        await broker.addSink(sink)
+        let order = Mutex<[String]>([])
+        let done = DispatchSemaphore(value: 0)
+        for id in ["a", "b", "c"] {
+            broker.ingest([transaction(id, "i-\(id)", "s1", cents: 100)]) { _ in
+                order.withLock { $0.append(id) }
+                done.signal()
+            }
+            if id == "a" { journal.waitUntilWriting() }
+        }
+        // "b" and "c" were decided while "a" was being written: nothing of them is published yet.
+        try? await Task.sleep(nanoseconds: 50_000_000)
+        #expect(order.withLock { $0 }.isEmpty)
+        #expect(sink.events.isEmpty)
+        journal.open()
+        for _ in 0..<3 { done.wait() }
+        #expect(order.withLock { $0 } == ["a", "b", "c"])
+        #expect(journal.appendCount == 2, "a alone, then b and c in one append")
+        #expect(journal.appends.withLock { $0.last?.count } == 2)
+        let events = sink.events
+        #expect(events.map(\.seq) == Array(1...UInt64(events.count)), "published in sequence order")
+        let published = events.compactMap { event -> String? in
+            if case .transaction(let transaction) = event.body { return transaction.id }
+            return nil
+        }
+        #expect(published == ["a", "b", "c"])
+    }
+
+    @Test func aSubscriptionWaitsForTheGroupBeingWrittenAndStartsAfterIt() async {
+        let journal = GatedJournal()
+        let broker = makeBroker(journal)
+        let sink = RecordingSink()
+        await broker.addSink(sink)
+        let accepted = DispatchSemaphore(value: 0)
+        broker.ingest([transaction("a", "i1", "s1", cents: 20_000)]) { _ in accepted.signal() }
+        journal.waitUntilWriting()
+        let start = Mutex<(seq: UInt64, eventsBefore: Int)?>(nil)
+        broker.subscribe(
+            SubscriptionRequest(topics: [Topic.alerts], since: nil, epoch: nil) { subscription in
+                start.withLock { $0 = (subscription.seq, sink.events.count) }
+            })
+        try? await Task.sleep(nanoseconds: 50_000_000)
+        #expect(start.withLock { $0 } == nil, "the snapshot must not show state that is not yet durable")
+        journal.open()
+        accepted.wait()
+        #expect(await eventually { start.withLock { $0 } != nil })
+        // The snapshot covers the transaction, its alert and the new rankings (seq 3), all
+        // published before it.
+        #expect(start.withLock { $0?.seq } == 3)
+        #expect(start.withLock { $0?.eventsBefore } == 3)
+    }
+
+    @Test func aFailedAppendFailsTheGroupsQueuedBehindItWithoutWritingThem() async {
+        let journal = GatedJournal()
+        let broker = makeBroker(journal)
+        let sink = RecordingSink()
+        await broker.addSink(sink)
+        let outcomes = Mutex<[String: IngestOutcome]>([:])
+        let done = DispatchSemaphore(value: 0)
+        for id in ["a", "b"] {
+            broker.ingest([transaction(id, "i1", "s1", cents: 100)]) { outcome in
+                outcomes.withLock { $0[id] = outcome }
+                done.signal()
+            }
+            if id == "a" { journal.waitUntilWriting() }
+        }
+        try? await Task.sleep(nanoseconds: 50_000_000)
+        journal.failing.store(true, ordering: .relaxed)
+        journal.open()
+        for _ in 0..<2 { done.wait() }
+        for id in ["a", "b"] {
+            guard case .unavailable = outcomes.withLock({ $0[id] }) else {
+                Issue.record("\(id): expected 503, got \(String(describing: outcomes.withLock { $0[id] }))")
+                continue
+            }
+        }
+        #expect(journal.calls.load(ordering: .relaxed) == 1, "b was never written")
+        #expect(sink.events.isEmpty)
+        #expect(await broker.currentSeq == 0, "the sequence number goes back to the last published")
+        journal.failing.store(false, ordering: .relaxed)
+        guard case .unavailable = await ingest(broker, [transaction("c", "i1", "s1", cents: 100)]) else {
+            Issue.record("a failed broker must stay stopped")
+            return
+        }
+        #expect(journal.calls.load(ordering: .relaxed) == 1)
+    }
+}
