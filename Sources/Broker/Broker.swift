@@ -17,7 +17,10 @@ public actor Broker {
     /// Idempotency index: recent transaction ids → fingerprint of their content.
     var knownIds: IdempotencyIndex
     var sinks: [BrokerSink] = []
-    /// Appends commit groups durably, on its own thread (see `JournalPipeline`).
+    /// Appends entries durably; throws if they could not be stored. Called here for small groups
+    /// when nothing is being written, otherwise by `journal` on its thread.
+    let persist: @Sendable ([LogEntry]) throws -> Void
+    /// Appends large commit groups durably, on its own thread (see `JournalPipeline`).
     let journal: JournalPipeline
     /// Groups decided and applied, waiting for the journal, oldest first.
     var awaitingJournal: [AwaitingGroup] = []
@@ -46,6 +49,7 @@ public actor Broker {
         self.history = HistoryRing(capacity: configuration.historyCapacity)
         self.knownIds = IdempotencyIndex(capacity: configuration.idempotencyWindow)
         self.executor = executor
+        self.persist = persist
         self.journal = JournalPipeline(persist: persist)
         journal.notify = { [weak self] in self?.submit(.journalled) }
     }

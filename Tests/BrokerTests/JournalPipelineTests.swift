@@ -1,5 +1,6 @@
 import Broker
 import Dispatch
+import Glibc
 import Monitor
 import Synchronization
 import Testing
@@ -10,6 +11,8 @@ final class GatedJournal: Sendable {
     let failing = Atomic<Bool>(false)
     /// Appends attempted, failed ones included.
     let calls = Atomic<Int>(0)
+    /// The name of the thread each append ran on.
+    let threads = Mutex<[String]>([])
     private let entered = DispatchSemaphore(value: 0)
     private let gate = DispatchSemaphore(value: 0)
     private let first = Atomic<Bool>(true)
@@ -17,6 +20,8 @@ final class GatedJournal: Sendable {
 
     func append(_ entries: [LogEntry]) throws {
         calls.add(1, ordering: .relaxed)
+        let thread = currentThreadName()
+        threads.withLock { $0.append(thread) }
         if first.exchange(false, ordering: .relaxed) {
             entered.signal()
             gate.wait()
@@ -31,6 +36,15 @@ final class GatedJournal: Sendable {
     var appendCount: Int { appends.withLock { $0.count } }
 }
 
+/// The calling thread's name, from `/proc/thread-self/comm`.
+func currentThreadName() -> String {
+    guard let file = fopen("/proc/thread-self/comm", "r") else { return "" }
+    defer { fclose(file) }
+    var buffer = [CChar](repeating: 0, count: 32)
+    guard fgets(&buffer, 32, file) != nil else { return "" }
+    return String(decoding: buffer.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
 /// Waits (bounded) until `condition` holds.
 func eventually(_ condition: () -> Bool) async -> Bool {
     for _ in 0..<500 {
@@ -40,17 +54,27 @@ func eventually(_ condition: () -> Bool) async -> Bool {
     return condition()
 }
 
-/// The journal runs on its own thread while the broker decides the next groups: groups complete
-/// in order, reads wait for what is being written, and a failed append fails everything after it.
+/// `size` transactions of request `id` (ids `id-0`, `id-1`, …, investor `i-id`).
+func request(_ id: String, size: Int, cents: Int64 = 100) -> [Transaction] {
+    (0..<size).map { transaction("\(id)-\($0)", "i-\(id)", "s1", cents: cents) }
+}
+
+/// Large groups are written on the journal's thread while the broker decides the next ones, small
+/// ones on the broker's thread (`Broker.inlineAppendLimit`); either way groups complete in order,
+/// reads wait for what is being written, and a failed append fails everything after it. Each
+/// test runs with requests of 1 transaction (appended inline) and of 300 (handed over).
 @Suite("Broker journal pipeline: ordering, reads that wait, fail-stop")
 struct JournalPipelineTests {
     private func makeBroker(_ journal: GatedJournal) -> Broker {
         Broker(
-            monitor: Monitor(configuration: MonitorConfiguration(amountThreshold: Money(cents: 10_000))), epoch: "e1"
+            monitor: Monitor(
+                configuration: MonitorConfiguration(
+                    amountThreshold: Money(cents: 10_000), spikeWindowSeconds: 60, spikeThreshold: 1_000_000)), epoch: "e1"
         ) { try journal.append($0) }
     }
 
-    @Test func groupsQueuedDuringAWriteAreStoredTogetherAndAnsweredInOrder() async {
+    @Test(arguments: [1, 300])
+    func groupsQueuedDuringAWriteAreStoredTogetherAndAnsweredInOrder(size: Int) async {
         let journal = GatedJournal()
         let broker = makeBroker(journal)
         let sink = RecordingSink()
@@ -58,7 +82,7 @@ struct JournalPipelineTests {
         let order = Mutex<[String]>([])
         let done = DispatchSemaphore(value: 0)
         for id in ["a", "b", "c"] {
-            broker.ingest([transaction(id, "i-\(id)", "s1", cents: 100)]) { _ in
+            broker.ingest(request(id, size: size)) { _ in
                 order.withLock { $0.append(id) }
                 done.signal()
             }
@@ -72,6 +96,7 @@ struct JournalPipelineTests {
         for _ in 0..<3 { done.wait() }
         #expect(order.withLock { $0 } == ["a", "b", "c"])
         #expect(journal.appendCount == 2, "a alone, then b and c in one append")
+        #expect(journal.threads.withLock { $0 } == Array(repeating: size == 1 ? "broker" : "journal", count: 2))
         #expect(journal.appends.withLock { $0.last?.count } == 2)
         let events = sink.events
         #expect(events.map(\.seq) == Array(1...UInt64(events.count)), "published in sequence order")
@@ -79,16 +104,17 @@ struct JournalPipelineTests {
             if case .transaction(let transaction) = event.body { return transaction.id }
             return nil
         }
-        #expect(published == ["a", "b", "c"])
+        #expect(published == ["a", "b", "c"].flatMap { id in (0..<size).map { "\(id)-\($0)" } })
     }
 
-    @Test func aSubscriptionWaitsForTheGroupBeingWrittenAndStartsAfterIt() async {
+    @Test(arguments: [1, 300])
+    func aSubscriptionWaitsForTheGroupBeingWrittenAndStartsAfterIt(size: Int) async {
         let journal = GatedJournal()
         let broker = makeBroker(journal)
         let sink = RecordingSink()
         await broker.addSink(sink)
         let accepted = DispatchSemaphore(value: 0)
-        broker.ingest([transaction("a", "i1", "s1", cents: 20_000)]) { _ in accepted.signal() }
+        broker.ingest(request("a", size: size, cents: 20_000)) { _ in accepted.signal() }
         journal.waitUntilWriting()
         let start = Mutex<(seq: UInt64, eventsBefore: Int)?>(nil)
         broker.subscribe(
@@ -100,13 +126,15 @@ struct JournalPipelineTests {
         journal.open()
         accepted.wait()
         #expect(await eventually { start.withLock { $0 } != nil })
-        // The snapshot covers the transaction, its alert and the new rankings (seq 3), all
-        // published before it.
-        #expect(start.withLock { $0?.seq } == 3)
-        #expect(start.withLock { $0?.eventsBefore } == 3)
+        // The snapshot covers the transactions, their alerts and the new rankings, all published
+        // before it.
+        let covered = UInt64(2 * size + 1)
+        #expect(start.withLock { $0?.seq } == covered)
+        #expect(start.withLock { $0?.eventsBefore } == Int(covered))
     }
 
-    @Test func aFailedAppendFailsTheGroupsQueuedBehindItWithoutWritingThem() async {
+    @Test(arguments: [1, 300])
+    func aFailedAppendFailsTheGroupsQueuedBehindItWithoutWritingThem(size: Int) async {
         let journal = GatedJournal()
         let broker = makeBroker(journal)
         let sink = RecordingSink()
@@ -114,7 +142,7 @@ struct JournalPipelineTests {
         let outcomes = Mutex<[String: IngestOutcome]>([:])
         let done = DispatchSemaphore(value: 0)
         for id in ["a", "b"] {
-            broker.ingest([transaction(id, "i1", "s1", cents: 100)]) { outcome in
+            broker.ingest(request(id, size: size)) { outcome in
                 outcomes.withLock { $0[id] = outcome }
                 done.signal()
             }
