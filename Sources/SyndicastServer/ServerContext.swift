@@ -13,7 +13,8 @@ final class ServerContext: Sendable {
     let staticFiles: StaticFiles
     let streamOptions: WebSocketOptions
     let echoOptions: WebSocketOptions
-    let broadcastOptions = WebSocketOptions(maxFramePayload: 64 * 1024, maxMessageSize: 64 * 1024, permessageDeflate: false)
+    /// The benchmark contract (`loadtest/peers/README.md`): messages up to 1 MiB, no compression.
+    let broadcastOptions = WebSocketOptions(maxFramePayload: 1 << 20, maxMessageSize: 1 << 20, permessageDeflate: false)
     let parserLimits = HTTPParserLimits()
     let decoder = TransactionDecoder()
     let broker: Broker
