@@ -160,26 +160,37 @@ final class DigestTable {
         munmap(slots, byteCount)
     }
 
+    /// The slot a key hashes to, from its SipHash half: that half is keyed per process, so ids
+    /// cannot be chosen to pile onto one probe run. (FNV-1a, the other half, is not keyed: anyone
+    /// can compute ids with equal FNV values, and homing on it would let a client make every
+    /// probe walk one long run.)
     @inline(__always)
-    private func home(_ low: UInt64) -> Int {
-        Int(truncatingIfNeeded: (low &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    private func home(_ high: UInt64) -> Int {
+        Int(truncatingIfNeeded: (high &* 0x9E37_79B9_7F4A_7C15) >> shift)
     }
 
     /// Starts loading the cache line of `key`'s home slot.
     @inline(__always)
     func prefetch(_ key: IdempotencyIndex.Key) {
-        clinux_prefetch(slots + home(key.low))
+        clinux_prefetch(slots + home(key.high))
     }
 
     /// The slot holding `key`, or the empty slot ending its probe run.
     private func find(_ key: IdempotencyIndex.Key) -> (index: Int, found: Bool) {
-        var index = home(key.low)
+        var index = home(key.high)
         while true {
             let slot = slots[index]
             if slot.isEmpty { return (index, false) }
             if slot.low == key.low, slot.high == key.high { return (index, true) }
             index = (index + 1) & mask
         }
+    }
+
+    /// How many slots past its home slot `key` sits, or nil if absent (for tests: probe runs must
+    /// stay short whatever the ids are).
+    func probeDistance(_ key: IdempotencyIndex.Key) -> Int? {
+        let (index, found) = find(key)
+        return found ? (index - home(key.high)) & mask : nil
     }
 
     /// Inserts `key` → `value` unless `key` is present; returns the present value, if any.
@@ -204,7 +215,7 @@ final class DigestTable {
         var gap = index
         var next = (gap + 1) & mask
         while !slots[next].isEmpty {
-            let wanted = home(slots[next].low)
+            let wanted = home(slots[next].high)
             // Move `next` into the gap unless its home lies cyclically in (gap, next].
             let distanceToNext = (next - wanted) & mask
             let distanceToGap = (gap - wanted) & mask

@@ -13,8 +13,8 @@ struct DigestTableTests {
         var random = SeededGenerator(seed: seed)
         let table = DigestTable(capacity: 8)  // 16 slots: at most 8 live keys keeps it half full
         var model: [IdempotencyIndex.Key: Int] = [:]
-        // 24 distinct keys, several sharing a `low` half (same home slot) but not `high`.
-        let keys = (0..<24).map { IdempotencyIndex.Key(high: UInt64($0 + 1), low: random.next() % 6) }
+        // 24 distinct keys, several sharing a `high` half (same home slot) but not `low`.
+        let keys = (0..<24).map { IdempotencyIndex.Key(high: random.next() % 6, low: UInt64($0 + 1)) }
         for step in 0..<5_000 {
             let key = keys[Int(random.next() % UInt64(keys.count))]
             if random.next() % 2 == 0, model.count < 8 {
@@ -46,5 +46,17 @@ struct DigestTableTests {
         #expect(index.claim(ids[1], fingerprint: 99) == nil, "b was forgotten")
         index.release(ids[1])
         #expect(index.claim(ids[4], fingerprint: 99) == 4, "e is remembered with its fingerprint")
+    }
+
+    /// Ids whose unkeyed FNV half is equal (anyone can compute such ids) must not share a probe
+    /// run: the home slot comes from the keyed SipHash half.
+    @Test func keysWithEqualUnkeyedHalvesDoNotPileUp() {
+        var random = SeededGenerator(seed: 7)
+        let table = DigestTable(capacity: 10_000)
+        let keys = (0..<10_000).map { _ in IdempotencyIndex.Key(high: random.next(), low: 42) }
+        for (index, key) in keys.enumerated() { #expect(table.insertIfAbsent(key, value: index) == nil) }
+        let longest = keys.compactMap { table.probeDistance($0) }.max() ?? 0
+        #expect(table.count == keys.count)
+        #expect(longest < 100, "longest probe distance \(longest)")
     }
 }
