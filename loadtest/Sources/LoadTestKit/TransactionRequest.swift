@@ -32,7 +32,8 @@ public enum TransactionRequest {
         // Written through one pointer into one allocation: appending piece by piece (generic
         // `append(contentsOf:)`, retains of the pieces) was ~40% of the generator's time.
         let body = [UInt8](unsafeUninitializedCapacity: total * perTransaction) { buffer, written in
-            var writer = ByteWriter(cursor: buffer.baseAddress!)
+            guard let start = buffer.baseAddress else { return }  // capacity > 0: never nil
+            var writer = ByteWriter(cursor: start)
             for counter in firstCounter..<(firstCounter + total) {
                 if counter != firstCounter { writer.put(byte: UInt8(ascii: "\n")) }
                 writer.put(pieces[0])
@@ -44,7 +45,7 @@ public enum TransactionRequest {
                 writer.put(decimal: counter % 101)
                 writer.put(pieces[4])
             }
-            written = writer.cursor - buffer.baseAddress!
+            written = writer.cursor - start
         }
         let type = total > 1 ? "application/x-ndjson" : "application/json"
         let head = "POST /api/transactions HTTP/1.1\r\nHost: \(host)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\n\r\n"
@@ -80,7 +81,7 @@ struct ByteWriter {
     @inline(__always)
     mutating func put(_ bytes: [UInt8]) {
         bytes.withUnsafeBufferPointer { source in
-            cursor.update(from: source.baseAddress!, count: source.count)
+            if let first = source.baseAddress { cursor.update(from: first, count: source.count) }
         }
         cursor += bytes.count
     }
