@@ -13,7 +13,7 @@ final class GatedJournal: Sendable {
     let calls = Atomic<Int>(0)
     /// The name of the thread each append ran on.
     let threads = Mutex<[String]>([])
-    private let entered = DispatchSemaphore(value: 0)
+    private let entered = Atomic<Bool>(false)
     private let gate = DispatchSemaphore(value: 0)
     private let first = Atomic<Bool>(true)
     struct Failure: Error {}
@@ -23,15 +23,19 @@ final class GatedJournal: Sendable {
         let thread = currentThreadName()
         threads.withLock { $0.append(thread) }
         if first.exchange(false, ordering: .relaxed) {
-            entered.signal()
-            gate.wait()
+            entered.store(true, ordering: .releasing)
+            gate.wait()  // blocks the broker's or the journal's thread, not a test's
         }
         if failing.load(ordering: .relaxed) { throw Failure() }
         appends.withLock { $0.append(entries) }
     }
 
     /// Waits until the first append is in progress (blocked at the gate).
-    func waitUntilWriting() { entered.wait() }
+    /// Waits until the first append is in progress (blocked at the gate); polls, so the test's
+    /// cooperative thread is not blocked.
+    func waitUntilWriting() async {
+        #expect(await eventually { entered.load(ordering: .acquiring) })
+    }
     func open() { gate.signal() }
     var appendCount: Int { appends.withLock { $0.count } }
 }
@@ -45,9 +49,9 @@ func currentThreadName() -> String {
     return String(decoding: buffer.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
-/// Waits (bounded) until `condition` holds.
+/// Waits (bounded, 10 s) until `condition` holds.
 func eventually(_ condition: () -> Bool) async -> Bool {
-    for _ in 0..<500 {
+    for _ in 0..<5_000 {
         if condition() { return true }
         try? await Task.sleep(nanoseconds: 2_000_000)
     }
@@ -80,20 +84,16 @@ struct JournalPipelineTests {
         let sink = RecordingSink()
         await broker.addSink(sink)
         let order = Mutex<[String]>([])
-        let done = DispatchSemaphore(value: 0)
         for id in ["a", "b", "c"] {
-            broker.ingest(request(id, size: size)) { _ in
-                order.withLock { $0.append(id) }
-                done.signal()
-            }
-            if id == "a" { journal.waitUntilWriting() }
+            broker.ingest(request(id, size: size)) { _ in order.withLock { $0.append(id) } }
+            if id == "a" { await journal.waitUntilWriting() }
         }
         // "b" and "c" were decided while "a" was being written: nothing of them is published yet.
         try? await Task.sleep(nanoseconds: 50_000_000)
         #expect(order.withLock { $0 }.isEmpty)
         #expect(sink.events.isEmpty)
         journal.open()
-        for _ in 0..<3 { done.wait() }
+        #expect(await eventually { order.withLock { $0.count } == 3 })
         #expect(order.withLock { $0 } == ["a", "b", "c"])
         #expect(journal.appendCount == 2, "a alone, then b and c in one append")
         #expect(journal.threads.withLock { $0 } == Array(repeating: size == 1 ? "broker" : "journal", count: 2))
@@ -113,9 +113,9 @@ struct JournalPipelineTests {
         let broker = makeBroker(journal)
         let sink = RecordingSink()
         await broker.addSink(sink)
-        let accepted = DispatchSemaphore(value: 0)
-        broker.ingest(request("a", size: size, cents: 20_000)) { _ in accepted.signal() }
-        journal.waitUntilWriting()
+        let accepted = Atomic<Bool>(false)
+        broker.ingest(request("a", size: size, cents: 20_000)) { _ in accepted.store(true, ordering: .releasing) }
+        await journal.waitUntilWriting()
         let start = Mutex<(seq: UInt64, eventsBefore: Int)?>(nil)
         broker.subscribe(
             SubscriptionRequest(topics: [Topic.alerts], since: nil, epoch: nil) { subscription in
@@ -124,7 +124,7 @@ struct JournalPipelineTests {
         try? await Task.sleep(nanoseconds: 50_000_000)
         #expect(start.withLock { $0 } == nil, "the snapshot must not show state that is not yet durable")
         journal.open()
-        accepted.wait()
+        #expect(await eventually { accepted.load(ordering: .acquiring) })
         #expect(await eventually { start.withLock { $0 } != nil })
         // The snapshot covers the transactions, their alerts and the new rankings, all published
         // before it.
@@ -140,18 +140,14 @@ struct JournalPipelineTests {
         let sink = RecordingSink()
         await broker.addSink(sink)
         let outcomes = Mutex<[String: IngestOutcome]>([:])
-        let done = DispatchSemaphore(value: 0)
         for id in ["a", "b"] {
-            broker.ingest(request(id, size: size)) { outcome in
-                outcomes.withLock { $0[id] = outcome }
-                done.signal()
-            }
-            if id == "a" { journal.waitUntilWriting() }
+            broker.ingest(request(id, size: size)) { outcome in outcomes.withLock { $0[id] = outcome } }
+            if id == "a" { await journal.waitUntilWriting() }
         }
         try? await Task.sleep(nanoseconds: 50_000_000)
         journal.failing.store(true, ordering: .relaxed)
         journal.open()
-        for _ in 0..<2 { done.wait() }
+        #expect(await eventually { outcomes.withLock { $0.count } == 2 })
         for id in ["a", "b"] {
             guard case .unavailable = outcomes.withLock({ $0[id] }) else {
                 Issue.record("\(id): expected 503, got \(String(describing: outcomes.withLock { $0[id] }))")
