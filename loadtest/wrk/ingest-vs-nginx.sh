@@ -20,9 +20,12 @@ bash "$repo/loadtest/peers/peer.sh" install nginx >&2
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+# Each wrk invocation gets its own WRK_RUN, so the measured run's ids are not the warm-up's
+# (a re-sent id is answered as a duplicate, without a journal write).
 measure() {
-    wrk -t1 -c64 -d1 -s "$here/post-transaction.lua" "http://127.0.0.1:$1/" >/dev/null
-    wrk -t1 -c64 -d5 -s "$here/post-transaction.lua" "http://127.0.0.1:$1/" | awk '/Requests\/sec/ {print int($2)}'
+    WRK_RUN="warm-$(date +%s%N)" wrk -t1 -c64 -d1 -s "$here/post-transaction.lua" "http://127.0.0.1:$1/" >/dev/null
+    WRK_RUN="run-$(date +%s%N)" wrk -t1 -c64 -d5 -s "$here/post-transaction.lua" "http://127.0.0.1:$1/" |
+        awk '/Requests\/sec/ {print int($2)}'
 }
 
 ours=() nginx=()
