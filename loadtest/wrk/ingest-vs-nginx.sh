@@ -47,9 +47,10 @@ for run in $(seq 1 "$runs"); do
     kill -TERM "$pid"; wait "$pid" || true
     echo "run $run: ours ${ours[-1]} req/s, nginx ${nginx[-1]} req/s" >&2
 done
-python3 - "${ours[*]}" "${nginx[*]}" <<'PY'
+python3 - "${ours[*]}" "${nginx[*]}" "$*" <<'PY'
 import statistics, sys
 ours = statistics.median(map(int, sys.argv[1].split()))
 nginx = statistics.median(map(int, sys.argv[2].split()))
-print(f"median of {len(sys.argv[1].split())} runs: ours {ours:.0f} req/s (durable), nginx {nginx:.0f} req/s, ratio {ours / nginx:.2f}")
+mode = f"flags: {sys.argv[3]}" if sys.argv[3] else "durable defaults"
+print(f"median of {len(sys.argv[1].split())} runs: ours {ours:.0f} req/s ({mode}), nginx {nginx:.0f} req/s, ratio {ours / nginx:.2f}")
 PY
