@@ -44,5 +44,12 @@ export SYNDICAST_BIN="$root/.build/release/syndicast"
 [ -x "$SYNDICAST_BIN" ] || { echo "release build failed"; exit 1; }
 ulimit -n "$(ulimit -Hn)" || true
 
+echo "== load tools: swift test --package-path loadtest (also builds the generator the smoke tests run)"
+set +e
+swift test --package-path loadtest 2>&1 | tee .build-loadtest-test.log | grep -E "error|✘|Test run with|failed" 
+status=${PIPESTATUS[0]}
+set -e
+[ "$status" -eq 0 ] || { echo "loadtest swift test failed ($status)"; exit "$status"; }
+
 echo "== pytest"
 .venv/bin/python -m pytest -q -p no:cacheprovider Tests/integration "$@"
