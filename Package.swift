@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Broker", dependencies: ["CLinux", "Monitor"]),
         .target(
             name: "SyndicastServer",
-            dependencies: ["Reactor", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker"]
+            dependencies: ["CLinux", "Reactor", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker"]
         ),
         .executableTarget(
             name: "syndicast",

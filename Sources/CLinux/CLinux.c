@@ -35,6 +35,8 @@ int clinux_set_int_option(int fd, int level, int name, int value) {
 
 void clinux_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
 
+void clinux_ignore_sigxfsz(void) { signal(SIGXFSZ, SIG_IGN); }
+
 int clinux_set_linger_zero(int fd) {
     struct linger l = {1, 0};
     return setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);

@@ -125,13 +125,14 @@ extension HTTPSession {
             return
         }
         let reply = respondLater(to: head, on: connection)
-        let metrics = context.metrics
+        let context = self.context
         context.broker.publish(topic: message.topic, data: message.data) { outcome in
             switch outcome {
             case .published(let seq):
-                metrics.messagesPublished.add(1, ordering: .relaxed)
+                context.metrics.messagesPublished.add(1, ordering: .relaxed)
                 reply(.json(201, #"{"topic":\#(JSONEscaping.quoted(message.topic)),"seq":\#(seq)}"#))
             case .unavailable(let reason):
+                context.ingestFailure.withLock { $0 = $0 ?? reason }
                 reply(.jsonError(status: 503, code: "unavailable", message: reason))
             }
         }

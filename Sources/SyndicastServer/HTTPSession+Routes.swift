@@ -16,6 +16,8 @@ extension HTTPSession {
                 respond(.jsonError(status: 503, code: "shutting_down", message: "the server is stopping"), to: head, on: connection)
             } else if !context.ready.load(ordering: .relaxed) {
                 respond(.jsonError(status: 503, code: "starting", message: "the journal is being replayed"), to: head, on: connection)
+            } else if let failure = context.ingestFailure.withLock({ $0 }) {
+                respond(.jsonError(status: 503, code: "journal_failed", message: failure), to: head, on: connection)
             } else {
                 respond(.json(200, #"{"status":"ready"}"#), to: head, on: connection)
             }

@@ -22,6 +22,9 @@ final class ServerContext: Sendable {
     let shutdown: ShutdownFlag
     /// Set once the journal has been replayed (`/readyz`).
     let ready = Atomic<Bool>(false)
+    /// Why the broker stopped ingest (a journal append failed), once a loop has been told so:
+    /// `/readyz` then answers 503 so that a supervisor restarts the server.
+    let ingestFailure = Mutex<String?>(nil)
     /// Transactions submitted to the broker and not yet answered (429 past the bound).
     let inFlightTransactions = Atomic<Int>(0)
     let metrics = ServerMetrics()

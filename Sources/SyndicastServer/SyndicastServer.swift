@@ -1,4 +1,5 @@
 import Broker
+import CLinux
 import Glibc
 import Journal
 import Monitor
@@ -16,6 +17,9 @@ public final class SyndicastServer: Sendable {
     public init(configuration: ServerConfiguration) throws {
         self.configuration = configuration
         let journal: Journal
+        // A journal write past the file size limit (RLIMIT_FSIZE) must fail like a full disk
+        // (503, fail-stop) rather than kill the process with SIGXFSZ.
+        clinux_ignore_sigxfsz()
         if let directory = configuration.dataDirectory {
             journal = try SQLiteJournal(directory: directory, synchronous: configuration.synchronous)
         } else {

@@ -25,6 +25,8 @@ int clinux_epoll_wait(int epfd, uint64_t *datas, uint32_t *events, int max, int 
 int clinux_eventfd(void);
 int clinux_set_int_option(int fd, int level, int name, int value);
 void clinux_ignore_sigpipe(void);
+/// A write past RLIMIT_FSIZE then fails with EFBIG instead of killing the process.
+void clinux_ignore_sigxfsz(void);
 /// Sends a TCP RST on close (SO_LINGER 0).
 int clinux_set_linger_zero(int fd);
 /// Names the calling thread (at most 15 bytes are kept).
