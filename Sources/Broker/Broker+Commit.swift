@@ -102,10 +102,7 @@ extension Broker {
     func finishJournalled() {
         let completions = journal.takeCompleted()
         guard !completions.isEmpty else { return }
-        var finished = 0
-        for completion in completions {
-            let group = awaitingJournal[finished]
-            finished += 1
+        for (completion, group) in zip(completions, awaitingJournal) {
             precondition(group.ticket == completion.ticket, "journal completions out of order")
             if let failure = completion.failure {
                 refuse(group.decided, failure: failure, seqBefore: group.seqBefore)
@@ -114,7 +111,7 @@ extension Broker {
                 answer(group.decided)
             }
         }
-        awaitingJournal.removeFirst(finished)
+        awaitingJournal.removeFirst(completions.count)
     }
 
     /// Answers 503 to every request of a group that could not be stored, and stops ingest: the
@@ -172,10 +169,11 @@ extension Broker {
         }
     }
 
-    /// Records sequenced events in the history and hands them to every sink.
+    /// Records a group's events in the history and hands them to every sink. They are all
+    /// sequenced: the unsequenced `stats` events go to the sinks from `publishStats` directly.
     func publish(_ events: [BrokerEvent]) {
         guard !events.isEmpty else { return }
-        history.append(contentsOf: events.allSatisfy { $0.seq > 0 } ? events : events.filter { $0.seq > 0 })
+        history.append(contentsOf: events)
         for sink in sinks { sink.deliver(events) }
     }
 

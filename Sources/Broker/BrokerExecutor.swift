@@ -1,4 +1,3 @@
-import CLinux
 import Glibc
 import Synchronization
 
@@ -16,24 +15,12 @@ public final class BrokerExecutor: SerialExecutor, @unchecked Sendable {
     private var condition = pthread_cond_t()
     private var mutex = pthread_mutex_t()
     private let threadID = Atomic<UInt>(0)
-    private let name: String
 
     /// Starts the executor's thread.
     public init(name: String = "broker") {
-        self.name = String(name.prefix(15))
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&condition, nil)
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        _ = pthread_create(
-            &thread, nil,
-            { argument in
-                guard let argument else { return nil }
-                let executor = Unmanaged<BrokerExecutor>.fromOpaque(argument).takeRetainedValue()
-                executor.run()
-                return nil
-            }, box)
-        pthread_detach(thread)
+        startDedicatedThread(name: name) { [self] in run() }
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {
@@ -70,7 +57,6 @@ public final class BrokerExecutor: SerialExecutor, @unchecked Sendable {
 
     private func run() {
         threadID.store(UInt(pthread_self()), ordering: .relaxed)
-        clinux_set_thread_name(name)
         while true {
             let jobs = queue.withLock { jobs in
                 let taken = jobs

@@ -1,4 +1,3 @@
-import CLinux
 import Glibc
 
 /// Writes commit groups to the journal on a thread of its own, in order, so that the broker
@@ -51,7 +50,7 @@ final class JournalPipeline: @unchecked Sendable {
         pthread_mutex_lock(&mutex)
         if !started {
             started = true
-            startThread()
+            startDedicatedThread(name: name) { [self] in run() }
         }
         queue.append((ticket, entries))
         pthread_cond_signal(&workAvailable)
@@ -76,22 +75,7 @@ final class JournalPipeline: @unchecked Sendable {
         pthread_mutex_unlock(&mutex)
     }
 
-    private func startThread() {
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        _ = pthread_create(
-            &thread, nil,
-            { argument in
-                guard let argument else { return nil }
-                let pipeline = Unmanaged<JournalPipeline>.fromOpaque(argument).takeRetainedValue()
-                pipeline.run()
-                return nil
-            }, box)
-        pthread_detach(thread)
-    }
-
     private func run() {
-        clinux_set_thread_name(String(name.prefix(15)))
         pthread_mutex_lock(&mutex)
         while true {
             while queue.isEmpty {

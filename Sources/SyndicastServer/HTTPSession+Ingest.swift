@@ -132,7 +132,7 @@ extension HTTPSession {
                 context.metrics.messagesPublished.add(1, ordering: .relaxed)
                 reply(.json(201, #"{"topic":\#(JSONEscaping.quoted(message.topic)),"seq":\#(seq)}"#))
             case .unavailable(let reason):
-                context.ingestFailure.withLock { $0 = $0 ?? reason }
+                context.noteIngestStopped(reason)
                 reply(.jsonError(status: 503, code: "unavailable", message: reason))
             }
         }

@@ -35,10 +35,7 @@ final class PendingIngest: @unchecked Sendable {
     /// Runs on the connection's loop.
     func finish(_ outcome: IngestOutcome) {
         session.context.inFlightTransactions.subtract(count, ordering: .relaxed)
-        if case .unavailable(let reason) = outcome {
-            // The broker answers "unavailable" only once ingest has stopped (fail-stop).
-            session.context.ingestFailure.withLock { $0 = $0 ?? reason }
-        }
+        if case .unavailable(let reason) = outcome { session.context.noteIngestStopped(reason) }
         session.finishAwaiting(HTTPSession.response(for: outcome, metrics: session.context.metrics), on: connection)
     }
 }

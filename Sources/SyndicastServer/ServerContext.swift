@@ -25,6 +25,11 @@ final class ServerContext: Sendable {
     /// Why the broker stopped ingest (a journal append failed), once a loop has been told so:
     /// `/readyz` then answers 503 so that a supervisor restarts the server.
     let ingestFailure = Mutex<String?>(nil)
+
+    /// Records that the broker answered "unavailable": it does so only once ingest has stopped.
+    func noteIngestStopped(_ reason: String) {
+        ingestFailure.withLock { $0 = $0 ?? reason }
+    }
     /// Transactions submitted to the broker and not yet answered (429 past the bound).
     let inFlightTransactions = Atomic<Int>(0)
     let metrics = ServerMetrics()

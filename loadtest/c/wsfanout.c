@@ -896,6 +896,17 @@ static struct {
     int pub_started;
 } ctl;
 
+/* Ends the publishing period at `now`: samples the server, this client, the machine and the other
+ * processes, and starts the drain. */
+static void end_publishing(uint64_t now) {
+    ctl.server_end = sample_proc(cfg.pid);
+    ctl.self_cpu_end = self_cpu_seconds();
+    ctl.machine_end = sample_machine();
+    ctl.others_end = sample_others();
+    ctl.publish_end = now;
+    atomic_store(&g_phase, P_DRAIN);
+}
+
 static uint64_t total_deliveries(void) {
     uint64_t d = 0;
     for (int i = 0; i < cfg.threads; i++) d += atomic_load_explicit(&g_workers[i].deliveries, memory_order_relaxed);
@@ -989,25 +1000,15 @@ static void control(worker *w, uint64_t now) {
             ctl.last_progress_deliveries = d;
         }
         if (phase == P_PUBLISH && now >= atomic_load(&g_t_end)) {
-            ctl.server_end = sample_proc(cfg.pid);
-            ctl.self_cpu_end = self_cpu_seconds();
-            ctl.machine_end = sample_machine();
-            ctl.others_end = sample_others();
-            ctl.publish_end = now;
-            atomic_store(&g_phase, P_DRAIN);
+            end_publishing(now);
         } else if (phase == P_DRAIN && (h >= p || now - ctl.publish_end > (uint64_t)(cfg.drain * 1e9))) {
             ctl.drain_end = now;
             atomic_store(&g_phase, P_DONE);
         }
         if (g_pub_failed && phase == P_PUBLISH) {
             fprintf(stderr, "wsfanout: publisher connection lost\n");
-            ctl.server_end = sample_proc(cfg.pid);
-            ctl.self_cpu_end = self_cpu_seconds();
-            ctl.machine_end = sample_machine();
-            ctl.others_end = sample_others();
-            ctl.publish_end = now;
             atomic_store(&g_t_end, now);
-            atomic_store(&g_phase, P_DRAIN);
+            end_publishing(now);
         }
         break;
     }
