@@ -103,9 +103,11 @@ public struct TransactionDigest: Sendable {
 
     public init(_ transaction: Transaction) {
         key = transaction.id.map(IdempotencyIndex.Key.init)
+        // The identifier keys already are SipHash of the ids (computed when the transaction was
+        // decoded), so the fingerprint combines three integers instead of hashing the strings again.
         var hasher = Hasher()
-        hasher.combine(transaction.investorId)
-        hasher.combine(transaction.syndicateId)
+        hasher.combine(transaction.investorKey)
+        hasher.combine(transaction.syndicateKey)
         hasher.combine(transaction.amount.cents)
         fingerprint = hasher.finalize()
     }

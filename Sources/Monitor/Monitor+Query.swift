@@ -14,7 +14,7 @@ extension Monitor {
 
     /// One syndicate's totals and window state, or `nil` if unknown.
     public func syndicate(_ syndicateId: String) -> SyndicateSummary? {
-        guard let state = syndicates[syndicateId] else { return nil }
+        guard let state = state(ofSyndicate: syndicateId, key: IdentifierTable.key(syndicateId)) else { return nil }
         return SyndicateSummary(
             syndicateId: syndicateId, windowCount: state.window.count,
             windowSeconds: configuration.spikeWindowSeconds, spikeThreshold: configuration.spikeThreshold,

@@ -8,7 +8,7 @@ extension Rankings {
         if limit <= topCount || leaders.count < topCount {
             return leaders.prefix(limit).enumerated().map { $0.element.entry(rank: $0.offset + 1) }
         }
-        return Self.select(limit, from: investors).enumerated().map { $0.element.entry(rank: $0.offset + 1) }
+        return select(limit).enumerated().map { $0.element.entry(rank: $0.offset + 1) }
     }
 
     /// The maintained top K, as published in `rankings` events.
@@ -16,19 +16,19 @@ extension Rankings {
 
     /// One investor's totals, or `nil` if the investor is unknown.
     public func investor(_ investorId: String) -> InvestorSummary? {
-        guard let state = investors[investorId] else { return nil }
+        guard let state = state(ofInvestor: investorId, key: IdentifierTable.key(investorId)) else { return nil }
         let rank = leaders.firstIndex { $0.investorId == investorId }.map { $0 + 1 }
         return InvestorSummary(
             investorId: investorId, totalInvested: Money(cents: state.totalCents),
-            syndicateIds: state.syndicates.members.map { syndicateIds[Int($0)] }.sorted(), transactionCount: state.transactionCount,
+            syndicateIds: state.syndicates.members.map { syndicateIndex.identifiers[Int($0)] }.sorted(), transactionCount: state.transactionCount,
             rank: rank)
     }
 
     /// The `limit` best keys of all investors, best first.
-    static func select(_ limit: Int, from investors: [String: InvestorState]) -> [RankingKey] {
+    func select(_ limit: Int) -> [RankingKey] {
         // A binary heap whose root is the worst kept key, so a better candidate replaces it.
         var heap: [RankingKey] = []
-        heap.reserveCapacity(min(limit, investors.count))
+        heap.reserveCapacity(min(limit, investorStates.count))
         @inline(__always) func worse(_ left: RankingKey, _ right: RankingKey) -> Bool { right.ranksBefore(left) }
         func siftDown(_ start: Int) {
             var parent = start
@@ -43,7 +43,7 @@ extension Rankings {
                 parent = worst
             }
         }
-        for (investorId, state) in investors {
+        for (investorId, state) in zip(investorIndex.identifiers, investorStates) {
             let key = RankingKey(
                 investorId: investorId, syndicateCount: state.syndicates.count, totalCents: state.totalCents)
             if heap.count < limit {

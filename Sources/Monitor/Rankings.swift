@@ -26,11 +26,12 @@ public struct Rankings: Sendable {
 
     /// K: how many leaders are maintained incrementally (and published in `rankings` events).
     public let topCount: Int
-    var investors: [String: InvestorState] = [:]
-    /// Syndicate ids by ordinal, and ordinals by id: each investor stores small integers, and a
-    /// transaction's syndicate id is hashed once, in this small, cache-resident table.
-    var syndicateIds: [String] = []
-    var syndicateOrdinals: [String: Int32] = [:]
+    /// Investor ids by ordinal, found by ``Transaction/investorKey``; `investorStates` by the same ordinal.
+    var investorIndex = IdentifierTable()
+    var investorStates: [InvestorState] = []
+    /// Syndicate ids by ordinal: each investor stores small integers. ``Monitor`` keeps its
+    /// syndicate states by the same ordinals.
+    var syndicateIndex = IdentifierTable()
     /// The top K keys, best first.
     var leaders: [RankingKey] = []
 
@@ -41,7 +42,12 @@ public struct Rankings: Sendable {
     }
 
     /// Number of investors seen.
-    public var investorCount: Int { investors.count }
+    public var investorCount: Int { investorStates.count }
+
+    /// The state of `investorId`, if it has one.
+    func state(ofInvestor investorId: String, key: Int) -> InvestorState? {
+        investorIndex.ordinal(of: investorId, key: key).map { investorStates[Int($0)] }
+    }
 
     /// The largest investor total so far: a batch whose sum cannot overflow it cannot overflow any.
     public private(set) var largestTotalCents: Int64 = 0
@@ -57,7 +63,9 @@ public struct Rankings: Sendable {
                 details.append(.init(index: index, field: "amount", reason: "must be greater than 0"))
                 continue
             }
-            let base = pending[transaction.investorId] ?? investors[transaction.investorId]?.totalCents ?? 0
+            let base =
+                pending[transaction.investorId]
+                ?? state(ofInvestor: transaction.investorId, key: transaction.investorKey)?.totalCents ?? 0
             let (sum, overflow) = base.addingReportingOverflow(transaction.amount.cents)
             if overflow {
                 details.append(
@@ -75,13 +83,19 @@ public struct Rankings: Sendable {
     @discardableResult
     public mutating func apply(_ transaction: Transaction) throws(RankingsError) -> Bool {
         guard transaction.amount.cents > 0 else { throw .nonPositiveAmount }
+        return try apply(transaction, syndicate: syndicateOrdinal(of: transaction))
+    }
+
+    /// ``apply(_:)`` for a transaction whose syndicate already has its ordinal (``Monitor`` looks
+    /// it up once for both).
+    mutating func apply(_ transaction: Transaction, syndicate: Int32) throws(RankingsError) -> Bool {
+        guard transaction.amount.cents > 0 else { throw .nonPositiveAmount }
         let investorId = transaction.investorId
-        let ordinal = ordinal(of: transaction.syndicateId)
-        // One hash lookup: the state is updated in place, or left alone if the total would
-        // overflow (a new investor's first amount always fits).
-        guard
-            let (total, syndicateCount) = Self.record(
-                transaction, syndicate: ordinal, in: &investors[investorId, default: InvestorState()])
+        let investor = Int(investorIndex.insert(investorId, key: transaction.investorKey))
+        if investor == investorStates.count { investorStates.append(InvestorState()) }
+        // The state is updated in place, or left alone if the total would overflow (a new
+        // investor's first amount always fits).
+        guard let (total, syndicateCount) = Self.record(transaction, syndicate: syndicate, in: &investorStates[investor])
         else { throw .totalOverflow(investorId: investorId) }
         if total > largestTotalCents { largestTotalCents = total }
         return promote(RankingKey(investorId: investorId, syndicateCount: syndicateCount, totalCents: total))
@@ -98,14 +112,10 @@ public struct Rankings: Sendable {
         return (total, state.syndicates.count)
     }
 
-    /// The ordinal of `syndicateId`, assigned on first sight. (Ordinals are never reused; an
-    /// id's ordinal stays valid even if the investor that introduced it is rejected.)
-    private mutating func ordinal(of syndicateId: String) -> Int32 {
-        if let known = syndicateOrdinals[syndicateId] { return known }
-        let next = Int32(truncatingIfNeeded: syndicateIds.count)
-        syndicateIds.append(syndicateId)
-        syndicateOrdinals[syndicateId] = next
-        return next
+    /// The ordinal of the transaction's syndicate, assigned on first sight. (Ordinals are never
+    /// reused; an id's ordinal stays valid even if the transaction that introduced it is rejected.)
+    mutating func syndicateOrdinal(of transaction: Transaction) -> Int32 {
+        syndicateIndex.insert(transaction.syndicateId, key: transaction.syndicateKey)
     }
 
     /// Places an investor whose key just grew; returns whether the leaders changed.

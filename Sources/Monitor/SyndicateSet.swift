@@ -22,12 +22,7 @@ struct SyndicateSet: Sendable {
             defer { hashed = set }
             return set.insert(ordinal).inserted
         }
-        var low = 0
-        var high = sorted.count
-        while low < high {
-            let middle = (low + high) / 2
-            if sorted[middle] < ordinal { low = middle + 1 } else { high = middle }
-        }
+        let low = Self.lowerBound(of: ordinal, in: sorted)
         if low < sorted.count, sorted[low] == ordinal { return false }
         if sorted.count == Self.arrayLimit {
             var set = Set(sorted)
@@ -38,6 +33,26 @@ struct SyndicateSet: Sendable {
         }
         sorted.insert(ordinal, at: low)
         return true
+    }
+
+    /// The first position in `sorted` whose member is not less than `ordinal`.
+    ///
+    /// Branch-free bisection: each step picks the half with a conditional move, so the
+    /// unpredictable "left or right" costs no mispredicted branch (measured: the branching
+    /// bisection made `insert` the broker's top symbol under NDJSON ingest, ~12% of its time).
+    @inline(__always)
+    static func lowerBound(of ordinal: Int32, in sorted: [Int32]) -> Int {
+        sorted.withUnsafeBufferPointer { members in
+            var length = members.count
+            guard length > 0 else { return 0 }
+            var base = 0
+            while length > 1 {
+                let half = length / 2
+                base = members[base + half] < ordinal ? base + half : base
+                length -= half
+            }
+            return members[base] < ordinal ? base + 1 : base
+        }
     }
 
     /// Every member, in no particular order.

@@ -10,13 +10,18 @@ public struct Transaction: Sendable, Hashable {
     /// The optional idempotency key chosen by the sender.
     public var id: String?
     /// Who invested.
-    public var investorId: String
+    public let investorId: String
     /// Where the money went.
-    public var syndicateId: String
+    public let syndicateId: String
     /// How much, in exact cents.
     public var amount: Money
     /// The event time in milliseconds since 1970-01-01T00:00:00Z.
     public var timestamp: Int64
+    /// `investorId`'s hash, computed when the transaction is built: for ingest that is on an event
+    /// loop, so the broker's ``Rankings`` lookups need no string hashing (see ``IdentifierTable``).
+    public let investorKey: Int
+    /// `syndicateId`'s hash, computed when the transaction is built (see `investorKey`).
+    public let syndicateKey: Int
 
     /// Creates a transaction from already-validated values.
     public init(id: String? = nil, investorId: String, syndicateId: String, amount: Money, timestamp: Int64) {
@@ -25,5 +30,7 @@ public struct Transaction: Sendable, Hashable {
         self.syndicateId = syndicateId
         self.amount = amount
         self.timestamp = timestamp
+        investorKey = IdentifierTable.key(investorId)
+        syndicateKey = IdentifierTable.key(syndicateId)
     }
 }

@@ -32,4 +32,14 @@ struct SyndicateSetTests {
         #expect(rankings.investor("b")?.syndicateIds == ["s1", "s3"])
         #expect(rankings.leaderboard.map(\.syndicateCount) == [2, 2])
     }
+
+    @Test func branchFreeLowerBoundAgreesWithALinearScan() {
+        for length in 0...9 {
+            let sorted = (0..<length).map { Int32($0 * 2) }
+            for probe in Int32(-1)...Int32(2 * length + 1) {
+                let expected = sorted.firstIndex { $0 >= probe } ?? sorted.count
+                #expect(SyndicateSet.lowerBound(of: probe, in: sorted) == expected, "length \(length), probe \(probe)")
+            }
+        }
+    }
 }
