@@ -4,8 +4,8 @@
 ///
 /// It replaced `[String: …]` dictionaries in ``Rankings`` and ``Monitor``, which hashed three
 /// strings per transaction on the broker (measured: ~25% of the broker's time under NDJSON
-/// ingest, in `Hasher` and the dictionaries' probing). The keys are `String.hashValue`, SipHash
-/// with the process's random seed, so colliding ids cannot be computed from outside.
+/// ingest, in `Hasher` and the dictionaries' probing). The keys are ``KeyedHash``: SipHash with
+/// the process's random key, so colliding ids cannot be computed from outside.
 ///
 /// Open addressing with linear probing, at most half full. A slot holds the ordinal plus one in
 /// its low 32 bits (0: empty) and the key's high 32 bits as a tag, so a probe compares strings
@@ -19,7 +19,7 @@ struct IdentifierTable: Sendable {
     var count: Int { identifiers.count }
 
     /// The hash an identifier is found by (what `Transaction` stores as its keys).
-    static func key(_ identifier: String) -> Int { identifier.hashValue }
+    static func key(_ identifier: String) -> Int { Int(bitPattern: UInt(KeyedHash.process.hash(identifier))) }
 
     /// The ordinal of `identifier`, or nil if it was never inserted. `key` must be ``key(_:)`` of
     /// `identifier` (the table recomputes keys when it grows).

@@ -48,8 +48,8 @@ struct DigestTableTests {
         #expect(index.claim(ids[4], fingerprint: 99) == 4, "e is remembered with its fingerprint")
     }
 
-    /// Ids whose unkeyed FNV half is equal (anyone can compute such ids) must not share a probe
-    /// run: the home slot comes from the keyed SipHash half.
+    /// Keys whose low halves are equal must not share a probe run: the home slot comes from the
+    /// high half alone (when the low half was an unkeyed FNV-1a, anyone could compute such ids).
     @Test func keysWithEqualUnkeyedHalvesDoNotPileUp() {
         var random = SeededGenerator(seed: 7)
         let table = DigestTable(capacity: 10_000)
