@@ -75,6 +75,17 @@ enum ASCII {
     static func equalsIgnoringCase(_ left: String, _ right: String) -> Bool {
         // `utf8.count` is O(1) for native strings: most header-name comparisons end here.
         guard left.utf8.count == right.utf8.count else { return false }
+        // Contiguous storage (every native string): compare bytes directly, exact match first.
+        if let equal = left.utf8.withContiguousStorageIfAvailable({ leftBytes in
+            right.utf8.withContiguousStorageIfAvailable { rightBytes in
+                for index in 0..<leftBytes.count where leftBytes[index] != rightBytes[index] {
+                    guard lowercased(leftBytes[index]) == lowercased(rightBytes[index]) else { return false }
+                }
+                return true
+            }
+        }), let equal {
+            return equal
+        }
         var leftIterator = left.utf8.makeIterator()
         var rightIterator = right.utf8.makeIterator()
         while true {

@@ -127,6 +127,24 @@ report("TransactionDecoder, NDJSON (objects)", ours, versus: ("JSONDecoder", fou
 report("TransactionDecoder, JSON array (objects)", oursArray, versus: ("JSONDecoder", foundation))
 report("Foundation JSONDecoder, JSON array (objects)", foundation)
 
+// MARK: Identifier hashing: KeyedHash (SipHash-1-3, 8 bytes at a time) vs Swift's Hasher
+
+let identifiers = (0..<100_000).map { "investor-\($0 &* 7_919)" }  // 11–16 bytes, like real ids
+var hashTotal: UInt64 = 0
+let keyedRate = measure(items: identifiers.count * 10) {
+    for _ in 0..<10 {
+        for identifier in identifiers { hashTotal &+= KeyedHash.process.hash(identifier) }
+    }
+}
+let hasherRate = measure(items: identifiers.count * 10) {
+    for _ in 0..<10 {
+        for identifier in identifiers { hashTotal &+= UInt64(bitPattern: Int64(identifier.hashValue)) }
+    }
+}
+print("== identifier hashing (\(hashTotal & 1))")
+report("KeyedHash.hash (ids)", keyedRate, versus: ("Hasher", hasherRate))
+report("String.hashValue / Hasher (ids)", hasherRate)
+
 // MARK: HTTP/1.1 request parsing
 
 let body = #"{"investorId":"investor-1","syndicateId":"syndicate-7","amount":"2500.00"}"#
