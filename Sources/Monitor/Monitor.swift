@@ -45,7 +45,9 @@ public struct Monitor: Sendable {
         var failed = Set(details.map(\.index))
         var pending: [String: Int64] = [:]
         for (index, transaction) in batch.enumerated() where !failed.contains(index) {
-            let base = pending[transaction.syndicateId] ?? state(ofSyndicate: transaction.syndicateId, key: transaction.syndicateKey)?.totalCents ?? 0
+            let base =
+                pending[transaction.syndicateId]
+                ?? state(ofSyndicate: transaction.syndicateId, key: transaction.syndicateKey)?.totalCents ?? 0
             let (sum, overflow) = base.addingReportingOverflow(transaction.amount.cents)
             if overflow {
                 details.append(

@@ -20,7 +20,8 @@ extension Rankings {
         let rank = leaders.firstIndex { $0.investorId == investorId }.map { $0 + 1 }
         return InvestorSummary(
             investorId: investorId, totalInvested: Money(cents: state.totalCents),
-            syndicateIds: state.syndicates.members.map { syndicateIndex.identifiers[Int($0)] }.sorted(), transactionCount: state.transactionCount,
+            syndicateIds: state.syndicates.members.map { syndicateIndex.identifiers[Int($0)] }.sorted(),
+            transactionCount: state.transactionCount,
             rank: rank)
     }
 
