@@ -136,4 +136,22 @@ struct MonitorTests {
             #expect(alertIds == (0..<alertIds.count).map { "a-\($0 + 1)" })
         }
     }
+
+    @Test("a syndicate whose only transaction was refused stays unknown until one is accepted")
+    func refusedTransactionLeavesNoSyndicate() {
+        var monitor = Monitor(configuration: Self.configuration)
+        _ = monitor.apply(transaction("whale", "s1", cents: Int64.max - 10))
+        // The investor's total would overflow: refused, though its syndicate id was seen.
+        #expect(monitor.apply(transaction("whale", "s-new", cents: 100)).isEmpty)
+        #expect(monitor.counts.rejected == 1)
+        #expect(monitor.syndicate("s-new") == nil)
+        #expect(monitor.counts.syndicates == 1)
+        #expect(monitor.investor("whale")?.syndicateIds == ["s1"])
+        // Another investor's transaction there is accepted: the syndicate appears, counted once.
+        _ = monitor.apply(transaction("minnow", "s-new", cents: 100))
+        #expect(monitor.syndicate("s-new")?.transactionCount == 1)
+        #expect(monitor.syndicate("s-new")?.totalInvested == Money(cents: 100))
+        #expect(monitor.counts.syndicates == 2)
+        #expect(monitor.investor("minnow")?.syndicateIds == ["s-new"])
+    }
 }
