@@ -60,7 +60,7 @@ let package = Package(
             name: "MonitorTests",
             dependencies: ["Monitor", "SeededRandom", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "JournalTests", dependencies: ["Journal", "SeededRandom"]),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "CSQLite", "SeededRandom"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "SeededRandom"]),
         .testTarget(name: "SyndicastServerTests", dependencies: ["SyndicastServer"]),
     ],

@@ -100,7 +100,9 @@ public struct Monitor: Sendable {
         }
         // One lookup of the syndicate serves the rankings and the spike rule.
         let syndicate = rankings.syndicateOrdinal(of: transaction)
-        if Int(syndicate) == syndicateStates.count {
+        // Ordinals are handed out one at a time (only here, for this monitor's rankings), so this
+        // appends at most one state; the loop keeps an index gap from ever being possible.
+        while syndicateStates.count <= Int(syndicate) {
             syndicateStates.append(
                 SyndicateState(
                     window: SpikeWindow(

@@ -1,3 +1,4 @@
+import CSQLite
 import Glibc
 import Monitor
 import SeededRandom
@@ -59,12 +60,35 @@ struct SQLiteJournalCrashTests {
         }
     }
 
+    /// SQLite's static mutexes, outermost first as SQLite nests them (the allocator's is taken
+    /// inside the others, so it comes last).
+    static let sqliteStaticMutexes: [Int32] = [
+        SQLITE_MUTEX_STATIC_MAIN, SQLITE_MUTEX_STATIC_OPEN, SQLITE_MUTEX_STATIC_VFS1, SQLITE_MUTEX_STATIC_VFS2,
+        SQLITE_MUTEX_STATIC_VFS3, SQLITE_MUTEX_STATIC_APP1, SQLITE_MUTEX_STATIC_APP2, SQLITE_MUTEX_STATIC_APP3,
+        SQLITE_MUTEX_STATIC_LRU, SQLITE_MUTEX_STATIC_PMEM, SQLITE_MUTEX_STATIC_PRNG, SQLITE_MUTEX_STATIC_MEM,
+    ]
+
+    /// `fork()` with SQLite's process-wide mutexes held across it, released in parent and child.
+    ///
+    /// Other test suites use SQLite on other threads while this one forks. A child forked while
+    /// one of them held, say, the allocator's mutex inherits it locked with no thread to release
+    /// it, and waits forever in its first `sqlite3_malloc` (seen: a child stuck in
+    /// `sqlite3Malloc` → `pthread_mutex_lock` until the round's 60 s deadline). Taking them all
+    /// first, as an atfork handler would, hands the child each of them in a known state.
+    static func forkHoldingSQLiteLocks() -> pid_t {
+        let mutexes = sqliteStaticMutexes.compactMap { sqlite3_mutex_alloc($0) }
+        for mutex in mutexes { sqlite3_mutex_enter(mutex) }
+        let child = fork()
+        for mutex in mutexes.reversed() { sqlite3_mutex_leave(mutex) }
+        return child
+    }
+
     /// Forks a child appending to `directory`, kills it after about `appends` appends, and returns
     /// how many appends it reported complete.
     static func crashRound(directory: String, appends: Int, seed: UInt64) -> Int? {
         var descriptors: [Int32] = [0, 0]
         guard pipe(&descriptors) == 0 else { return nil }
-        let child = fork()
+        let child = forkHoldingSQLiteLocks()
         if child == 0 {
             close(descriptors[0])
             appendUntilKilled(directory: directory, pipe: descriptors[1])
