@@ -246,7 +246,6 @@ extension Broker {
     /// for the whole entry, only if the top list differs from before the entry.
     /// Returns the sequence numbers of the first and last `transaction` events.
     func applyTransactions(_ transactions: [Transaction], into events: inout [BrokerEvent]) -> (first: UInt64, last: UInt64) {
-        let topBefore = monitor.leaderboard
         var first: UInt64 = 0
         var last: UInt64 = 0
         var rankingsChanged = false
@@ -255,23 +254,19 @@ extension Broker {
             if first == 0 { first = seq }
             last = seq
             events.append(BrokerEvent(seq: seq, topic: Topic.transactions, body: .transaction(transaction)))
-            for event in monitor.apply(transaction) {
-                switch event {
-                case .alert(let alert):
-                    seq += 1
-                    events.append(BrokerEvent(seq: seq, topic: Topic.alerts, body: .alert(alert)))
-                case .rankingsChanged:
-                    rankingsChanged = true
-                }
+            let changed = monitor.apply(transaction) { alert in
+                seq += 1
+                events.append(BrokerEvent(seq: seq, topic: Topic.alerts, body: .alert(alert)))
             }
+            if changed { rankingsChanged = true }
         }
         stats.transactions += transactions.count
+        // Totals only grow, so a change of the top K cannot be undone later in the entry: "changed"
+        // means the list differs from before it, and no snapshot of it is taken up front (one
+        // leaderboard array per request was measurable under single-transaction POSTs).
         if rankingsChanged {
-            let top = monitor.leaderboard
-            if top != topBefore {
-                seq += 1
-                events.append(BrokerEvent(seq: seq, topic: Topic.rankings, body: .rankings(top)))
-            }
+            seq += 1
+            events.append(BrokerEvent(seq: seq, topic: Topic.rankings, body: .rankings(monitor.leaderboard)))
         }
         return (first, last)
     }

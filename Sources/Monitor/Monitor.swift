@@ -94,9 +94,22 @@ public struct Monitor: Sendable {
     /// A transaction that would overflow a total, or whose amount is not positive, changes nothing
     /// and returns no event (counted in ``MonitorCounts/rejected``); ``validate(_:)`` reports it first.
     public mutating func apply(_ transaction: Transaction) -> [MonitorEvent] {
+        var events: [MonitorEvent] = []
+        if apply(transaction, alerts: { events.append(.alert($0)) }) {
+            events.append(.rankingsChanged(rankings.leaderboard))
+        }
+        return events
+    }
+
+    /// ``apply(_:)`` for a caller that reads the leaderboard itself once per batch (the broker):
+    /// alerts go to `alerts` in order (amount, then spike), and the result says whether the top K
+    /// changed. Building the leaderboard for every transaction that changed it (under
+    /// single-transaction POSTs with equal amounts, nearly every one) cost an array and K string
+    /// retains each time, for an event the broker did not read.
+    public mutating func apply(_ transaction: Transaction, alerts: (Alert) -> Void) -> Bool {
         guard transaction.amount.cents > 0 else {
             counts.rejected += 1
-            return []
+            return false
         }
         // One lookup of the syndicate serves the rankings and the spike rule.
         let syndicate = rankings.syndicateOrdinal(of: transaction)
@@ -113,43 +126,34 @@ public struct Monitor: Sendable {
         guard cannotOverflow || !syndicateStates[Int(syndicate)].totalCents.addingReportingOverflow(transaction.amount.cents).overflow
         else {
             counts.rejected += 1
-            return []
+            return false
         }
         let rankingsChanged: Bool
         do {
             rankingsChanged = try rankings.apply(transaction, syndicate: syndicate)
         } catch {
             counts.rejected += 1
-            return []
+            return false
         }
         counts.transactions += 1
         counts.investors = rankings.investorCount
 
-        var events: [MonitorEvent] = []
         if amountRule.isTriggered(by: transaction.amount) {
             counts.amountAlerts += 1
-            events.append(
-                .alert(
-                    raise(
-                        .amountThreshold(amount: transaction.amount, threshold: amountRule.threshold),
-                        for: transaction)))
+            alerts(raise(.amountThreshold(amount: transaction.amount, threshold: amountRule.threshold), for: transaction))
         }
         let outcome = recordInSyndicate(transaction, ordinal: Int(syndicate))
         if case .alert(let count) = outcome {
             counts.spikeAlerts += 1
-            events.append(
-                .alert(
-                    raise(
-                        .syndicateSpike(
-                            count: count, windowSeconds: configuration.spikeWindowSeconds,
-                            threshold: configuration.spikeThreshold),
-                        for: transaction)))
+            alerts(
+                raise(
+                    .syndicateSpike(
+                        count: count, windowSeconds: configuration.spikeWindowSeconds,
+                        threshold: configuration.spikeThreshold),
+                    for: transaction))
         }
-        if rankingsChanged {
-            counts.rankingChanges += 1
-            events.append(.rankingsChanged(rankings.leaderboard))
-        }
-        return events
+        if rankingsChanged { counts.rankingChanges += 1 }
+        return rankingsChanged
     }
 
     private mutating func recordInSyndicate(_ transaction: Transaction, ordinal: Int) -> SpikeOutcome {

@@ -64,6 +64,31 @@ struct BrokerTests {
         #expect(journal.entries.withLock { $0.count } == 1)
     }
 
+    @Test func aRankingsEventOnlyWhenTheTopListChangedAndItCarriesTheNewList() async {
+        let journal = RecordingJournal()
+        var configuration = BrokerConfiguration()
+        configuration.idempotencyWindow = 100
+        let broker = Broker(
+            monitor: Monitor(configuration: MonitorConfiguration(amountThreshold: Money(cents: 1_000_000), topK: 1)),
+            epoch: "e1", configuration: configuration
+        ) { try journal.append($0) }
+        let sink = RecordingSink()
+        await broker.addSink(sink)
+        _ = await ingest(broker, [transaction("t1", "big", "s1", cents: 5_000)])
+        // A smaller investor outside the top 1: no rankings event.
+        _ = await ingest(broker, [transaction("t2", "small", "s1", cents: 100)])
+        // Two transactions that overtake the leader: one rankings event for the request, last.
+        _ = await ingest(broker, [transaction("t3", "small", "s2", cents: 100), transaction("t4", "small", "s3", cents: 100)])
+        let topics = sink.events.map(\.topic)
+        #expect(topics == ["transactions", "rankings", "transactions", "transactions", "transactions", "rankings"])
+        guard case .rankings(let top) = sink.events.last?.body else {
+            Issue.record("expected a rankings event last, got \(String(describing: sink.events.last))")
+            return
+        }
+        #expect(top.map(\.investorId) == ["small"])
+        #expect(top.first?.syndicateCount == 3)
+    }
+
     @Test func resentIdIsADuplicateAndDifferentContentIsAConflict() async {
         let journal = RecordingJournal()
         let broker = makeBroker(journal)
