@@ -63,11 +63,19 @@ extension Broker {
                         transactions, digests: TransactionDigest.of(transactions), entries: &entries, events: &events)
                 decided.append(Decided(reply: .ingest(reply), outcome: .ingest(outcome)))
             case .ingestBatch(let requests, let target):
-                for request in requests {
+                for index in requests.indices {
+                    // The idempotency table is tens of megabytes: each request's first probe is a
+                    // cache miss unless started early. Within a request `decideIngest` prefetches
+                    // ahead; across single-transaction requests this does (the probe was ~10% of
+                    // the broker's time under single-transaction POSTs).
+                    let ahead = index + IdempotencyIndex.prefetchDistance
+                    if ahead < requests.count, let key = requests[ahead].digests.first?.key { knownIds.prefetch(key) }
                     let outcome =
                         failed.map { IngestOutcome.unavailable($0) }
-                        ?? decideIngest(request.transactions, digests: request.digests, entries: &entries, events: &events)
-                    decided.append(Decided(reply: .ingest(.batched(target, token: request.token)), outcome: .ingest(outcome)))
+                        ?? decideIngest(
+                            requests[index].transactions, digests: requests[index].digests, entries: &entries, events: &events)
+                    decided.append(
+                        Decided(reply: .ingest(.batched(target, token: requests[index].token)), outcome: .ingest(outcome)))
                 }
             case .publish(let topic, let data, let reply):
                 var outcome = PublishOutcome.unavailable(failed ?? "")

@@ -121,7 +121,10 @@ enum BrokerCommand: Sendable {
     var transactionCount: Int {
         switch self {
         case .ingest(let transactions, _): transactions.count
-        case .ingestBatch(let requests, _): requests.reduce(0) { $0 + $1.transactions.count }
+        case .ingestBatch(let requests, _):
+            // By index: iterating copied each request (a retain and release of its arrays and
+            // token), ~5% of the broker's time under single-transaction POSTs.
+            requests.indices.reduce(0) { $0 + requests[$1].transactions.count }
         default: 0
         }
     }
