@@ -140,14 +140,22 @@ public actor Broker {
         }
     }
 
-    /// Writes are grouped into one commit until a read-type command needs the state they produce.
+    /// Writes are grouped into one commit until a read-type command needs the state they produce
+    /// or the group holds `groupTransactionLimit` transactions.
     /// A read first waits for the journal to store every group already applied, so what it sees
     /// (a snapshot, a query's answer) never runs ahead of what has been published.
     private func process(_ commands: [BrokerCommand]) {
         var writes: [BrokerCommand] = []
+        var writtenTransactions = 0
         for command in commands {
             if command.isWrite {
                 writes.append(command)
+                writtenTransactions += command.transactionCount
+                if writtenTransactions >= Self.groupTransactionLimit {
+                    commitGroup(writes)
+                    writes = []
+                    writtenTransactions = 0
+                }
                 continue
             }
             if case .journalled = command {
@@ -157,6 +165,7 @@ public actor Broker {
             if !writes.isEmpty {
                 commitGroup(writes)
                 writes = []
+                writtenTransactions = 0
             }
             waitForJournal()
             switch command {
