@@ -2,11 +2,12 @@ import Testing
 
 @testable import Monitor
 
-/// The per-investor syndicate set against `Set<Int32>`: same membership answers and count, below
-/// and across the switch from the sorted array to hashing.
+/// The per-investor syndicate set against `Set<Int32>`: same membership answers and count, in the
+/// inline bits (ordinals below 128), in the sorted array above them, and across the switch from the
+/// sorted array to hashing.
 @Suite("SyndicateSet: sorted array, then a hash set")
 struct SyndicateSetTests {
-    @Test(arguments: [Int32(40), 3_000])
+    @Test(arguments: [Int32(40), 200, 3_000])
     func agreesWithASetModel(range: Int32) {
         var set = SyndicateSet()
         var model = Set<Int32>()
