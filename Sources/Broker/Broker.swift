@@ -147,26 +147,24 @@ public actor Broker {
     private func process(_ commands: [BrokerCommand]) {
         var writes: [BrokerCommand] = []
         var writtenTransactions = 0
+        func commitWrites() {
+            guard !writes.isEmpty else { return }
+            commitGroup(writes, transactionCount: writtenTransactions)
+            writes = []
+            writtenTransactions = 0
+        }
         for command in commands {
             if command.isWrite {
                 writes.append(command)
                 writtenTransactions += command.transactionCount
-                if writtenTransactions >= Self.groupTransactionLimit {
-                    commitGroup(writes)
-                    writes = []
-                    writtenTransactions = 0
-                }
+                if writtenTransactions >= Self.groupTransactionLimit { commitWrites() }
                 continue
             }
             if case .journalled = command {
                 finishJournalled()
                 continue
             }
-            if !writes.isEmpty {
-                commitGroup(writes)
-                writes = []
-                writtenTransactions = 0
-            }
+            commitWrites()
             waitForJournal()
             switch command {
             case .subscribe(let request): startSubscription(request)
@@ -175,6 +173,6 @@ public actor Broker {
             case .ingest, .ingestBatch, .publish, .journalled: break
             }
         }
-        if !writes.isEmpty { commitGroup(writes) }
+        commitWrites()
     }
 }

@@ -19,15 +19,16 @@ struct IdempotencyIndex {
     /// A 128-bit digest of an id.
     struct Key: Hashable, Sendable {
         let high: UInt64
-        var low: UInt64
+        let low: UInt64
 
         init(_ id: String) {
             // SipHash-128 with the process's random key: both halves keyed (it replaced SipHash
             // through `Hasher` for one half and a byte-at-a-time FNV-1a for the other, ~4% of
             // the event loop's time under NDJSON ingest).
-            (high, low) = KeyedHash.process.hash128(id)
+            let (first, second) = KeyedHash.process.hash128(id)
+            high = first
             // All-zero marks an empty slot of the table; move the one digest that would clash.
-            if high == 0 && low == 0 { low = 1 }
+            low = (first == 0 && second == 0) ? 1 : second
         }
 
         /// A digest given directly (tests use it to force probe collisions); never all-zero.

@@ -146,14 +146,7 @@ struct PayloadWriter {
 
     @inline(__always)
     mutating func writeString(_ string: String) {
-        // Native strings (all of ours) lend their bytes without a copy of the String value.
-        let written: Void? = string.utf8.withContiguousStorageIfAvailable { utf8 in
-            writeVarint(UInt64(utf8.count))
-            writeBytes(utf8)
-        }
-        guard written == nil else { return }
-        var string = string
-        string.withUTF8 { utf8 in
+        string.withUTF8Bytes { utf8 in
             writeVarint(UInt64(utf8.count))
             writeBytes(utf8)
         }

@@ -35,23 +35,13 @@ public struct KeyedHash: Sendable {
     /// The 64-bit hash of `string`'s UTF-8 bytes.
     @inline(__always)
     public func hash(_ string: String) -> UInt64 {
-        withBytes(of: string) { hash($0).0 }
+        string.withUTF8Bytes { hash(UnsafeRawBufferPointer($0)).0 }
     }
 
     /// The 128-bit variant (SipHash-128) of `string`'s UTF-8 bytes: two 64-bit halves.
     @inline(__always)
     public func hash128(_ string: String) -> (UInt64, UInt64) {
-        withBytes(of: string) { hash($0, wide: true) }
-    }
-
-    /// Lends `string`'s UTF-8 bytes: in place for native strings (all of ours), else from a copy.
-    @inline(__always)
-    private func withBytes<Result>(of string: String, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-        if let result = string.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) {
-            return result
-        }
-        var copy = string
-        return copy.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        string.withUTF8Bytes { hash(UnsafeRawBufferPointer($0), wide: true) }
     }
 
     /// The hash of `bytes`; the second half is only computed (and non-zero) when `wide`.

@@ -69,20 +69,22 @@ func request(_ id: String, size: Int, cents: Int64 = 100) -> [Transaction] {
 /// test runs with requests of 1 transaction (appended inline) and of 300 (handed over).
 @Suite("Broker journal pipeline: ordering, reads that wait, fail-stop")
 struct JournalPipelineTests {
-    private func makeBroker(_ journal: GatedJournal) -> Broker {
-        Broker(
+    /// A broker writing to `journal`, with a sink recording what it publishes.
+    private func makeBroker(_ journal: GatedJournal) async -> (Broker, RecordingSink) {
+        let broker = Broker(
             monitor: Monitor(
                 configuration: MonitorConfiguration(
                     amountThreshold: Money(cents: 10_000), spikeWindowSeconds: 60, spikeThreshold: 1_000_000)), epoch: "e1"
         ) { try journal.append($0) }
+        let sink = RecordingSink()
+        await broker.addSink(sink)
+        return (broker, sink)
     }
 
     @Test(arguments: [1, 300])
     func groupsQueuedDuringAWriteAreStoredTogetherAndAnsweredInOrder(size: Int) async {
         let journal = GatedJournal()
-        let broker = makeBroker(journal)
-        let sink = RecordingSink()
-        await broker.addSink(sink)
+        let (broker, sink) = await makeBroker(journal)
         let order = Mutex<[String]>([])
         for id in ["a", "b", "c"] {
             broker.ingest(request(id, size: size)) { _ in order.withLock { $0.append(id) } }
@@ -110,9 +112,7 @@ struct JournalPipelineTests {
     @Test(arguments: [1, 300])
     func aSubscriptionWaitsForTheGroupBeingWrittenAndStartsAfterIt(size: Int) async {
         let journal = GatedJournal()
-        let broker = makeBroker(journal)
-        let sink = RecordingSink()
-        await broker.addSink(sink)
+        let (broker, sink) = await makeBroker(journal)
         let accepted = Atomic<Bool>(false)
         broker.ingest(request("a", size: size, cents: 20_000)) { _ in accepted.store(true, ordering: .releasing) }
         await journal.waitUntilWriting()
@@ -136,9 +136,7 @@ struct JournalPipelineTests {
     @Test(arguments: [1, 300])
     func aFailedAppendFailsTheGroupsQueuedBehindItWithoutWritingThem(size: Int) async {
         let journal = GatedJournal()
-        let broker = makeBroker(journal)
-        let sink = RecordingSink()
-        await broker.addSink(sink)
+        let (broker, sink) = await makeBroker(journal)
         let outcomes = Mutex<[String: IngestOutcome]>([:])
         for id in ["a", "b"] {
             broker.ingest(request(id, size: size)) { outcome in outcomes.withLock { $0[id] = outcome } }
