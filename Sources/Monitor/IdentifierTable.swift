@@ -21,6 +21,12 @@ struct IdentifierTable: Sendable {
     /// The hash an identifier is found by (what `Transaction` stores as its keys).
     static func key(_ identifier: String) -> Int { Int(bitPattern: UInt(KeyedHash.process.hash(identifier))) }
 
+    /// ``key(_:)`` of the identifier whose UTF-8 bytes these are (the decoder hashes the request's
+    /// bytes, without going through the `String`).
+    static func key(bytes: UnsafeRawBufferPointer) -> Int {
+        Int(bitPattern: UInt(KeyedHash.process.hash(bytes).0))
+    }
+
     /// The ordinal of `identifier`, or nil if it was never inserted. `key` must be ``key(_:)`` of
     /// `identifier` (the table recomputes keys when it grows).
     func ordinal(of identifier: String, key: Int) -> Int32? {

@@ -33,4 +33,19 @@ public struct Transaction: Sendable, Hashable {
         investorKey = IdentifierTable.key(investorId)
         syndicateKey = IdentifierTable.key(syndicateId)
     }
+
+    /// Creates a transaction whose identifier keys were computed from the identifiers' bytes (the
+    /// decoder's path); each key must equal `IdentifierTable.key` of its identifier.
+    init(
+        id: String?, investorId: String, investorKey: Int, syndicateId: String, syndicateKey: Int, amount: Money,
+        timestamp: Int64
+    ) {
+        self.id = id
+        self.investorId = investorId
+        self.syndicateId = syndicateId
+        self.amount = amount
+        self.timestamp = timestamp
+        self.investorKey = investorKey
+        self.syndicateKey = syndicateKey
+    }
 }

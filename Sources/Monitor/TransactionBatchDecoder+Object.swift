@@ -18,6 +18,37 @@ enum TransactionField: UInt8 {
         }
     }
 
+    /// The field of a key written plainly at `start` (the opening quote, e.g. `"amount"` with no
+    /// escape), and the offset after its closing quote; nil for any other key, which is then
+    /// scanned and classified the general way. The bytes matched include the closing quote, so a
+    /// match is exactly that key. (A transaction has five keys and four values: scanning each key
+    /// as a general string and then classifying it was ~4% of the server's CPU under NDJSON
+    /// ingest.)
+    @inline(__always)
+    static func plainKey(in buffer: UnsafeRawBufferPointer, at start: Int, end: Int) -> (TransactionField, Int)? {
+        @inline(__always) func matches(_ literal: StaticString) -> Int? {
+            let count = literal.utf8CodeUnitCount
+            guard start + 1 + count <= end else { return nil }
+            let base = literal.utf8Start
+            for offset in 0..<count where buffer[start + 1 + offset] != base[offset] { return nil }
+            return start + 1 + count
+        }
+        guard start + 1 < end, buffer[start] == UInt8(ascii: "\"") else { return nil }
+        switch buffer[start + 1] {
+        case UInt8(ascii: "i"):
+            if let after = matches("investorId\"") { return (.investorId, after) }
+            if let after = matches("id\"") { return (.id, after) }
+        case UInt8(ascii: "s"):
+            if let after = matches("syndicateId\"") { return (.syndicateId, after) }
+        case UInt8(ascii: "a"):
+            if let after = matches("amount\"") { return (.amount, after) }
+        case UInt8(ascii: "t"):
+            if let after = matches("timestamp\"") { return (.timestamp, after) }
+        default: break
+        }
+        return nil
+    }
+
     /// Classifies raw key bytes (escapes already decoded).
     static func classify(_ bytes: UnsafeRawBufferPointer) -> TransactionField {
         @inline(__always) func equals(_ literal: StaticString) -> Bool {
@@ -47,8 +78,8 @@ extension TransactionBatchDecoder {
         let problemsBefore = problemCount
         var present: UInt8 = 0
         var id: String?
-        var investorId: String?
-        var syndicateId: String?
+        var investorId: (value: String, key: Int)?
+        var syndicateId: (value: String, key: Int)?
         var amount: Money?
         var timestamp: Int64?
         scanner.skipWhitespace()
@@ -57,14 +88,21 @@ extension TransactionBatchDecoder {
         } else {
             while true {
                 scanner.skipWhitespace()
-                let key = try scanner.scanString()
                 let field: TransactionField
-                if key.hasEscapes {
-                    scanner.unescape(key)
-                    field = scanner.scratch.withUnsafeBytes { TransactionField.classify($0) }
+                if let (plain, after) = TransactionField.plainKey(
+                    in: scanner.buffer, at: scanner.index, end: scanner.end)
+                {
+                    field = plain
+                    scanner.index = after
                 } else {
-                    field = TransactionField.classify(
-                        UnsafeRawBufferPointer(rebasing: scanner.buffer[key.start..<key.end]))
+                    let key = try scanner.scanString()
+                    if key.hasEscapes {
+                        scanner.unescape(key)
+                        field = scanner.scratch.withUnsafeBytes { TransactionField.classify($0) }
+                    } else {
+                        field = TransactionField.classify(
+                            UnsafeRawBufferPointer(rebasing: scanner.buffer[key.start..<key.end]))
+                    }
                 }
                 scanner.skipWhitespace()
                 try scanner.expect(UInt8(ascii: ":"), "expected ':'")
@@ -75,7 +113,7 @@ extension TransactionBatchDecoder {
                 } else {
                     present |= field.rawValue
                     switch field {
-                    case .id: id = try decodeIdentifier(index: index, field: field, depth: depth, nullable: true)
+                    case .id: id = try decodeIdentifier(index: index, field: field, depth: depth, nullable: true)?.value
                     case .investorId: investorId = try decodeIdentifier(index: index, field: field, depth: depth)
                     case .syndicateId: syndicateId = try decodeIdentifier(index: index, field: field, depth: depth)
                     case .amount: amount = try decodeAmount(index: index, depth: depth)
@@ -109,14 +147,15 @@ extension TransactionBatchDecoder {
         guard !hasProblems, let investorId, let syndicateId, let amount else { return }
         transactions.append(
             Transaction(
-                id: id, investorId: investorId, syndicateId: syndicateId, amount: amount,
-                timestamp: timestamp ?? receivedAt))
+                id: id, investorId: investorId.value, investorKey: investorId.key, syndicateId: syndicateId.value,
+                syndicateKey: syndicateId.key, amount: amount, timestamp: timestamp ?? receivedAt))
     }
 
-    /// `id`, `investorId`, `syndicateId`: a non-empty string of at most 128 UTF-8 bytes.
+    /// `id`, `investorId`, `syndicateId`: a non-empty string of at most 128 UTF-8 bytes, with its
+    /// ``IdentifierTable`` key hashed from the bytes (not for `id`, which has no such key: 0).
     private mutating func decodeIdentifier(
         index: Int, field: TransactionField, depth: Int, nullable: Bool = false
-    ) throws(JSONSyntaxError) -> String? {
+    ) throws(JSONSyntaxError) -> (value: String, key: Int)? {
         switch scanner.peek() {
         case UInt8(ascii: "\""):
             let token = try scanner.scanString()
@@ -132,7 +171,14 @@ extension TransactionBatchDecoder {
                 addDetail(index: index, field: field.name, reason: reason)
                 return nil
             }
-            return hasProblems ? nil : scanner.string(token)
+            if hasProblems { return nil }
+            let keyed = field != .id
+            if token.hasEscapes {  // `scratch` holds the unescaped bytes
+                let key = keyed ? scanner.scratch.withUnsafeBytes { IdentifierTable.key(bytes: $0) } : 0
+                return (String(decoding: scanner.scratch, as: UTF8.self), key)
+            }
+            let bytes = UnsafeRawBufferPointer(rebasing: scanner.buffer[token.start..<token.end])
+            return (String(decoding: bytes, as: UTF8.self), keyed ? IdentifierTable.key(bytes: bytes) : 0)
         case UInt8(ascii: "n") where nullable:
             try scanner.scanLiteral("null")
             return nil

@@ -148,6 +148,31 @@ struct TransactionDecoderFieldTests {
         #expect(decoded.first?.syndicateId == "s1")
     }
 
+    @Test("keys that only start like a known key are unknown fields; plain and escaped spellings are one key")
+    func nearKnownKeys() throws {
+        let near =
+            #"{"i":1,"idx":2,"investorIdx":3,"investorI":4,"amounts":5,"timestam":6,"syndicateId2":7,"a":8,"#
+            + #""investorId" :"i1","syndicateId":"s1","amount":1}"#
+        let decoded = try #require(transactions(near))
+        #expect(decoded == [Transaction(investorId: "i1", syndicateId: "s1", amount: Money(cents: 100), timestamp: receivedAt)])
+        let twice = #"{"investorId":"i1","\u0069nvestorId":"i2","syndicateId":"s1","amount":1}"#
+        #expect(reasons(twice, field: "investorId") == ["appears more than once"])
+        let twiceReversed = #"{"amount":1,"\u0061mount":2,"investorId":"i1","syndicateId":"s1"}"#
+        #expect(reasons(twiceReversed, field: "amount") == ["appears more than once"])
+    }
+
+    @Test("identifier keys hashed from escaped and non-ASCII bytes match the keys of the built values")
+    func identifierKeysFromBytes() throws {
+        let decoded = try #require(
+            transactions(#"{"investorId":"\u00e9t\u00e9 \"q\"","syndicateId":"s\u00fcd-\/1","amount":1}"#))
+        let expected = Transaction(investorId: "été \"q\"", syndicateId: "süd-/1", amount: Money(cents: 100), timestamp: receivedAt)
+        #expect(decoded == [expected])
+        #expect(decoded.first?.investorKey == expected.investorKey)
+        #expect(decoded.first?.syndicateKey == expected.syndicateKey)
+        let plain = try #require(transactions(#"{"investorId":"été","syndicateId":"süd","amount":1}"#))
+        #expect(plain.first?.investorKey == Transaction(investorId: "été", syndicateId: "x", amount: Money(cents: 1), timestamp: 0).investorKey)
+    }
+
     @Test("every problem of an object is reported, in order")
     func allProblems() throws {
         let error = try #require(failure(#"{"investorId":"","amount":-1,"timestamp":"x"}"#))

@@ -9,8 +9,9 @@ import Monitor
 import WebSocket
 
 let runs = CommandLine.arguments.count > 1 ? max(Int(CommandLine.arguments[1]) ?? 5, 1) : 5
-/// `syndicast-microbench RUNS broker` runs only the broker benchmark (for A/B comparisons).
-let onlyBroker = CommandLine.arguments.count > 2 && CommandLine.arguments[2] == "broker"
+/// `syndicast-microbench RUNS broker` runs only the broker benchmark, `… decode` only the
+/// transaction decoder (for A/B comparisons and profiles).
+let only = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : nil
 
 /// Runs `body` `runs` times; returns the median of items per second.
 func measure(items: Int, _ body: () -> Void) -> Double {
@@ -84,7 +85,7 @@ final class ReplyCounter: IngestReplyTarget, @unchecked Sendable {
 /// for all runs (its idempotency table is faulted in once, as in a running server); each run's
 /// ids are new.
 let broker = Broker(monitor: Monitor(), epoch: "bench") { entries in precondition(!entries.isEmpty) }
-var brokerInputs = (0..<runs).map { run in
+var brokerInputs = (0..<(only == "decode" ? 0 : runs)).map { run in
     stride(from: 0, to: count, by: 1_000).map { start in
         IngestRequest(
             transactions: sample[start..<min(start + 1_000, count)].map { transaction in
@@ -94,7 +95,7 @@ var brokerInputs = (0..<runs).map { run in
             }, token: start)
     }
 }
-let brokerRate = measure(items: count) {
+let brokerRate = only == "decode" ? 0 : measure(items: count) {
     let requests = brokerInputs.removeLast()
     let counter = ReplyCounter(requests: requests.count)
     for start in stride(from: 0, to: requests.count, by: 8) {
@@ -103,9 +104,11 @@ let brokerRate = measure(items: count) {
     counter.done.wait()
     if counter.accepted != count { print("broker accepted \(counter.accepted) of \(count)") }
 }
-print("== broker")
-report("Broker commit path, NDJSON 1,000 tx/request (transactions)", brokerRate)
-if onlyBroker { exit(0) }
+if only != "decode" {
+    print("== broker")
+    report("Broker commit path, NDJSON 1,000 tx/request (transactions)", brokerRate)
+}
+if only == "broker" { exit(0) }
 var decodedTotal = 0
 let ours = measure(items: count) {
     if case .success(let batch) = ndjson.withUnsafeBytes({ decoder.decode($0, format: .ndjson, receivedAt: 0) }) {
@@ -116,6 +119,11 @@ let oursArray = measure(items: count) {
     if case .success(let batch) = arrayBytes.withUnsafeBytes({ decoder.decode($0, format: .json, receivedAt: 0) }) {
         decodedTotal &+= batch.count
     }
+}
+if only == "decode" {
+    report("TransactionDecoder, NDJSON (objects)", ours)
+    report("TransactionDecoder, JSON array (objects)", oursArray)
+    exit(0)
 }
 let foundation = measure(items: count) {
     if let batch = try? JSONDecoder().decode([FoundationTransaction].self, from: Data(arrayBytes)) {
