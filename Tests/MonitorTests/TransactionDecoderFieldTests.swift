@@ -170,7 +170,8 @@ struct TransactionDecoderFieldTests {
         #expect(decoded.first?.investorKey == expected.investorKey)
         #expect(decoded.first?.syndicateKey == expected.syndicateKey)
         let plain = try #require(transactions(#"{"investorId":"été","syndicateId":"süd","amount":1}"#))
-        #expect(plain.first?.investorKey == Transaction(investorId: "été", syndicateId: "x", amount: Money(cents: 1), timestamp: 0).investorKey)
+        #expect(
+            plain.first?.investorKey == Transaction(investorId: "été", syndicateId: "x", amount: Money(cents: 1), timestamp: 0).investorKey)
     }
 
     @Test("every problem of an object is reported, in order")

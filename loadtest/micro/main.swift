@@ -95,15 +95,18 @@ var brokerInputs = (0..<(only == "decode" ? 0 : runs)).map { run in
             }, token: start)
     }
 }
-let brokerRate = only == "decode" ? 0 : measure(items: count) {
-    let requests = brokerInputs.removeLast()
-    let counter = ReplyCounter(requests: requests.count)
-    for start in stride(from: 0, to: requests.count, by: 8) {
-        broker.ingest(Array(requests[start..<min(start + 8, requests.count)]), target: counter)
+let brokerRate =
+    only == "decode"
+    ? 0
+    : measure(items: count) {
+        let requests = brokerInputs.removeLast()
+        let counter = ReplyCounter(requests: requests.count)
+        for start in stride(from: 0, to: requests.count, by: 8) {
+            broker.ingest(Array(requests[start..<min(start + 8, requests.count)]), target: counter)
+        }
+        counter.done.wait()
+        if counter.accepted != count { print("broker accepted \(counter.accepted) of \(count)") }
     }
-    counter.done.wait()
-    if counter.accepted != count { print("broker accepted \(counter.accepted) of \(count)") }
-}
 if only != "decode" {
     print("== broker")
     report("Broker commit path, NDJSON 1,000 tx/request (transactions)", brokerRate)
