@@ -23,8 +23,10 @@ struct IdentifierTable: Sendable {
 
     /// ``key(_:)`` of the identifier whose UTF-8 bytes these are (the decoder hashes the request's
     /// bytes, without going through the `String`).
-    static func key(bytes: UnsafeRawBufferPointer) -> Int {
-        Int(bitPattern: UInt(KeyedHash.process.hash(bytes).0))
+    /// `hash` is `KeyedHash.process`, passed in so that a loop over many identifiers reads the
+    /// lazily initialised global once (its `swift_once` check was ~1% of the decoding loop).
+    static func key(bytes: UnsafeRawBufferPointer, hash: KeyedHash) -> Int {
+        Int(bitPattern: UInt(hash.hash(bytes).0))
     }
 
     /// The ordinal of `identifier`, or nil if it was never inserted. `key` must be ``key(_:)`` of

@@ -174,11 +174,11 @@ extension TransactionBatchDecoder {
             if hasProblems { return nil }
             let keyed = field != .id
             if token.hasEscapes {  // `scratch` holds the unescaped bytes
-                let key = keyed ? scanner.scratch.withUnsafeBytes { IdentifierTable.key(bytes: $0) } : 0
+                let key = keyed ? scanner.scratch.withUnsafeBytes { IdentifierTable.key(bytes: $0, hash: keyedHash) } : 0
                 return (String(decoding: scanner.scratch, as: UTF8.self), key)
             }
             let bytes = UnsafeRawBufferPointer(rebasing: scanner.buffer[token.start..<token.end])
-            return (String(decoding: bytes, as: UTF8.self), keyed ? IdentifierTable.key(bytes: bytes) : 0)
+            return (String(decoding: bytes, as: UTF8.self), keyed ? IdentifierTable.key(bytes: bytes, hash: keyedHash) : 0)
         case UInt8(ascii: "n") where nullable:
             try scanner.scanLiteral("null")
             return nil
