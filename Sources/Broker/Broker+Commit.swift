@@ -265,12 +265,12 @@ extension Broker {
         var first: UInt64 = 0
         var last: UInt64 = 0
         var rankingsChanged = false
-        for transaction in transactions {
+        for index in transactions.indices {
             seq += 1
             if first == 0 { first = seq }
             last = seq
-            events.append(BrokerEvent(seq: seq, topic: Topic.transactions, body: .transaction(transaction)))
-            let changed = monitor.apply(transaction) { alert in
+            events.append(BrokerEvent(seq: seq, topic: Topic.transactions, body: .transaction(batch: transactions, index: index)))
+            let changed = monitor.apply(transactions[index]) { alert in
                 seq += 1
                 events.append(BrokerEvent(seq: seq, topic: Topic.alerts, body: .alert(alert)))
             }

@@ -15,7 +15,12 @@ public struct BrokerEvent: Sendable {
 
     /// The event's content.
     public enum Body: Sendable {
-        case transaction(Transaction)
+        /// The transaction at `index` of the batch it was accepted with. The event shares the
+        /// batch's storage instead of holding a copy: one retain of the batch (hot in the broker's
+        /// cache) per event, instead of a retain of each transaction's heap-allocated `id` (made
+        /// by the event loop, so a cache miss on the broker) and a release when the history
+        /// drops it. Retains and releases were ~9% of the server's CPU under NDJSON ingest.
+        case transaction(batch: [Transaction], index: Int)
         case alert(Alert)
         case rankings([RankingEntry])
         case message(data: [UInt8])
@@ -29,10 +34,16 @@ public struct BrokerEvent: Sendable {
         self.body = body
     }
 
+    /// The transaction of a `transaction` event.
+    public var transaction: Transaction? {
+        if case .transaction(let batch, let index) = body { return batch[index] }
+        return nil
+    }
+
     /// The complete JSON text of the message (what a WebSocket text frame or an SSE `data:` holds).
     public var json: [UInt8] {
         switch body {
-        case .transaction(let transaction): StreamEncoding.transaction(transaction, seq: seq)
+        case .transaction(let batch, let index): StreamEncoding.transaction(batch[index], seq: seq)
         case .alert(let alert): StreamEncoding.alert(alert, seq: seq)
         case .rankings(let top): StreamEncoding.rankings(top, seq: seq)
         case .message(let data): StreamEncoding.message(topic: topic, data: data, seq: seq)

@@ -102,10 +102,7 @@ struct JournalPipelineTests {
         #expect(journal.appends.withLock { $0.last?.count } == 2)
         let events = sink.events
         #expect(events.map(\.seq) == Array(1...UInt64(events.count)), "published in sequence order")
-        let published = events.compactMap { event -> String? in
-            if case .transaction(let transaction) = event.body { return transaction.id }
-            return nil
-        }
+        let published = events.compactMap { $0.transaction?.id }
         #expect(published == ["a", "b", "c"].flatMap { id in (0..<size).map { "\(id)-\($0)" } })
     }
 
