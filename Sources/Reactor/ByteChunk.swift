@@ -27,6 +27,14 @@ public final class ByteChunk: @unchecked Sendable {
         self.init(adopting: storage, count: bytes.count)
     }
 
+    /// A chunk of `count` bytes written in place by `initialize`, which must write all of them
+    /// (no copy: the load generator builds its ~100 KiB requests this way).
+    public convenience init(count: Int, initializingWith initialize: (UnsafeMutableRawBufferPointer) -> Void) {
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 16)
+        initialize(UnsafeMutableRawBufferPointer(start: storage, count: count))
+        self.init(adopting: storage, count: count)
+    }
+
     /// Copies an array into a new chunk.
     public convenience init(_ bytes: [UInt8]) {
         self.init(concatenating: [bytes])

@@ -43,6 +43,17 @@ struct OutboundQueueTests {
         #expect(String(decoding: Self.readAll(reader), as: UTF8.self) == "abcdefgh")
     }
 
+    @Test func aChunkWrittenInPlaceHoldsExactlyWhatWasWritten() {
+        let chunk = ByteChunk(count: 5) { buffer in
+            for index in buffer.indices { buffer[index] = UInt8(ascii: "a") + UInt8(index) }
+        }
+        #expect(chunk.count == 5)
+        #expect(chunk.array == Array("abcde".utf8))
+        var offered = -1
+        let empty = ByteChunk(count: 0) { offered = $0.count }
+        #expect(offered == 0 && empty.count == 0)
+    }
+
     @Test func aBatchSurvivesPartialWrites() throws {
         let (writer, reader) = try Self.socketPair()
         defer { close(writer); close(reader) }

@@ -31,7 +31,7 @@ public final class HTTPClient: ConnectionHandler {
     public var isIdle: Bool { connection?.isOpen == true && !inFlight }
 
     /// Sends a complete request; `tag` comes back with the response (e.g. the first counter).
-    public func send(_ request: [UInt8], tag: Int, now: UInt64) {
+    public func send(_ request: ByteChunk, tag: Int, now: UInt64) {
         guard let connection, connection.isOpen, !inFlight else { return }
         inFlight = true
         sentAt = now

@@ -141,7 +141,7 @@ final class Publisher: HTTPClientDelegate, WebSocketClientDelegate {
 
     private func send(_ client: HTTPClient, first: Int, count: Int, sentAt: UInt64) {
         requests[client.index] = (first, count, sentAt)
-        let request = TransactionRequest.bytes(host: endpoint.description, firstCounter: first, count: count, sentAt: sentAt)
+        let request = TransactionRequest.chunk(host: endpoint.description, firstCounter: first, count: count, sentAt: sentAt)
         client.send(request, tag: first, now: MonotonicClock.nanoseconds())
     }
 

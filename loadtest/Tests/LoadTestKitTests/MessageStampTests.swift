@@ -78,4 +78,20 @@ struct MessageStampTests {
             #expect(String(line) == TransactionRequest.transactionJSON(counter: counter, sentAt: UInt64.max))
         }
     }
+
+    @Test(
+        "requests from any counter match the readable form: digit-count changes and residue wrap-around",
+        arguments: [(9_990, 2_100), (99_999_990, 20), (996, 1), (1_000_000_000_000 - 3, 5), (123_456, 997 * 2 + 50)])
+    func transactionRequestFromAnyCounter(first: Int, count: Int) throws {
+        let request = TransactionRequest.bytes(host: "h:1", firstCounter: first, count: count, sentAt: 1_764_237_600_123)
+        let text = String(decoding: request, as: UTF8.self)
+        let parts = text.split(separator: "\r\n\r\n", maxSplits: 1)
+        let body = try #require(parts.last)
+        #expect(text.contains("Content-Length: \(body.utf8.count)\r\n"))
+        let lines = body.split(separator: "\n")
+        #expect(lines.count == count)
+        for (offset, line) in lines.enumerated() {
+            #expect(String(line) == TransactionRequest.transactionJSON(counter: first + offset, sentAt: 1_764_237_600_123))
+        }
+    }
 }
