@@ -264,18 +264,19 @@ extension Broker {
     func applyTransactions(_ transactions: [Transaction], into events: inout [BrokerEvent]) -> (first: UInt64, last: UInt64) {
         var first: UInt64 = 0
         var last: UInt64 = 0
-        var rankingsChanged = false
-        for index in transactions.indices {
-            seq += 1
-            if first == 0 { first = seq }
-            last = seq
-            events.append(BrokerEvent(seq: seq, topic: Topic.transactions, body: .transaction(batch: transactions, index: index)))
-            let changed = monitor.apply(transactions[index]) { alert in
+        let rankingsChanged = monitor.apply(
+            contentsOf: transactions,
+            before: { index in
+                seq += 1
+                if first == 0 { first = seq }
+                last = seq
+                events.append(
+                    BrokerEvent(seq: seq, topic: Topic.transactions, body: .transaction(batch: transactions, index: index)))
+            },
+            alerts: { alert in
                 seq += 1
                 events.append(BrokerEvent(seq: seq, topic: Topic.alerts, body: .alert(alert)))
-            }
-            if changed { rankingsChanged = true }
-        }
+            })
         stats.transactions += transactions.count
         // Totals only grow, so a change of the top K cannot be undone later in the entry: "changed"
         // means the list differs from before it, and no snapshot of it is taken up front (one

@@ -89,13 +89,19 @@ public struct Rankings: Sendable {
     /// ``apply(_:)`` for a transaction whose syndicate already has its ordinal (``Monitor`` looks
     /// it up once for both).
     mutating func apply(_ transaction: Transaction, syndicate: Int32) throws(RankingsError) -> Bool {
-        guard transaction.amount.cents > 0 else { throw .nonPositiveAmount }
-        let investorId = transaction.investorId
-        let investor = Int(investorIndex.insert(investorId, key: transaction.investorKey))
+        try apply(
+            investorId: transaction.investorId, key: transaction.investorKey, amount: transaction.amount,
+            syndicate: syndicate)
+    }
+
+    /// ``apply(_:syndicate:)`` given the fields it reads (``Monitor`` reads them in place).
+    mutating func apply(investorId: String, key: Int, amount: Money, syndicate: Int32) throws(RankingsError) -> Bool {
+        guard amount.cents > 0 else { throw .nonPositiveAmount }
+        let investor = Int(investorIndex.insert(investorId, key: key))
         if investor == investorStates.count { investorStates.append(InvestorState()) }
         // The state is updated in place, or left alone if the total would overflow (a new
         // investor's first amount always fits).
-        guard let (total, syndicateCount) = Self.record(transaction, syndicate: syndicate, in: &investorStates[investor])
+        guard let (total, syndicateCount) = Self.record(amount: amount, syndicate: syndicate, in: &investorStates[investor])
         else { throw .totalOverflow(investorId: investorId) }
         if total > largestTotalCents { largestTotalCents = total }
         return promote(RankingKey(investorId: investorId, syndicateCount: syndicateCount, totalCents: total))
@@ -103,8 +109,8 @@ public struct Rankings: Sendable {
 
     /// Updates one investor's state in place unless its total would overflow; returns the new
     /// total and distinct syndicate count.
-    private static func record(_ transaction: Transaction, syndicate: Int32, in state: inout InvestorState) -> (Int64, Int)? {
-        let (total, overflow) = state.totalCents.addingReportingOverflow(transaction.amount.cents)
+    private static func record(amount: Money, syndicate: Int32, in state: inout InvestorState) -> (Int64, Int)? {
+        let (total, overflow) = state.totalCents.addingReportingOverflow(amount.cents)
         if overflow { return nil }
         state.totalCents = total
         state.transactionCount += 1
@@ -115,7 +121,12 @@ public struct Rankings: Sendable {
     /// The ordinal of the transaction's syndicate, assigned on first sight. (Ordinals are never
     /// reused; an id's ordinal stays valid even if the transaction that introduced it is rejected.)
     mutating func syndicateOrdinal(of transaction: Transaction) -> Int32 {
-        syndicateIndex.insert(transaction.syndicateId, key: transaction.syndicateKey)
+        syndicateOrdinal(of: transaction.syndicateId, key: transaction.syndicateKey)
+    }
+
+    /// ``syndicateOrdinal(of:)`` given the syndicate's id and key.
+    mutating func syndicateOrdinal(of syndicateId: String, key: Int) -> Int32 {
+        syndicateIndex.insert(syndicateId, key: key)
     }
 
     /// Places an investor whose key just grew; returns whether the leaders changed.

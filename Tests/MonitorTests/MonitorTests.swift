@@ -137,6 +137,36 @@ struct MonitorTests {
         }
     }
 
+    @Test("a batch applied in place gives each transaction's alerts after its own marker, as one by one")
+    func batchInPlace() async {
+        let step = zip(Gen.int(in: 0...5), Gen.int(in: 0...3), Gen.int(in: 1...3_000_000), Gen.int(in: -3_000...5_000))
+        await propertyCheck(count: 50, input: step.array(of: 1...100)) { steps in
+            var clock: Int64 = 0
+            let stream = steps.enumerated().map { index, step in
+                clock += Int64(step.3)
+                return transaction("i\(step.0)", "s\(step.1)", cents: Int64(step.2), at: clock, id: "t\(index)")
+            }
+            var single = Monitor(configuration: Self.configuration)
+            var expected: [String] = []
+            var expectedChanged = false
+            for (index, transaction) in stream.enumerated() {
+                expected.append("tx \(index)")
+                if single.apply(transaction, alerts: { expected.append("\($0.id) \($0.transactionId ?? "")") }) {
+                    expectedChanged = true
+                }
+            }
+            var batched = Monitor(configuration: Self.configuration)
+            var seen: [String] = []
+            let changed = batched.apply(
+                contentsOf: stream, before: { seen.append("tx \($0)") },
+                alerts: { seen.append("\($0.id) \($0.transactionId ?? "")") })
+            #expect(seen == expected)
+            #expect(changed == expectedChanged)
+            #expect(batched.counts == single.counts)
+            #expect(batched.leaderboard == single.leaderboard)
+        }
+    }
+
     @Test("a syndicate whose only transaction was refused stays unknown until one is accepted")
     func refusedTransactionLeavesNoSyndicate() {
         var monitor = Monitor(configuration: Self.configuration)
