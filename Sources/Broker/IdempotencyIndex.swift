@@ -127,17 +127,28 @@ final class DigestTable {
         var isEmpty: Bool { high == 0 && low == 0 }
     }
 
-    private let slots: UnsafeMutablePointer<Slot>
-    private let mask: Int
-    private let shift: UInt64
+    private var slots: UnsafeMutablePointer<Slot>
+    private var mask: Int
+    private var shift: UInt64
     private(set) var count = 0
 
-    private let byteCount: Int
+    private var byteCount: Int
 
     init(capacity: Int) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        byteCount = size * MemoryLayout<Slot>.stride
+        (slots, byteCount) = Self.allocate(size)
+        mask = size - 1
+        shift = UInt64(64 - size.trailingZeroBitCount)
+    }
+
+    deinit {
+        munmap(slots, byteCount)
+    }
+
+    /// Zeroed (all-empty) memory for `size` slots.
+    private static func allocate(_ size: Int) -> (UnsafeMutablePointer<Slot>, Int) {
+        let byteCount = size * MemoryLayout<Slot>.stride
         // Anonymous pages read as zero (empty slots) and cost nothing until touched. Asking for
         // transparent huge pages matters: every probe lands on a random slot of a table of tens of
         // megabytes, and with 4 KiB pages each one also missed the TLB.
@@ -147,13 +158,24 @@ final class DigestTable {
             fatalError("cannot allocate the idempotency table (\(size) slots)")
         }
         _ = madvise(memory, byteCount, Int32(MADV_HUGEPAGE))
-        slots = memory.bindMemory(to: Slot.self, capacity: size)
-        mask = size - 1
-        shift = UInt64(64 - size.trailingZeroBitCount)
+        return (memory.bindMemory(to: Slot.self, capacity: size), byteCount)
     }
 
-    deinit {
-        munmap(slots, byteCount)
+    /// Doubles the table. Sized for twice the window, it fills only when one request claims more
+    /// new ids than the window holds (a batch of 100,000 against `--idempotency-window 10`): a
+    /// full table's probe would never end (it did, before this).
+    private func grow() {
+        let (oldSlots, oldByteCount, oldSize) = (slots, byteCount, mask + 1)
+        let size = oldSize * 2
+        (slots, byteCount) = Self.allocate(size)
+        mask = size - 1
+        shift = UInt64(64 - size.trailingZeroBitCount)
+        for index in 0..<oldSize where !oldSlots[index].isEmpty {
+            var target = home(oldSlots[index].high)
+            while !slots[target].isEmpty { target = (target + 1) & mask }
+            slots[target] = oldSlots[index]
+        }
+        munmap(oldSlots, oldByteCount)
     }
 
     /// The slot a key hashes to, from its high half: it is keyed per process, so ids cannot be
@@ -190,8 +212,12 @@ final class DigestTable {
 
     /// Inserts `key` → `value` unless `key` is present; returns the present value, if any.
     func insertIfAbsent(_ key: IdempotencyIndex.Key, value: Int) -> Int? {
-        let (index, found) = find(key)
+        var (index, found) = find(key)
         if found { return slots[index].value }
+        if (count + 1) * 4 > (mask + 1) * 3 {
+            grow()
+            index = find(key).index
+        }
         slots[index] = Slot(high: key.high, low: key.low, value: value)
         count += 1
         return nil

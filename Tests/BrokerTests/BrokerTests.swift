@@ -118,6 +118,16 @@ struct BrokerTests {
         #expect(counts(await ingest(broker, [transaction("a", "i1", "s1", cents: 100)])) == [1, 0])
     }
 
+    /// One request may claim more new ids than the window holds: the table grows to fit them (a
+    /// full table's probe would never end), and afterwards only the last two are remembered.
+    @Test func aRequestWithMoreIdsThanTheWindowIsAccepted() async {
+        let broker = makeBroker(RecordingJournal(), idempotencyWindow: 2)
+        let batch = (0..<100).map { transaction("big-\($0)", "i1", "s1", cents: 1) }
+        #expect(counts(await ingest(broker, batch)) == [100, 0])
+        #expect(counts(await ingest(broker, [transaction("big-99", "i1", "s1", cents: 1)])) == [0, 1])
+        #expect(counts(await ingest(broker, [transaction("big-0", "i1", "s1", cents: 1)])) == [1, 0])
+    }
+
     @Test func aRefusedRequestDoesNotClaimItsIds() async {
         let broker = makeBroker(RecordingJournal())
         _ = await ingest(broker, [transaction("x", "i1", "s1", cents: 100)])

@@ -48,6 +48,54 @@ struct DigestTableTests {
         #expect(index.claim(ids[4], fingerprint: 99) == 4, "e is remembered with its fingerprint")
     }
 
+    /// The index against a model of its contract: an id is known exactly while it is among the
+    /// last `capacity` committed ids, with the fingerprint it was committed with. Random claims,
+    /// commits and releases over a pool of ids three times the capacity, so ids are forgotten and
+    /// claimed again; at the end one request claims more new ids than the table has slots.
+    @Test(arguments: [11, 12, 13])
+    func theIndexAgreesWithAWindowModel(seed: UInt64) {
+        var random = SeededGenerator(seed: seed)
+        let capacity = 500
+        var index = IdempotencyIndex(capacity: capacity)
+        let pool = (0..<1_500).map { _ in IdempotencyIndex.Key(high: random.next(), low: random.next()) }
+        var committed: [IdempotencyIndex.Key] = []  // in order
+        var fingerprints: [IdempotencyIndex.Key: Int] = [:]
+        func known(_ key: IdempotencyIndex.Key) -> Int? {
+            committed.suffix(capacity).contains(key) ? fingerprints[key] : nil
+        }
+        for step in 0..<6_000 {
+            var claimed: [IdempotencyIndex.Key] = []
+            var claimedSet: Set<IdempotencyIndex.Key> = []
+            for _ in 0..<Int(random.next() % 4 + 1) {
+                let key = pool[Int(random.next() % UInt64(pool.count))]
+                let fingerprint = step
+                let expected = claimedSet.contains(key) ? fingerprints[key] : known(key)
+                let answer = index.claim(key, fingerprint: fingerprint)
+                #expect(answer == expected, "claim at step \(step)")
+                if answer == nil {
+                    claimed.append(key)
+                    claimedSet.insert(key)
+                    fingerprints[key] = fingerprint
+                }
+            }
+            if random.next() % 5 == 0 {
+                for key in claimed {
+                    index.release(key)
+                    fingerprints[key] = nil
+                }
+                // A released id is as unknown as before.
+                for key in claimed where committed.suffix(capacity).contains(key) {
+                    Issue.record("a claimed id was known at step \(step)")
+                }
+            } else {
+                index.commit(claimed)
+                committed += claimed
+            }
+            #expect(index.count <= capacity + claimed.count, "bounded at step \(step)")
+        }
+        for key in pool { #expect(index.claim(key, fingerprint: -1) == known(key)) }
+    }
+
     /// Keys whose low halves are equal must not share a probe run: the home slot comes from the
     /// high half alone (when the low half was an unkeyed FNV-1a, anyone could compute such ids).
     @Test func keysWithEqualUnkeyedHalvesDoNotPileUp() {
