@@ -98,17 +98,28 @@ public struct TransactionDigest: Sendable {
     let fingerprint: Int
 
     public init(_ transaction: Transaction) {
-        key = transaction.id.map(IdempotencyIndex.Key.init)
+        self = withUnsafePointer(to: transaction) { TransactionDigest(at: $0) }
+    }
+
+    /// The digest of a transaction read in place, field by field: copying the whole transaction
+    /// (as `map` over the array did) retained and released its three strings.
+    init(at transaction: UnsafePointer<Transaction>) {
+        key = transaction.pointee.id.map(IdempotencyIndex.Key.init)
         // The identifier keys already are keyed SipHash of the ids (computed when the transaction
         // was decoded), so mixing them with the amount is enough to tell different content apart.
-        let cents = UInt64(bitPattern: transaction.amount.cents) &* 0x9E37_79B9_7F4A_7C15
-        let mixed = UInt(bitPattern: transaction.investorKey) ^ (UInt(bitPattern: transaction.syndicateKey) &* 0xFF51_AFD7_ED55_8CCD)
+        let cents = UInt64(bitPattern: transaction.pointee.amount.cents) &* 0x9E37_79B9_7F4A_7C15
+        let mixed =
+            UInt(bitPattern: transaction.pointee.investorKey)
+            ^ (UInt(bitPattern: transaction.pointee.syndicateKey) &* 0xFF51_AFD7_ED55_8CCD)
         fingerprint = Int(bitPattern: mixed ^ UInt(cents ^ (cents >> 29)))
     }
 
     /// One digest per transaction, in order.
     public static func of(_ transactions: [Transaction]) -> [TransactionDigest] {
-        transactions.map(TransactionDigest.init)
+        transactions.withUnsafeBufferPointer { buffer in
+            guard let first = buffer.baseAddress else { return [] }
+            return (0..<buffer.count).map { TransactionDigest(at: first + $0) }
+        }
     }
 }
 
