@@ -144,11 +144,15 @@ extension TransactionBatchDecoder {
             return
         }
         // Once any problem is known the batch fails: stop building values nobody will read.
-        guard !hasProblems, let investorId, let syndicateId, let amount else { return }
+        // `take()` moves the strings into the transaction: binding them with `let` copied each
+        // (a retain) and released the variable's copy at the end of the scope.
+        guard !hasProblems, let investorId = investorId.take(), let syndicateId = syndicateId.take(), let amount
+        else { return }
         transactions.append(
             Transaction(
-                id: id, investorId: investorId.value, investorKey: investorId.key, syndicateId: syndicateId.value,
-                syndicateKey: syndicateId.key, amount: amount, timestamp: timestamp ?? receivedAt))
+                id: id.take(), investorId: investorId.value, investorKey: investorId.key,
+                syndicateId: syndicateId.value, syndicateKey: syndicateId.key, amount: amount,
+                timestamp: timestamp ?? receivedAt))
     }
 
     /// `id`, `investorId`, `syndicateId`: a non-empty string of at most 128 UTF-8 bytes, with its
