@@ -1,3 +1,4 @@
+import Glibc
 import Monitor
 import Testing
 
@@ -40,6 +41,29 @@ struct SQLiteJournalTests {
         let third = try SQLiteJournal(directory: directory)
         #expect(try replayed(third).last == .message(topic: "after", data: [0x31]))
         #expect(third.statistics.groups == 4)
+    }
+
+    @Test("the log is checkpointed between appends: 30 MiB appended leave a log of a few MiB")
+    func logStaysBounded() throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeDirectory(directory) }
+        let journal = try SQLiteJournal(directory: directory)
+        let blob = [UInt8](repeating: 0x5A, count: 3 << 20)
+        for number in 0..<10 {
+            try journal.append([.message(topic: "bulk", data: blob + [UInt8(number)])])
+        }
+        var log = stat()
+        var database = stat()
+        #expect(stat(journal.path + "-wal", &log) == 0)
+        #expect(stat(journal.path, &database) == 0)
+        // Without checkpoints the log would hold all 30 MiB; the database file holds most of it.
+        #expect(log.st_size < 12 << 20, "log \(log.st_size) bytes")
+        #expect(database.st_size > 20 << 20, "database \(database.st_size) bytes")
+        #expect(try replayed(journal).count == 10)
+        journal.close()
+        let reopened = try SQLiteJournal(directory: directory)
+        #expect(try replayed(reopened).map(\.transactionCount).count == 10)
+        reopened.close()
     }
 
     @Test("the epoch is 16 hex characters, stable across reopen and new for a new directory")
