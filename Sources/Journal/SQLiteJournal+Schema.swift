@@ -40,8 +40,6 @@ extension SQLiteJournal {
         }
         try connection.execute("PRAGMA synchronous = \(synchronous.rawValue.uppercased())")
         try connection.execute("PRAGMA journal_size_limit = \(64 << 20)")
-        // Checkpoints run before an append, not inside a commit (see `SQLiteJournal.checkpointIfDue`).
-        try connection.execute("PRAGMA wal_autocheckpoint = 0")
     }
 
     /// Creates the schema on first use and returns the stored epoch.

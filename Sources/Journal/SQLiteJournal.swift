@@ -12,7 +12,7 @@ import CSQLite
 /// (`kill -9`) loses at most the group whose ``append(_:)`` had not returned (DESIGN.md §6). With
 /// ``JournalSynchronous/full`` the same holds for power loss.
 ///
-/// The WAL is kept bounded by a checkpoint at the start of the append after ~4 MiB were logged
+/// The WAL is kept bounded by a checkpoint at the start of the append after 1,000 frames were logged
 /// (SQLite's automatic checkpoint ran inside a commit; see `checkpointIfDue`): it copies the log
 /// back into the database file, after which the log is reused from the start; `journal_size_limit`
 /// truncates a log that one very large group grew beyond 64 MiB.
@@ -64,6 +64,15 @@ public final class SQLiteJournal: Journal, @unchecked Sendable {
             rollback: try connection.prepare("ROLLBACK")
         )
         self.connection = connection
+        // Replaces SQLite's automatic checkpoint (which is this same hook): only records the length.
+        if let handle = connection.handle {
+            sqlite3_wal_hook(
+                handle,
+                { context, _, _, frames in
+                    if let context { Unmanaged<LogFrames>.fromOpaque(context).takeUnretainedValue().count = frames }
+                    return SQLITE_OK
+                }, Unmanaged.passUnretained(logFrames).toOpaque())
+        }
     }
 
     deinit {
@@ -95,16 +104,21 @@ public final class SQLiteJournal: Journal, @unchecked Sendable {
             throw error
         }
         statistics = next
-        bytesSinceCheckpoint &+= payload.count
     }
 
-    /// Payload bytes appended since the last checkpoint (about the log's size).
-    private var bytesSinceCheckpoint = 0
-    /// How much log the next append checkpoints first: SQLite's own automatic threshold, 1,000
-    /// pages of 4 KiB.
-    static let checkpointBytes = 4_000 * 1_024
+    /// The log's length in frames after the last commit, as SQLite's write-ahead-log hook reports
+    /// it (a box, so that the C callback can write it through a pointer).
+    final class LogFrames {
+        var count: Int32 = 0
+    }
+    let logFrames = LogFrames()
+    /// How long a log the next append checkpoints first: SQLite's own automatic threshold, 1,000
+    /// frames (pages of 4 KiB). Counted in frames, not payload bytes: a small group's commit
+    /// logs whole pages, and with payload bytes the log of single-POST ingest grew to tens of
+    /// megabytes between checkpoints (a growing file's fsync is slower: −20% requests/s).
+    static let checkpointFrames: Int32 = 1_000
 
-    /// Copies the log into the database file before an append once ~4 MiB were logged.
+    /// Copies the log into the database file before an append once 1,000 frames were logged.
     ///
     /// SQLite's automatic checkpoint (now off, see `configure`) ran inside the `COMMIT` that crossed
     /// the threshold: that group's callers waited for the copy and the database's fsync as well,
@@ -113,8 +127,8 @@ public final class SQLiteJournal: Journal, @unchecked Sendable {
     /// group before and with parsing and deciding the next one. A crash between commit and
     /// checkpoint loses nothing: committed groups are in the log, and opening replays it.
     private func checkpointIfDue() {
-        guard bytesSinceCheckpoint >= Self.checkpointBytes, let handle = connection?.handle else { return }
-        bytesSinceCheckpoint = 0
+        guard logFrames.count >= Self.checkpointFrames, let handle = connection?.handle else { return }
+        logFrames.count = 0
         // PASSIVE: with the exclusive lock there is no reader to wait for, so it copies everything,
         // and the next commit writes the log from its start again.
         _ = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)

@@ -66,6 +66,21 @@ struct SQLiteJournalTests {
         reopened.close()
     }
 
+    @Test("small commits are counted by the log frames they write: 3,000 one-transaction appends leave a short log")
+    func smallCommitsKeepTheLogShort() throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeDirectory(directory) }
+        let journal = try SQLiteJournal(directory: directory, synchronous: .off)
+        for number in 0..<3_000 {
+            try journal.append([.transactions([sampleTransaction(number)])])
+        }
+        var log = stat()
+        #expect(stat(journal.path + "-wal", &log) == 0)
+        // ~2 frames of 4 KiB per commit: without a checkpoint every 1,000 frames, ~24 MiB.
+        #expect(log.st_size < 6 << 20, "log \(log.st_size) bytes")
+        journal.close()
+    }
+
     @Test("the epoch is 16 hex characters, stable across reopen and new for a new directory")
     func epochs() throws {
         let directory = makeTemporaryDirectory()
