@@ -153,17 +153,16 @@ final class DigestTable {
     init(capacity: Int) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        (slots, byteCount) = Self.allocate(size)
-        mask = size - 1
-        shift = UInt64(64 - size.trailingZeroBitCount)
+        (slots, byteCount, mask, shift) = Self.allocate(size)
     }
 
     deinit {
         munmap(slots, byteCount)
     }
 
-    /// Zeroed (all-empty) memory for `size` slots.
-    private static func allocate(_ size: Int) -> (UnsafeMutablePointer<Slot>, Int) {
+    /// Zeroed (all-empty) memory for `size` slots (a power of two), its length, and the mask and
+    /// shift that map keys onto it.
+    private static func allocate(_ size: Int) -> (UnsafeMutablePointer<Slot>, Int, Int, UInt64) {
         let byteCount = size * MemoryLayout<Slot>.stride
         // Anonymous pages read as zero (empty slots) and cost nothing until touched. Asking for
         // transparent huge pages matters: every probe lands on a random slot of a table of tens of
@@ -174,7 +173,9 @@ final class DigestTable {
             fatalError("cannot allocate the idempotency table (\(size) slots)")
         }
         _ = madvise(memory, byteCount, Int32(MADV_HUGEPAGE))
-        return (memory.bindMemory(to: Slot.self, capacity: size), byteCount)
+        return (
+            memory.bindMemory(to: Slot.self, capacity: size), byteCount, size - 1, UInt64(64 - size.trailingZeroBitCount)
+        )
     }
 
     /// Doubles the table. Sized for twice the window, it fills only when one request claims more
@@ -182,10 +183,7 @@ final class DigestTable {
     /// full table's probe would never end (it did, before this).
     private func grow() {
         let (oldSlots, oldByteCount, oldSize) = (slots, byteCount, mask + 1)
-        let size = oldSize * 2
-        (slots, byteCount) = Self.allocate(size)
-        mask = size - 1
-        shift = UInt64(64 - size.trailingZeroBitCount)
+        (slots, byteCount, mask, shift) = Self.allocate(oldSize * 2)
         for index in 0..<oldSize where !oldSlots[index].isEmpty {
             var target = home(oldSlots[index].high)
             while !slots[target].isEmpty { target = (target + 1) & mask }

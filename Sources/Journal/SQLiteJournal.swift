@@ -120,7 +120,7 @@ public final class SQLiteJournal: Journal, @unchecked Sendable {
 
     /// Copies the log into the database file before an append once 1,000 frames were logged.
     ///
-    /// SQLite's automatic checkpoint (now off, see `configure`) ran inside the `COMMIT` that crossed
+    /// SQLite's automatic checkpoint (replaced by the log hook set in `init`) ran inside the `COMMIT` that crossed
     /// the threshold: that group's callers waited for the copy and the database's fsync as well,
     /// and under durable NDJSON ingest every connection's request was in that group or queued
     /// behind it. Run before the next append, the checkpoint overlaps with the replies to the

@@ -213,15 +213,6 @@ struct JSONScanner {
         return value
     }
 
-    /// A `String` for a validated token (escapes decoded).
-    mutating func string(_ token: JSONStringToken) -> String {
-        if !token.hasEscapes {
-            return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[token.start..<token.end]), as: UTF8.self)
-        }
-        unescape(token)
-        return String(decoding: scratch, as: UTF8.self)
-    }
-
     /// Scans a number per RFC 8259 §6 and returns its byte range.
     mutating func scanNumber() throws(JSONSyntaxError) -> Range<Int> {
         let start = index

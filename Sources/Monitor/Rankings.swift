@@ -83,18 +83,13 @@ public struct Rankings: Sendable {
     @discardableResult
     public mutating func apply(_ transaction: Transaction) throws(RankingsError) -> Bool {
         guard transaction.amount.cents > 0 else { throw .nonPositiveAmount }
-        return try apply(transaction, syndicate: syndicateOrdinal(of: transaction))
-    }
-
-    /// ``apply(_:)`` for a transaction whose syndicate already has its ordinal (``Monitor`` looks
-    /// it up once for both).
-    mutating func apply(_ transaction: Transaction, syndicate: Int32) throws(RankingsError) -> Bool {
-        try apply(
+        return try apply(
             investorId: transaction.investorId, key: transaction.investorKey, amount: transaction.amount,
-            syndicate: syndicate)
+            syndicate: syndicateOrdinal(of: transaction.syndicateId, key: transaction.syndicateKey))
     }
 
-    /// ``apply(_:syndicate:)`` given the fields it reads (``Monitor`` reads them in place).
+    /// ``apply(_:)`` given the fields it reads, for a syndicate that already has its ordinal
+    /// (``Monitor`` reads the fields in place and looks the ordinal up once for both).
     mutating func apply(investorId: String, key: Int, amount: Money, syndicate: Int32) throws(RankingsError) -> Bool {
         guard amount.cents > 0 else { throw .nonPositiveAmount }
         let investor = Int(investorIndex.insert(investorId, key: key))
@@ -120,11 +115,6 @@ public struct Rankings: Sendable {
 
     /// The ordinal of the transaction's syndicate, assigned on first sight. (Ordinals are never
     /// reused; an id's ordinal stays valid even if the transaction that introduced it is rejected.)
-    mutating func syndicateOrdinal(of transaction: Transaction) -> Int32 {
-        syndicateOrdinal(of: transaction.syndicateId, key: transaction.syndicateKey)
-    }
-
-    /// ``syndicateOrdinal(of:)`` given the syndicate's id and key.
     mutating func syndicateOrdinal(of syndicateId: String, key: Int) -> Int32 {
         syndicateIndex.insert(syndicateId, key: key)
     }

@@ -25,13 +25,9 @@ public struct Transaction: Sendable, Hashable {
 
     /// Creates a transaction from already-validated values.
     public init(id: String? = nil, investorId: String, syndicateId: String, amount: Money, timestamp: Int64) {
-        self.id = id
-        self.investorId = investorId
-        self.syndicateId = syndicateId
-        self.amount = amount
-        self.timestamp = timestamp
-        investorKey = IdentifierTable.key(investorId)
-        syndicateKey = IdentifierTable.key(syndicateId)
+        self.init(
+            id: id, investorId: investorId, investorKey: IdentifierTable.key(investorId), syndicateId: syndicateId,
+            syndicateKey: IdentifierTable.key(syndicateId), amount: amount, timestamp: timestamp)
     }
 
     /// Creates a transaction whose identifier keys were computed from the identifiers' bytes (the

@@ -115,15 +115,23 @@ struct MonitorTests {
         #expect(monitor.syndicate("s9") == nil)
     }
 
+    /// Random streams: investor, syndicate, cents, and the time step (negative: out of order).
+    static let randomSteps = zip(
+        Gen.int(in: 0...5), Gen.int(in: 0...3), Gen.int(in: 1...3_000_000), Gen.int(in: -3_000...5_000)
+    ).array(of: 1...100)
+
+    static func stream(_ steps: [(Int, Int, Int, Int)]) -> [Transaction] {
+        var clock: Int64 = 0
+        return steps.enumerated().map { index, step in
+            clock += Int64(step.3)
+            return transaction("i\(step.0)", "s\(step.1)", cents: Int64(step.2), at: clock, id: "t\(index)")
+        }
+    }
+
     @Test("determinism: the same stream gives the same events and state")
     func determinism() async {
-        let step = zip(Gen.int(in: 0...5), Gen.int(in: 0...3), Gen.int(in: 1...3_000_000), Gen.int(in: -3_000...5_000))
-        await propertyCheck(count: 50, input: step.array(of: 1...100)) { steps in
-            var clock: Int64 = 0
-            let stream = steps.enumerated().map { index, step in
-                clock += Int64(step.3)
-                return transaction("i\(step.0)", "s\(step.1)", cents: Int64(step.2), at: clock, id: "t\(index)")
-            }
+        await propertyCheck(count: 50, input: Self.randomSteps) { steps in
+            let stream = Self.stream(steps)
             var first = Monitor(configuration: Self.configuration)
             var second = Monitor(configuration: Self.configuration)
             let firstEvents = stream.flatMap { first.apply($0) }
@@ -139,13 +147,8 @@ struct MonitorTests {
 
     @Test("a batch applied in place gives each transaction's alerts after its own marker, as one by one")
     func batchInPlace() async {
-        let step = zip(Gen.int(in: 0...5), Gen.int(in: 0...3), Gen.int(in: 1...3_000_000), Gen.int(in: -3_000...5_000))
-        await propertyCheck(count: 50, input: step.array(of: 1...100)) { steps in
-            var clock: Int64 = 0
-            let stream = steps.enumerated().map { index, step in
-                clock += Int64(step.3)
-                return transaction("i\(step.0)", "s\(step.1)", cents: Int64(step.2), at: clock, id: "t\(index)")
-            }
+        await propertyCheck(count: 50, input: Self.randomSteps) { steps in
+            let stream = Self.stream(steps)
             var single = Monitor(configuration: Self.configuration)
             var expected: [String] = []
             var expectedChanged = false

@@ -153,7 +153,7 @@ public enum TransactionRequest {
 
 /// A non-negative counter kept as ASCII digits, incremented in place (no division per value).
 struct DecimalOdometer {
-    /// Right-aligned digits; `digits[20 - length..<20]` is the number.
+    /// ASCII digits right-aligned in 24 bytes; bytes `24 - length..<24` are the number.
     private var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
     private var length: Int
 
