@@ -1,7 +1,7 @@
 /// A journal that keeps nothing but counts (`--in-memory`).
 ///
-/// ``append(_:)`` always succeeds and updates ``statistics`` as ``SQLiteJournal`` would, but the
-/// entries themselves are not kept: the Monitor and Broker already hold the state derived from
+/// ``append(_:)`` always succeeds and counts groups, entries and transactions in ``statistics`` as
+/// ``SQLiteJournal`` does (payload bytes stay 0), but the entries themselves are not kept: the Monitor and Broker already hold the state derived from
 /// them, and nothing survives the process anyway. ``replay(_:)`` therefore delivers nothing, and
 /// every instance has a fresh random ``epoch``, so a client resuming across a restart is told its
 /// history is gone (`"recovered":false`).
@@ -26,11 +26,9 @@ public final class InMemoryJournal: Journal, @unchecked Sendable {
         for entry in entries {
             transactionCount &+= entry.transactionCount
         }
-        statistics = statistics.adding(
-            entries: entries.count,
-            transactions: transactionCount,
-            bytes: JournalPayloadCodec.encodedSize(of: entries)
-        )
+        // No payload bytes: nothing is stored. (Computing the size the SQLite journal would have
+        // stored took ~4% of in-memory NDJSON ingest once ids were coded against each other.)
+        statistics = statistics.adding(entries: entries.count, transactions: transactionCount, bytes: 0)
     }
 
     /// Delivers nothing: an in-memory journal keeps no entries to replay.

@@ -8,8 +8,9 @@ extension JournalPayloadCodec {
     public static func decode(_ payload: UnsafeRawBufferPointer) throws(JournalError) -> [JournalEntry] {
         var reader = PayloadReader(bytes: payload)
         let version = try reader.byte("format version")
-        guard version == formatVersion else {
-            throw JournalError("payload format version \(version) is not supported (expected \(formatVersion))")
+        guard version == formatVersion || version == firstFormatVersion else {
+            throw JournalError(
+                "payload format version \(version) is not supported (expected \(firstFormatVersion) or \(formatVersion))")
         }
         // Every entry takes at least one byte, so a count above the bytes left is damage.
         let entryCount = try reader.count("entry count", minimumBytesEach: 1)
@@ -23,8 +24,15 @@ extension JournalPayloadCodec {
                 let count = try reader.count("transaction count", minimumBytesEach: 5)
                 var transactions: [Transaction] = []
                 transactions.reserveCapacity(count)
-                for _ in 0..<count {
-                    transactions.append(try reader.transaction())
+                if version == firstFormatVersion {
+                    for _ in 0..<count {
+                        transactions.append(try reader.transaction())
+                    }
+                } else {
+                    var context = PayloadReader.SharedContext()
+                    for _ in 0..<count {
+                        transactions.append(try reader.transaction(after: &context))
+                    }
                 }
                 entries.append(.transactions(transactions))
             case messageTag:
@@ -165,16 +173,80 @@ struct PayloadReader {
         return [UInt8](slice)
     }
 
-    /// Reads one transaction.
+    /// Reads a transaction's flags byte: whether an id follows.
     @inline(__always)
-    mutating func transaction() throws(JournalError) -> Transaction {
+    mutating func identifierFlag() throws(JournalError) -> Bool {
         let flagsOffset = offset
         let flags = try byte("transaction flags")
         guard flags & ~JournalPayloadCodec.identifierFlag == 0 else {
             throw damaged("transaction flags", "unknown flags \(flags)", at: flagsOffset)
         }
+        return flags == JournalPayloadCodec.identifierFlag
+    }
+
+    /// What a version-2 transaction is coded against: the previous id and timestamp of its entry.
+    struct SharedContext {
+        /// The previous id's bytes (empty before the first id).
+        var identifier: [UInt8] = []
+        /// Scratch for the id being decoded (swapped with `identifier`, so neither reallocates).
+        var scratch: [UInt8] = []
+        var timestamp: Int64 = 0
+    }
+
+    /// Reads one version-2 transaction, coded against `context`, and advances it.
+    @inline(__always)
+    mutating func transaction(after context: inout SharedContext) throws(JournalError) -> Transaction {
         var identifier: String?
-        if flags == JournalPayloadCodec.identifierFlag { identifier = try string("transaction id") }
+        if try identifierFlag() { identifier = try sharedIdentifier(after: &context) }
+        let investorId = try string("investorId")
+        let syndicateId = try string("syndicateId")
+        let cents = JournalPayloadCodec.unzigzag(try varint("amount"))
+        let timestamp = context.timestamp &+ JournalPayloadCodec.unzigzag(try varint("timestamp delta"))
+        context.timestamp = timestamp
+        return Transaction(
+            id: identifier, investorId: investorId, syndicateId: syndicateId,
+            amount: Money(cents: cents), timestamp: timestamp
+        )
+    }
+
+    /// Reads an id coded as the ends it shares with the previous one; rejects ends that overrun
+    /// the previous id or are not the longest possible (the encoding is canonical).
+    mutating func sharedIdentifier(after context: inout SharedContext) throws(JournalError) -> String {
+        let start = offset
+        let prefix = try varint("id prefix")
+        let suffix = try varint("id suffix")
+        let previousCount = context.identifier.count
+        guard prefix <= UInt64(previousCount), suffix <= UInt64(previousCount) - prefix else {
+            throw damaged("transaction id", "shared ends \(prefix) + \(suffix) exceed the previous id", at: start)
+        }
+        let middleCount = try length("transaction id")
+        let middle = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + middleCount)])
+        offset += middleCount
+        let (head, tail) = (Int(prefix), Int(suffix))
+        context.scratch.removeAll(keepingCapacity: true)
+        context.scratch.append(contentsOf: context.identifier[0..<head])
+        context.scratch.append(contentsOf: middle)
+        context.scratch.append(contentsOf: context.identifier[(previousCount - tail)...])
+        let shared = context.identifier.withUnsafeBufferPointer { old in
+            context.scratch.withUnsafeBufferPointer { JournalPayloadCodec.sharedEnds(of: old, and: $0) }
+        }
+        guard shared == (head, tail) else {
+            throw damaged("transaction id", "shared ends \(prefix) + \(suffix) are not the longest", at: start)
+        }
+        let decoded = context.scratch.withUnsafeBytes { identifier -> String? in
+            Self.isASCII(identifier)
+                ? String(decoding: identifier, as: UTF8.self) : String(validating: identifier, as: UTF8.self)
+        }
+        guard let string = decoded else { throw damaged("transaction id", "invalid UTF-8", at: start) }
+        swap(&context.identifier, &context.scratch)
+        return string
+    }
+
+    /// Reads one version-1 transaction.
+    @inline(__always)
+    mutating func transaction() throws(JournalError) -> Transaction {
+        var identifier: String?
+        if try identifierFlag() { identifier = try string("transaction id") }
         let investorId = try string("investorId")
         let syndicateId = try string("syndicateId")
         let cents = JournalPayloadCodec.unzigzag(try varint("amount"))

@@ -42,9 +42,37 @@ struct JournalPayloadCodecDamageTests {
 
     @Test("an unknown format version is rejected")
     func unknownVersion() {
-        var bytes = JournalPayloadCodecTests.goldenBytes
-        bytes[0] = 2
-        #expect(failure(bytes)?.contains("version 2") == true)
+        for version: UInt8 in [0, 3, 0xFF] {
+            var bytes = JournalPayloadCodecTests.goldenBytes
+            bytes[0] = version
+            #expect(failure(bytes)?.contains("version \(version) is not supported") == true)
+        }
+    }
+
+    /// A version-2 payload of one entry holding two transactions with ids `first` and the bytes
+    /// `second` (prefix, suffix, middle length, middle).
+    func twoIdentifiers(_ first: String, _ second: [UInt8]) -> [UInt8] {
+        let rest: [UInt8] = [0x01, 0x69, 0x01, 0x73, 0x02, 0x00]
+        return [0x02, 0x01, 0x01, 0x02, 0x01, 0x00, 0x00, UInt8(first.utf8.count)] + Array(first.utf8) + rest
+            + [0x01] + second + rest
+    }
+
+    @Test("shared id ends that overrun the previous id or are not the longest are rejected")
+    func sharedEnds() throws {
+        // "abcd" then "abXd": prefix 2, suffix 1, middle "X".
+        let valid = twoIdentifiers("abcd", [0x02, 0x01, 0x01, 0x58])
+        #expect(failure(valid) == nil)
+        #expect(failure(twoIdentifiers("abcd", [0x04, 0x01, 0x00]))?.contains("exceed the previous id") == true)
+        #expect(failure(twoIdentifiers("abcd", [0x05, 0x00, 0x00]))?.contains("exceed the previous id") == true)
+        // The same id spelled with a shorter prefix or suffix than the longest: not canonical.
+        #expect(failure(twoIdentifiers("abcd", [0x01, 0x01, 0x02, 0x62, 0x58]))?.contains("not the longest") == true)
+        #expect(failure(twoIdentifiers("abcd", [0x02, 0x00, 0x02, 0x58, 0x64]))?.contains("not the longest") == true)
+        // The first id of an entry has nothing to share.
+        let firstSharing: [UInt8] = [0x02, 0x01, 0x01, 0x01, 0x01, 0x01, 0x00, 0x00, 0x01, 0x69, 0x01, 0x73, 0x02, 0x00]
+        #expect(failure(firstSharing)?.contains("exceed the previous id") == true)
+        // Shared bytes that split a character must still make valid UTF-8 as a whole.
+        #expect(failure(twoIdentifiers("xé", [0x02, 0x00, 0x01, 0xA8])) == nil)
+        #expect(failure(twoIdentifiers("xé", [0x02, 0x00, 0x01, 0x41]))?.contains("invalid UTF-8") == true)
     }
 
     @Test("an unknown entry tag is rejected with its offset")

@@ -43,6 +43,31 @@ struct SQLiteJournalTests {
         #expect(third.statistics.groups == 4)
     }
 
+    @Test("a database written in payload format 1 replays, and appends after it are format 2")
+    func formatVersion1Database() throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeDirectory(directory) }
+        let version1 = JournalPayloadCodecTests.goldenVersion1Bytes
+        let hex = version1.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        let journal = try SQLiteJournal(directory: directory)
+        // As an older build stored it: one group of two entries holding one transaction.
+        try journal.execute(
+            "INSERT INTO groups (id, entry_total, transaction_total, payload_total, payload) VALUES (1, 2, 1, \(version1.count), X'\(hex)')"
+        )
+        journal.close()
+        let upgraded = try SQLiteJournal(directory: directory)
+        #expect(upgraded.statistics == JournalStatistics(groups: 1, entries: 2, transactions: 1, payloadBytes: version1.count))
+        try upgraded.append(Self.groups[1])
+        upgraded.close()
+        let reopened = try SQLiteJournal(directory: directory)
+        #expect(try replayed(reopened) == JournalPayloadCodecTests.goldenEntries + Self.groups[1])
+        let statement = try #require(reopened.connection).prepare("SELECT substr(payload, 1, 1) FROM groups ORDER BY id")
+        var versions: [[UInt8]] = []
+        while try statement.step() { versions.append(Array(statement.blob(at: 0))) }
+        #expect(versions == [[0x01], [0x02]])
+        reopened.close()
+    }
+
     @Test("the log is checkpointed between appends: 30 MiB appended leave a log of a few MiB")
     func logStaysBounded() throws {
         let directory = makeTemporaryDirectory()

@@ -38,12 +38,26 @@ func randomInt64(_ generator: inout SeededGenerator) -> Int64 {
 /// A random transaction with or without an id.
 func randomTransaction(_ generator: inout SeededGenerator) -> Transaction {
     Transaction(
-        id: Bool.random(using: &generator) ? randomString(&generator) : nil,
+        id: randomIdentifier(&generator),
         investorId: randomString(&generator),
         syndicateId: randomString(&generator),
         amount: Money(cents: randomInt64(&generator)),
         timestamp: randomInt64(&generator)
     )
+}
+
+/// No id (a quarter of the time), a random string (a quarter), or one of a small family of ids
+/// that share prefixes and suffixes with each other, some of them splitting inside a multi-byte
+/// character (`é` and `è` share their first UTF-8 byte), for the format's shared-ends coding.
+func randomIdentifier(_ generator: inout SeededGenerator) -> String? {
+    switch Int.random(in: 0..<4, using: &generator) {
+    case 0: return nil
+    case 1: return randomString(&generator)
+    default:
+        let marks = ["é", "è", "ê", "😀", "😁", ""]
+        let mark = marks[Int.random(in: 0..<marks.count, using: &generator)]
+        return "order-\(Int.random(in: 0...30, using: &generator))-\(mark)-\(Int.random(in: 0...3, using: &generator))"
+    }
 }
 
 /// A random entry: a batch of 0–20 transactions or a message with empty, short or long data.
