@@ -15,8 +15,14 @@ build http HTTP1 Sources/HTTP1/*.swift Tests/Fuzz/HTTPRequestParserFuzz.swift
 build websocket WebSocket Sources/WebSocket/*.swift Tests/Fuzz/WebSocketFrameFuzz.swift \
     -I Sources/COpenSSL -I Sources/CZlib -lssl -lcrypto -lz
 build transactions Monitor Sources/Monitor/*.swift Tests/Fuzz/TransactionDecoderFuzz.swift
+# The payload codec and the types it encodes, as one module (they import Monitor as a package).
+mkdir -p "$out/journal-src"
+for file in JournalPayloadCodec JournalPayloadCodec+Decoding JournalEntry JournalError; do
+    grep -v '^import Monitor$' "Sources/Journal/$file.swift" >"$out/journal-src/$file.swift"
+done
+build journal Journal Sources/Monitor/*.swift "$out"/journal-src/*.swift Tests/Fuzz/JournalPayloadFuzz.swift
 status=0
-for name in http websocket transactions; do
+for name in http websocket transactions journal; do
     corpus="$out/corpus-$name"
     mkdir -p "$corpus"
     cp Tests/Fuzz/seeds/$name/* "$corpus/" 2>/dev/null || true
