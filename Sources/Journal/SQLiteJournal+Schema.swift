@@ -67,6 +67,16 @@ extension SQLiteJournal {
                 """
             )
         }
+        // `payload_format` names the newest payload format the database may hold (each payload
+        // starts with its own version byte): a database from an older build is about to take
+        // version-2 rows.
+        try connection.execute(
+            """
+            INSERT INTO meta (key, value) VALUES ('payload_format', '\(JournalPayloadCodec.formatVersion)')
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value
+            WHERE CAST(meta.value AS INTEGER) < CAST(excluded.value AS INTEGER)
+            """
+        )
         guard let epoch = try connection.queryText("SELECT value FROM meta WHERE key = 'epoch'"),
             epoch.utf8.count == 16
         else {

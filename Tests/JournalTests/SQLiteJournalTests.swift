@@ -50,6 +50,8 @@ struct SQLiteJournalTests {
         let version1 = JournalPayloadCodecTests.goldenVersion1Bytes
         let hex = version1.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
         let journal = try SQLiteJournal(directory: directory)
+        #expect(try journal.connection?.queryText("SELECT value FROM meta WHERE key = 'payload_format'") == "2")
+        try journal.execute("UPDATE meta SET value = '1' WHERE key = 'payload_format'")
         // As an older build stored it: one group of two entries holding one transaction.
         try journal.execute(
             "INSERT INTO groups (id, entry_total, transaction_total, payload_total, payload) VALUES (1, 2, 1, \(version1.count), X'\(hex)')"
@@ -65,6 +67,7 @@ struct SQLiteJournalTests {
         var versions: [[UInt8]] = []
         while try statement.step() { versions.append(Array(statement.blob(at: 0))) }
         #expect(versions == [[0x01], [0x02]])
+        #expect(try reopened.connection?.queryText("SELECT value FROM meta WHERE key = 'payload_format'") == "2")
         reopened.close()
     }
 
