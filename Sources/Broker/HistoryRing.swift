@@ -19,14 +19,18 @@ struct HistoryRing {
         self.capacity = max(capacity, 1)
     }
 
-    /// Appends one group of events (sequenced, in order, after everything held).
-    mutating func append(contentsOf group: [BrokerEvent]) {
-        guard !group.isEmpty else { return }
+    /// Appends one group of events (sequenced, in order, after everything held) and returns the
+    /// groups it drops, not yet released: the caller decides on which thread they are freed.
+    @discardableResult
+    mutating func append(contentsOf group: [BrokerEvent]) -> [[BrokerEvent]] {
+        guard !group.isEmpty else { return [] }
+        var dropped: [[BrokerEvent]] = []
         let kept = group.count > capacity ? Array(group.suffix(capacity)) : group
         groups.append(kept)
         count += kept.count
         while count - groups[head].count >= capacity {
             count -= groups[head].count
+            dropped.append(groups[head])
             groups[head] = []
             head += 1
         }
@@ -35,6 +39,7 @@ struct HistoryRing {
             groups.removeFirst(head)
             head = 0
         }
+        return dropped
     }
 
     /// Sequence number of the oldest event held (nil when empty).

@@ -6,7 +6,10 @@ import Testing
 /// Collects what the broker hands its sinks.
 final class RecordingSink: BrokerSink {
     let batches = Mutex<[[BrokerEvent]]>([])
+    /// Sizes of the groups handed over for release.
+    let disposed = Mutex<[Int]>([])
     func deliver(_ events: [BrokerEvent]) { batches.withLock { $0.append(events) } }
+    func dispose(_ groups: [[BrokerEvent]]) { disposed.withLock { $0 += groups.map(\.count) } }
     var events: [BrokerEvent] { batches.withLock { $0.flatMap { $0 } } }
 }
 
@@ -221,6 +224,33 @@ struct BrokerTests {
         // Ids known before the restart are still duplicates after it.
         let duplicate = await ingest(replayed, [transaction("t3", "i3", "s0", cents: 3_005, at: 3)])
         #expect(duplicate == .accepted(accepted: 0, duplicates: 1, firstSeq: nil, lastSeq: nil))
+    }
+
+    @Test func groupsTheHistoryDropsGoToTheSinkForReleaseWhenLarge() async {
+        var configuration = BrokerConfiguration()
+        configuration.historyCapacity = 300
+        let journal = RecordingJournal()
+        let broker = Broker(
+            monitor: Monitor(configuration: MonitorConfiguration()), epoch: "e1", configuration: configuration
+        ) { try journal.append($0) }
+        let sink = RecordingSink()
+        await broker.addSink(sink)
+        func batch(_ first: Int, _ count: Int) -> [Transaction] {
+            (first..<(first + count)).map { transaction("t\($0)", "i\($0 % 7)", "s1", cents: 100) }
+        }
+        // Small groups (single POSTs) are released on the broker's thread: none handed over.
+        for number in 0..<400 {
+            _ = await ingest(broker, batch(number, 1))
+        }
+        #expect(sink.disposed.withLock { $0 }.isEmpty)
+        // Groups of 256 events or more go to the sink once the history drops them, whole.
+        for number in 0..<3 {
+            _ = await ingest(broker, batch(1_000 + number * 300, 300))
+        }
+        // (A group's events are its transactions plus any rankings event.)
+        let disposed = sink.disposed.withLock { $0 }
+        #expect(disposed.count == 2, "the first two large groups, dropped by the second and the third")
+        #expect(disposed.allSatisfy { $0 >= 300 && $0 <= 301 }, "\(disposed)")
     }
 
     @Test func subscriptionResumesFromHistoryOrFallsBackToSnapshot() async {

@@ -19,11 +19,20 @@ struct HistoryRingTests {
         let capacity = 1 + Int(random.next() % 40)
         var ring = HistoryRing(capacity: capacity)
         var all: [UInt64] = []
+        var released: [UInt64] = []
+        var truncated = 0
         for _ in 0..<400 {
             let size = Int(random.next() % UInt64(capacity * 2)) + 1
             let group = (1...size).map { message(UInt64(all.count + $0)) }
-            ring.append(contentsOf: group)
+            let dropped = ring.append(contentsOf: group)
             all += group.map(\.seq)
+            released += dropped.flatMap { $0.map(\.seq) }
+            truncated += max(0, size - capacity)
+            // The dropped groups are the oldest ones, whole and in order: together with what is
+            // held (and the heads cut off groups larger than the capacity) they are every event.
+            #expect(released.count + ring.count + truncated == all.count, "every event held or dropped once")
+            #expect(released == released.sorted(), "dropped in order")
+            #expect(released.last.map { $0 < (ring.oldestSeq ?? 0) } ?? true, "dropped before the oldest held")
             let largestGroup = min(size, capacity)
             #expect(ring.count >= min(capacity, all.count), "holds at least the last capacity events")
             #expect(ring.count < capacity + max(largestGroup, 2 * capacity), "bounded")
