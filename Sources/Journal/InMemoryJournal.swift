@@ -1,8 +1,9 @@
 /// A journal that keeps nothing but counts (`--in-memory`).
 ///
 /// ``append(_:)`` always succeeds and counts groups, entries and transactions in ``statistics`` as
-/// ``SQLiteJournal`` does (payload bytes stay 0), but the entries themselves are not kept: the Monitor and Broker already hold the state derived from
-/// them, and nothing survives the process anyway. ``replay(_:)`` therefore delivers nothing, and
+/// ``SQLiteJournal`` does (payload bytes stay 0), but the entries themselves are not kept: the
+/// Monitor and Broker already hold the state derived from them, and nothing survives the process
+/// anyway. ``replay(_:)`` therefore delivers nothing, and
 /// every instance has a fresh random ``epoch``, so a client resuming across a restart is told its
 /// history is gone (`"recovered":false`).
 public final class InMemoryJournal: Journal, @unchecked Sendable {
