@@ -213,8 +213,7 @@ extension Broker {
         var conflicts: [TransactionValidationError.Detail] = []
         var claimed: [IdempotencyIndex.Key] = []
         for index in transactions.indices {
-            let ahead = index + IdempotencyIndex.prefetchDistance
-            if ahead < digests.count, let upcoming = digests[ahead].key { knownIds.prefetch(upcoming) }
+            knownIds.prefetch(ahead: index, in: digests)
             if let key = digests[index].key {
                 let fingerprint = digests[index].fingerprint
                 if let known = knownIds.claim(key, fingerprint: fingerprint) {
@@ -313,8 +312,7 @@ extension Broker {
             let digests = TransactionDigest.of(transactions)
             var keys: [IdempotencyIndex.Key] = []
             for index in digests.indices {
-                let ahead = index + IdempotencyIndex.prefetchDistance
-                if ahead < digests.count, let upcoming = digests[ahead].key { knownIds.prefetch(upcoming) }
+                knownIds.prefetch(ahead: index, in: digests)
                 guard let key = digests[index].key else { continue }
                 if knownIds.claim(key, fingerprint: digests[index].fingerprint) == nil {
                     keys.append(key)
