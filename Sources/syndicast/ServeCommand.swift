@@ -90,7 +90,8 @@ struct ServeCommand: ParsableCommand {
         if !loopback && apiKey.isEmpty {
             log("warning: listening on \(host) without --api-key: anyone who can reach it may ingest")
         }
-        log("syndicast listening on http://\(host):\(bound)/ (\(threads) threads\(echo ? ", /echo enabled" : ""))")
+        let loops = threads == 1 ? "1 event loop" : "\(threads) event loops"
+        log("syndicast listening on http://\(host):\(bound)/ (\(loops) and a broker thread\(echo ? ", /echo enabled" : ""))")
         let signal = SyndicastServer.waitForTerminationSignal()
         log("received signal \(signal), stopping")
         server.stopGracefully()
