@@ -85,10 +85,14 @@ public enum JournalPayloadCodec {
             switch entry {
             case .transactions(let transactions):
                 size += 1 + varintSize(UInt64(transactions.count))
-                for transaction in transactions {
-                    size += 12 + stringSize(transaction.investorId) + stringSize(transaction.syndicateId)
-                    size += varintSize(zigzag(transaction.amount.cents))
-                    if let identifier = transaction.id { size += 2 + 3 * stringSize(identifier) }
+                // Read in place (see `PayloadWriter.write(_:)`).
+                transactions.withUnsafeBufferPointer { buffer in
+                    guard let first = buffer.baseAddress else { return }
+                    for transaction in first..<first + buffer.count {
+                        size += 12 + stringSize(transaction.pointee.investorId) + stringSize(transaction.pointee.syndicateId)
+                        size += varintSize(zigzag(transaction.pointee.amount.cents))
+                        if let count = transaction.pointee.id?.utf8.count { size += 2 + 3 * (varintSize(UInt64(count)) + count) }
+                    }
                 }
             case .message(let topic, let data):
                 size += 1 + stringSize(topic) + varintSize(UInt64(data.count)) + data.count
@@ -242,36 +246,48 @@ struct PayloadWriter {
     }
 
     /// Writes one entry's transactions: ids against the previous id, timestamps as deltas.
+    ///
+    /// The transactions are read in place through a pointer, and the previous id is remembered as
+    /// the transaction holding it: copying each transaction out of the array (`for … in`) and
+    /// keeping the previous id in a variable retained and released its strings, ~2.5% of the
+    /// server's CPU samples on the journal thread under NDJSON ingest.
     mutating func write(_ transactions: [Transaction]) {
-        var previousIdentifier: String?
-        var previousTimestamp: Int64 = 0
-        for transaction in transactions {
-            if let identifier = transaction.id {
-                write(JournalPayloadCodec.identifierFlag)
-                writeIdentifier(identifier, after: previousIdentifier)
-                previousIdentifier = identifier
-            } else {
-                write(0)
+        transactions.withUnsafeBufferPointer { buffer in
+            guard let first = buffer.baseAddress else { return }
+            var previousWithIdentifier: UnsafePointer<Transaction>?
+            var previousTimestamp: Int64 = 0
+            for transaction in first..<first + buffer.count {
+                let previous = previousWithIdentifier
+                let hasIdentifier =
+                    transaction.pointee.id?.withUTF8Bytes { current -> Bool in
+                        write(JournalPayloadCodec.identifierFlag)
+                        // The first id of an entry shares nothing.
+                        let shared = previous.flatMap {
+                            $0.pointee.id?.withUTF8Bytes { JournalPayloadCodec.sharedEnds(of: $0, and: current) }
+                        }
+                        writeIdentifier(current, sharing: shared ?? (0, 0))
+                        return true
+                    } ?? false
+                if hasIdentifier {
+                    previousWithIdentifier = transaction
+                } else {
+                    write(0)
+                }
+                writeString(transaction.pointee.investorId)
+                writeString(transaction.pointee.syndicateId)
+                writeVarint(JournalPayloadCodec.zigzag(transaction.pointee.amount.cents))
+                writeVarint(JournalPayloadCodec.zigzag(transaction.pointee.timestamp &- previousTimestamp))
+                previousTimestamp = transaction.pointee.timestamp
             }
-            writeString(transaction.investorId)
-            writeString(transaction.syndicateId)
-            writeVarint(JournalPayloadCodec.zigzag(transaction.amount.cents))
-            writeVarint(JournalPayloadCodec.zigzag(transaction.timestamp &- previousTimestamp))
-            previousTimestamp = transaction.timestamp
         }
     }
 
-    /// Writes `identifier` as the ends it shares with `previous` and the bytes between them.
+    /// Writes an id's UTF-8 as the lengths of the ends it shares and the bytes between them.
     @inline(__always)
-    mutating func writeIdentifier(_ identifier: String, after previous: String?) {
-        identifier.withUTF8Bytes { current in
-            let (prefix, suffix) = (previous ?? "").withUTF8Bytes {
-                JournalPayloadCodec.sharedEnds(of: $0, and: current)
-            }
-            writeVarint(UInt64(prefix))
-            writeVarint(UInt64(suffix))
-            writeVarint(UInt64(current.count - prefix - suffix))
-            writeBytes(UnsafeBufferPointer(rebasing: current[prefix..<(current.count - suffix)]))
-        }
+    mutating func writeIdentifier(_ current: UnsafeBufferPointer<UInt8>, sharing shared: (prefix: Int, suffix: Int)) {
+        writeVarint(UInt64(shared.prefix))
+        writeVarint(UInt64(shared.suffix))
+        writeVarint(UInt64(current.count - shared.prefix - shared.suffix))
+        writeBytes(UnsafeBufferPointer(rebasing: current[shared.prefix..<(current.count - shared.suffix)]))
     }
 }
