@@ -249,8 +249,10 @@ struct PayloadWriter {
     ///
     /// The transactions are read in place through a pointer, and the previous id is remembered as
     /// the transaction holding it: copying each transaction out of the array (`for … in`) and
-    /// keeping the previous id in a variable retained and released its strings, ~2.5% of the
-    /// server's CPU samples on the journal thread under NDJSON ingest.
+    /// keeping the previous id in a variable retained and released its strings, whose reference
+    /// counts the decoding event loop wrote on the other core (~2.5% of the server's CPU samples,
+    /// on the journal thread). Durable NDJSON, 3 alternating rounds: 2–7% less server CPU per
+    /// transaction, medians +1.5–8% transactions/s.
     mutating func write(_ transactions: [Transaction]) {
         transactions.withUnsafeBufferPointer { buffer in
             guard let first = buffer.baseAddress else { return }
