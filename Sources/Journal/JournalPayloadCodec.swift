@@ -91,7 +91,7 @@ public enum JournalPayloadCodec {
                     for transaction in first..<first + buffer.count {
                         size += 12 + stringSize(transaction.pointee.investorId) + stringSize(transaction.pointee.syndicateId)
                         size += varintSize(zigzag(transaction.pointee.amount.cents))
-                        if let count = transaction.pointee.id?.utf8.count { size += 2 + 3 * (varintSize(UInt64(count)) + count) }
+                        if let count = transaction.pointee.id?.utf8.count { size += 2 + 3 * stringSize(byteCount: count) }
                     }
                 }
             case .message(let topic, let data):
@@ -101,8 +101,10 @@ public enum JournalPayloadCodec {
         return size
     }
 
-    /// The exact number of bytes ``encode(_:)`` produces for `entries`.
-    public static func encodedSize(of entries: [JournalEntry]) -> Int {
+    /// The exact number of bytes ``encode(_:)`` produces for `entries`, walked independently of
+    /// the writer: the tests and the fuzz target check the encoder against it (``encode(_:)``
+    /// itself sizes its buffer with `capacityBound`).
+    static func encodedSize(of entries: [JournalEntry]) -> Int {
         var size = 1 + varintSize(UInt64(entries.count))
         for entry in entries {
             switch entry {
@@ -180,8 +182,13 @@ public enum JournalPayloadCodec {
     /// The bytes a length-prefixed string takes.
     @inline(__always)
     static func stringSize(_ string: String) -> Int {
-        let count = string.utf8.count
-        return varintSize(UInt64(count)) + count
+        stringSize(byteCount: string.utf8.count)
+    }
+
+    /// The bytes a length-prefixed string of `byteCount` UTF-8 bytes takes.
+    @inline(__always)
+    static func stringSize(byteCount: Int) -> Int {
+        varintSize(UInt64(byteCount)) + byteCount
     }
 
     /// The bytes the LEB128 varint of `value` takes (1 to 10).
@@ -259,12 +266,11 @@ struct PayloadWriter {
             var previousWithIdentifier: UnsafePointer<Transaction>?
             var previousTimestamp: Int64 = 0
             for transaction in first..<first + buffer.count {
-                let previous = previousWithIdentifier
                 let hasIdentifier =
                     transaction.pointee.id?.withUTF8Bytes { current -> Bool in
                         write(JournalPayloadCodec.identifierFlag)
                         // The first id of an entry shares nothing.
-                        let shared = previous.flatMap {
+                        let shared = previousWithIdentifier.flatMap {
                             $0.pointee.id?.withUTF8Bytes { JournalPayloadCodec.sharedEnds(of: $0, and: current) }
                         }
                         writeIdentifier(current, sharing: shared ?? (0, 0))
