@@ -56,4 +56,19 @@ public enum HTTPParseResult: Sendable {
     case needMore(consumed: Int, sendContinue: Bool)
     /// The input is not a valid request; answer with `error.status` and close the connection.
     case error(HTTPParseError)
+    /// The admission check refused a request that announced a body: the first `consumed` bytes
+    /// (its head) were used and none of its body was read. Answer the refusal and close the
+    /// connection (the unread body makes the rest of the stream unusable).
+    case refused(HTTPRequestHead, consumed: Int)
+}
+
+/// What the caller decides about a request from its head alone, before any of its body is read
+/// (see ``HTTPRequestParser/parse(_:admit:)``).
+public enum HTTPRequestAdmission: Sendable, Equatable {
+    /// Read the body, refusing it with 413 past `maxBodySize` bytes (checked against
+    /// `Content-Length` before anything is buffered, and against each chunk size while reading).
+    /// The parser's own ``HTTPParserLimits/maxBodySize`` still applies.
+    case accept(maxBodySize: Int)
+    /// Do not read the body (no `100 Continue` is signalled): the parser returns `.refused`.
+    case refuse
 }

@@ -62,8 +62,8 @@ extension HTTPRequestParser {
         guard Self.validChunkExtensions(line, from: index) else {
             return .failure(.badRequest("malformed chunk extension"))
         }
-        guard size <= limits.maxBodySize - body.count else {
-            return .failure(.contentTooLarge("chunked body exceeds \(limits.maxBodySize) bytes"))
+        guard size <= bodyLimit - body.count else {
+            return .failure(.contentTooLarge("chunked body exceeds \(bodyLimit) bytes"))
         }
         return .line(length: lineFeed + 1, size: size)
     }

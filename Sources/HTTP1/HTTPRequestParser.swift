@@ -51,10 +51,13 @@ public struct HTTPRequestParser: Sendable {
     var body: [UInt8] = []
     /// Whether the pending request asked for `100-continue` and it was not yet signalled.
     var continuePending = false
+    /// The body limit of the request in progress: the admission's, never above `limits.maxBodySize`.
+    var bodyLimit: Int
 
     /// Creates a parser with `limits`.
     public init(limits: HTTPParserLimits = .init()) {
         self.limits = limits
+        self.bodyLimit = limits.maxBodySize
     }
 
     /// Whether the parser is between requests with nothing seen of the next one.
@@ -64,7 +67,14 @@ public struct HTTPRequestParser: Sendable {
     }
 
     /// Parses as much of `bytes` (the caller's whole unconsumed buffer) as possible.
-    public mutating func parse(_ bytes: UnsafeRawBufferPointer) -> HTTPParseResult {
+    ///
+    /// `admit` is asked once per request that announces a body (`Content-Length` above 0 or
+    /// chunked), as soon as its head is complete and before any body byte is read or `100
+    /// Continue` is signalled: a server decides route, method, authentication, media type and the
+    /// route's body limit from the head, so a request it will refuse costs no body buffering.
+    public mutating func parse(
+        _ bytes: UnsafeRawBufferPointer, admit: (HTTPRequestHead) -> HTTPRequestAdmission = { _ in .accept(maxBodySize: .max) }
+    ) -> HTTPParseResult {
         var offset = 0
         if case .failed(let error) = state { return .error(error) }
         if case .head = state {
@@ -100,10 +110,24 @@ public struct HTTPRequestParser: Sendable {
             case .failure(let error): return fail(error)
             }
             offset += headEnd
+            if case .none = parsed.framing {
+                return .request(HTTPRequest(head: parsed.head, body: []), consumed: offset)
+            }
+            switch admit(parsed.head) {
+            case .refuse:
+                state = .failed(.badRequest("the request was refused"))
+                return .refused(parsed.head, consumed: offset)
+            case .accept(let maxBodySize):
+                bodyLimit = min(maxBodySize, limits.maxBodySize)
+            }
             switch parsed.framing {
             case .none:
                 return .request(HTTPRequest(head: parsed.head, body: []), consumed: offset)
             case .length(let length):
+                // RFC 9110 §15.5.14: 413 when the content is larger than the server will process.
+                guard length <= bodyLimit else {
+                    return fail(.contentTooLarge("body of \(length) bytes exceeds \(bodyLimit)"))
+                }
                 let available = bytes.count - offset
                 if available >= length {
                     // Fast path: the whole body is already here; copy it once.
@@ -217,6 +241,7 @@ public struct HTTPRequestParser: Sendable {
         let head = pendingHead ?? HTTPRequestHead(method: "GET", target: "/")
         pendingHead = nil
         continuePending = false
+        bodyLimit = limits.maxBodySize
         state = .head
         scanned = 0
         return .request(HTTPRequest(head: head, body: finishedBody), consumed: consumed)

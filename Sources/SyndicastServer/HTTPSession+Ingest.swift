@@ -8,42 +8,12 @@ extension HTTPSession {
     /// Most transactions waiting for the broker before ingest answers 429.
     static let maximumInFlightTransactions = 2_000_000
 
-    /// Checks what every write endpoint checks; returns the refusal, if any.
-    private func refuseWrite(_ head: HTTPRequestHead) -> HTTPResponse? {
-        if !context.isAuthorized(head) {
-            var response = HTTPResponse.jsonError(
-                status: 401, code: "unauthorized", message: "a valid Authorization: Bearer key is required")
-            response.headers.add("WWW-Authenticate", "Bearer")
-            return response
-        }
-        if context.shutdown.isSet {
-            return .jsonError(status: 503, code: "shutting_down", message: "the server is stopping; retry on another instance")
-        }
-        return nil
-    }
-
     /// `POST /api/transactions` (DESIGN.md §3): decode on this loop, then let the broker decide,
-    /// journal (group commit) and apply; the 201 leaves only after the commit.
+    /// journal (group commit) and apply; the 201 leaves only after the commit. Authentication,
+    /// media type and the body limit were decided from the head (`decide`).
     func ingest(_ request: HTTPRequest, on connection: Connection) {
         let head = request.head
-        if let refusal = refuseWrite(head) {
-            context.metrics.ingestRejected.add(1, ordering: .relaxed)
-            respond(refusal, to: head, on: connection)
-            return
-        }
-        let format: TransactionDecoder.Format
-        switch MediaType.of(head) {
-        case "application/json", "": format = .json
-        case "application/x-ndjson", "application/ndjson", "application/jsonl": format = .ndjson
-        case let other:
-            context.metrics.ingestRejected.add(1, ordering: .relaxed)
-            respond(
-                .jsonError(
-                    status: 415, code: "unsupported_media_type",
-                    message: "Content-Type \(other) is not accepted; use application/json or application/x-ndjson"),
-                to: head, on: connection)
-            return
-        }
+        let format: TransactionDecoder.Format = TransactionMediaType(MediaType.of(head)) == .ndjson ? .ndjson : .json
         let context = self.context
         let decoded = request.body.withUnsafeBytes { context.decoder.decode($0, format: format, receivedAt: wallClockMilliseconds()) }
         let transactions: [Transaction]
@@ -69,10 +39,10 @@ extension HTTPSession {
             respond(response, to: head, on: connection)
             return
         }
-        park(head, on: connection)
+        let slot = reserveReply(bodyBytes: request.body.count, on: connection)
         connection.loop.server.queueIngest(
-            transactions, token: PendingIngest(session: self, connection: connection, count: count), context: context,
-            loop: connection.loop)
+            transactions, token: PendingIngest(session: self, connection: connection, head: head, slot: slot, count: count),
+            context: context, loop: connection.loop)
     }
 
     static func response(for outcome: IngestOutcome, metrics: ServerMetrics) -> HTTPResponse {
@@ -105,18 +75,9 @@ extension HTTPSession {
     }
 
     /// `POST /api/publish`: `{"topic":"orders","data":{…}}` to the subscribers of a custom topic.
+    /// Authentication, media type and the 64 KiB body limit were decided from the head.
     func publish(_ request: HTTPRequest, on connection: Connection) {
         let head = request.head
-        if let refusal = refuseWrite(head) {
-            respond(refusal, to: head, on: connection)
-            return
-        }
-        guard ["application/json", ""].contains(MediaType.of(head)) else {
-            respond(
-                .jsonError(status: 415, code: "unsupported_media_type", message: "use Content-Type: application/json"), to: head,
-                on: connection)
-            return
-        }
         let parsed = PublishRequest.parse(request.body)
         guard case .success(let message) = parsed else {
             if case .failure(let problem) = parsed {
@@ -124,7 +85,7 @@ extension HTTPSession {
             }
             return
         }
-        let reply = respondLater(to: head, on: connection)
+        let reply = respondLater(to: head, bodyBytes: request.body.count, on: connection)
         let context = self.context
         context.broker.publish(topic: message.topic, data: message.data) { outcome in
             switch outcome {

@@ -14,7 +14,9 @@ extension HTTPSession {
                     on: connection)
                 return
             }
-            limit = value
+            // The rankings answer from the maintained top K (O(K) on the broker); a larger limit
+            // would select from every investor.
+            limit = route == .rankings ? min(value, context.configuration.monitor.topK) : value
         }
         let identifier = parameters["id"] ?? ""
         let chosenLimit = limit

@@ -27,6 +27,11 @@ extension HTTPSession {
             upgrade(request, kind: .echo, options: context.echoOptions, on: connection)
         case .broadcast:
             upgrade(request, kind: .broadcast, options: context.broadcastOptions, on: connection)
+        case .events where head.method == "HEAD":
+            // The head a GET would get, without the stream (RFC 9110 §9.3.2).
+            var response = HTTPResponse.text(200, "")
+            response.headers = HTTPHeaders([("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")])
+            respond(response, to: head, on: connection)
         case .events:
             startServerSentEvents(head, on: connection)
         case .ingest:
@@ -98,14 +103,6 @@ extension HTTPSession {
             for (name, value) in failure.headers { response.headers.add(name, value) }
             respond(response, to: head, on: connection)
         case .success(let accepted):
-            if !context.configuration.allowedOrigins.isEmpty,
-                !context.configuration.allowedOrigins.contains(accepted.origin ?? "")
-            {
-                respond(
-                    .jsonError(status: 403, code: "origin_not_allowed", message: "origin not allowed"), to: head, keepAlive: false,
-                    on: connection)
-                return
-            }
             connection.write(accepted.responseBytes())
             context.metrics.webSocketsOpened.add(1, ordering: .relaxed)
             let session = WebSocketSession(

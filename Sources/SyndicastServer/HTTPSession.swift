@@ -2,17 +2,37 @@ import HTTP1
 import Reactor
 import WebSocket
 
-/// One HTTP/1.1 connection: parses requests in place, answers them in order (pipelining), and
-/// hands the socket to a WebSocket or SSE session when a request switches protocols.
+/// One HTTP/1.1 connection: parses requests in place, decides each from its head (before any body
+/// is read), and answers them strictly in order, and hands the socket to a WebSocket or SSE
+/// session when a request switches protocols.
 ///
-/// A request answered by the broker (ingest, queries) parks the session: it consumes nothing
-/// more until the answer comes back through the loop's mailbox, so pipelined responses stay in
-/// order; the reactor keeps (bounded) the bytes that arrive meanwhile.
+/// Pipelining: requests answered by the broker (ingest, publish, queries) do not stop the parser.
+/// Up to ``pipelineWindow`` requests (and ``pipelineBodyBytes`` of their bodies) may wait for
+/// answers at once, so the ingest requests of one pipelined burst reach the broker together and
+/// share one commit group, as requests from different connections do. Answers are written in
+/// request order: a reply that is ready early waits in ``PendingReplies`` behind earlier ones.
+/// A request that takes the connection over (WebSocket, SSE) waits until every earlier answer is out.
 final class HTTPSession: ConnectionHandler {
     let context: ServerContext
     private var parser: HTTPRequestParser
-    /// The request waiting for an answer from another thread, if any.
-    private(set) var awaiting: HTTPRequestHead?
+    /// Answers not yet written, in request order.
+    private var replies = PendingReplies()
+    /// Body bytes of the requests whose answers are outstanding.
+    private var outstandingBodyBytes = 0
+    /// A request that needs the connection to itself, parsed while earlier answers were outstanding.
+    private var deferred: HTTPRequest?
+    /// No further request is read: an answer already queued closes the connection.
+    private var closesAfterReplies = false
+    /// Whether bytes of a request not yet complete have arrived (its deadline is running).
+    private var inRequest = false
+    /// What the admission check decided from the head of the request whose body is being read.
+    private var admitted: RequestDecision?
+
+    /// Most requests that may wait for an answer at once before the parser stops reading.
+    static let pipelineWindow = 32
+    /// Most body bytes of waiting requests before the parser stops reading (one request of any
+    /// size is always taken when none waits).
+    static let pipelineBodyBytes = 8 << 20
 
     init(context: ServerContext) {
         self.context = context
@@ -25,25 +45,49 @@ final class HTTPSession: ConnectionHandler {
         connection.setDeadline(connection.loop.now + requestDeadline)
     }
 
+    /// Whether another request may be parsed now.
+    private var acceptsAnotherRequest: Bool {
+        deferred == nil && !closesAfterReplies
+            && (replies.waitingCount == 0
+                || (replies.waitingCount < Self.pipelineWindow && outstandingBodyBytes < Self.pipelineBodyBytes))
+    }
+
     func connectionReceived(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) -> Int {
         var offset = 0
-        while offset < bytes.count && awaiting == nil && connection.isOpen && connection.handler === self {
-            let wasIdle = parser.isIdle
-            switch parser.parse(UnsafeRawBufferPointer(rebasing: bytes[offset...])) {
+        while offset < bytes.count && acceptsAnotherRequest && connection.isOpen && connection.handler === self {
+            if !inRequest {
+                // Deadlines run from a request's first byte (empty lines before it included) and
+                // are never re-armed by later bytes of the same request.
+                inRequest = true
+                connection.setDeadline(connection.loop.now + requestDeadline)
+            }
+            let result = parser.parse(UnsafeRawBufferPointer(rebasing: bytes[offset...])) { head in
+                let decision = decide(head)
+                admitted = decision
+                return decision.admission
+            }
+            switch result {
             case .needMore(let consumed, let sendContinue):
                 offset += consumed
-                if wasIdle {
-                    // A request has started: it must complete within the request timeout.
-                    connection.setDeadline(connection.loop.now + requestDeadline)
-                }
                 if sendContinue {
-                    connection.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                    emit(HTTPResponseWriter.continueResponse, persist: true, on: connection)
                 }
                 return offset
             case .request(let request, let consumed):
                 offset += consumed
+                inRequest = false
                 context.metrics.httpRequests.add(1, ordering: .relaxed)
-                handle(request, on: connection)
+                let decision = admitted ?? decide(request.head)
+                admitted = nil
+                handle(request, decision, on: connection)
+            case .refused(let head, _):
+                inRequest = false
+                context.metrics.httpRequests.add(1, ordering: .relaxed)
+                if case .refuse(let response) = admitted {
+                    respond(response, to: head, keepAlive: false, on: connection)
+                }
+                admitted = nil
+                return bytes.count
             case .error(let error):
                 respond(.parseError(error), to: nil, keepAlive: false, on: connection)
                 return bytes.count
@@ -53,78 +97,109 @@ final class HTTPSession: ConnectionHandler {
     }
 
     func connectionDeadlinePassed(_ connection: Connection, now: Int64) {
-        if awaiting != nil {
-            connection.setDeadline(now + requestDeadline)
-        } else if parser.isIdle {
+        if inRequest && !parser.isIdle {
+            inRequest = false
+            respond(
+                .jsonError(status: 408, code: "request_timeout", message: "request not completed in time"), to: nil,
+                keepAlive: false, on: connection)
+        } else if replies.isEmpty || inRequest {
             connection.close()
         } else {
-            respond(
-                .jsonError(status: 408, code: "request_timeout", message: "request not completed in time"), to: nil, keepAlive: false,
-                on: connection)
+            // Waiting for the broker, which always answers.
+            connection.setDeadline(now + requestDeadline)
         }
     }
 
-    private func handle(_ request: HTTPRequest, on connection: Connection) {
+    private func handle(_ request: HTTPRequest, _ decision: RequestDecision, on connection: Connection) {
         let head = request.head
-        switch context.router.match(method: head.method, path: head.path) {
-        case .found(let route, let parameters):
-            handle(route, request, parameters: parameters, on: connection)
-        case .methodNotAllowed(let allowed):
-            var response = HTTPResponse.jsonError(
-                status: 405, code: "method_not_allowed", message: "\(head.method) is not allowed on \(head.path)")
-            response.headers.add("Allow", allowed.joined(separator: ", "))
+        if !head.keepAlive { closesAfterReplies = true }
+        switch decision {
+        case .refuse(let response):
             respond(response, to: head, on: connection)
-        case .notFound:
+        case .staticFile:
             if let response = context.staticFiles.response(for: head) {
                 respond(response, to: head, on: connection)
             } else {
                 respond(.jsonError(status: 404, code: "not_found", message: "no such resource: \(head.path)"), to: head, on: connection)
             }
+        case .route(let route, let parameters, _):
+            if route.takesOverConnection && !replies.isEmpty {
+                deferred = request
+                return
+            }
+            handle(route, request, parameters: parameters, on: connection)
         }
     }
 
-    /// Writes a response now; keeps the connection for the next request unless told otherwise.
+    /// Writes a response in its turn; keeps the connection for the next request unless told otherwise.
     func respond(_ response: HTTPResponse, to head: HTTPRequestHead?, keepAlive: Bool = true, on connection: Connection) {
         let persist = keepAlive && (head?.keepAlive ?? false) && !context.shutdown.isSet
         let bytes = HTTPResponseWriter.serialize(
             response, date: connection.loop.server.dateHeader(), keepAlive: persist, headOnly: head?.method == "HEAD")
-        connection.write(bytes)
-        if persist {
-            connection.setDeadline(connection.loop.now + Int64(context.configuration.keepAliveTimeoutSeconds) * 1_000)
+        emit(bytes, persist: persist, on: connection)
+    }
+
+    /// Writes an answer now if nothing is before it, or queues it behind the outstanding ones.
+    private func emit(_ bytes: [UInt8], persist: Bool, on connection: Connection) {
+        if !persist { closesAfterReplies = true }
+        if replies.isEmpty {
+            write(bytes, persist: persist, on: connection)
         } else {
-            connection.close()
+            replies.appendReady(bytes, persist: persist)
         }
     }
 
-    /// Parks the session until the returned function delivers the response (from any thread).
-    func respondLater(to head: HTTPRequestHead, on connection: Connection) -> @Sendable (HTTPResponse) -> Void {
-        park(head, on: connection)
+    private func write(_ bytes: [UInt8], persist: Bool, on connection: Connection) {
+        connection.write(bytes)
+        if !persist {
+            replies.removeAll()
+            connection.close()
+        } else if replies.isEmpty && !inRequest {
+            connection.setDeadline(connection.loop.now + Int64(context.configuration.keepAliveTimeoutSeconds) * 1_000)
+        }
+    }
+
+    /// Reserves this request's place in the answer order; the returned function delivers the
+    /// response from any thread.
+    func respondLater(to head: HTTPRequestHead, bodyBytes: Int = 0, on connection: Connection) -> @Sendable (HTTPResponse) -> Void
+    {
+        let slot = reserveReply(bodyBytes: bodyBytes, on: connection)
         let session = LoopBound(self)
         let bound = LoopBound(connection)
         let loop = connection.loop
         return { response in
-            loop.execute { session.value.finishAwaiting(response, on: bound.value) }
+            loop.execute { session.value.finishReply(slot, response, to: head, on: bound.value) }
         }
     }
 
-    /// Stops consuming input until `finishAwaiting` answers `head`.
-    func park(_ head: HTTPRequestHead, on connection: Connection) {
-        awaiting = head
-        connection.setDeadline(nil)
+    /// Reserves a place in the answer order for a request answered on another thread.
+    func reserveReply(bodyBytes: Int, on connection: Connection) -> PendingReplies.Slot {
+        if replies.isEmpty && !inRequest { connection.setDeadline(nil) }
+        outstandingBodyBytes += bodyBytes
+        return replies.reserve(bodyBytes: bodyBytes)
     }
 
-    /// Answers the parked request and resumes with any pipelined input (on the loop).
-    func finishAwaiting(_ response: HTTPResponse, on connection: Connection) {
-        guard let head = awaiting, connection.isOpen, connection.handler === self else { return }
-        awaiting = nil
-        respond(response, to: head, on: connection)
-        if connection.isOpen {
-            connection.resumeProcessing()
+    /// Fills a reserved answer (on the loop), writes every answer now in turn, and reads on.
+    func finishReply(_ slot: PendingReplies.Slot, _ response: HTTPResponse, to head: HTTPRequestHead, on connection: Connection) {
+        guard connection.isOpen, connection.handler === self else { return }
+        let persist = head.keepAlive && !context.shutdown.isSet
+        let bytes = HTTPResponseWriter.serialize(
+            response, date: connection.loop.server.dateHeader(), keepAlive: persist, headOnly: head.method == "HEAD")
+        if !persist { closesAfterReplies = true }
+        outstandingBodyBytes -= replies.fill(slot, bytes, persist: persist)
+        while let (ready, persists) = replies.popReady() {
+            write(ready, persist: persists, on: connection)
+            if !connection.isOpen { return }
         }
+        if replies.isEmpty, let request = deferred {
+            deferred = nil
+            handle(request, decide(request.head), on: connection)
+        }
+        if connection.isOpen { connection.resumeProcessing() }
     }
 
     /// Called at shutdown: idle keep-alive connections close now; busy ones after their response.
     func beginShutdown(_ connection: Connection) {
-        if parser.isIdle && awaiting == nil { connection.close() }
+        if parser.isIdle && replies.isEmpty { connection.close() }
     }
 }

@@ -24,11 +24,15 @@ final class LoopIngestReplies: IngestReplyTarget {
 final class PendingIngest: @unchecked Sendable {
     private let session: HTTPSession
     private let connection: Connection
+    private let head: HTTPRequestHead
+    private let slot: PendingReplies.Slot
     private let count: Int
 
-    init(session: HTTPSession, connection: Connection, count: Int) {
+    init(session: HTTPSession, connection: Connection, head: HTTPRequestHead, slot: PendingReplies.Slot, count: Int) {
         self.session = session
         self.connection = connection
+        self.head = head
+        self.slot = slot
         self.count = count
     }
 
@@ -36,6 +40,6 @@ final class PendingIngest: @unchecked Sendable {
     func finish(_ outcome: IngestOutcome) {
         session.context.inFlightTransactions.subtract(count, ordering: .relaxed)
         if case .unavailable(let reason) = outcome { session.context.noteIngestStopped(reason) }
-        session.finishAwaiting(HTTPSession.response(for: outcome, metrics: session.context.metrics), on: connection)
+        session.finishReply(slot, HTTPSession.response(for: outcome, metrics: session.context.metrics), to: head, on: connection)
     }
 }

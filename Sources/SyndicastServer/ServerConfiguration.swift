@@ -30,8 +30,12 @@ public struct ServerConfiguration: Sendable {
     public var shutdownGraceSeconds = 3
     /// Bytes a stream subscriber may have queued before it is closed as a slow consumer (4008).
     public var outboundLimit = 4 << 20
-    /// Origins allowed to open WebSockets; empty allows any.
+    /// Origins allowed besides the server's own (`http://` plus its Host) to write and to open
+    /// streams; a request with any other `Origin` gets 403. Requests without `Origin` pass.
     public var allowedOrigins: [String] = []
+    /// Names (`name` or `name:port`) clients may use in `Host` besides the bound address (and
+    /// `localhost` when bound to loopback); other `Host` values get 421 (DNS rebinding).
+    public var allowedHosts: [String] = []
     /// Bearer keys accepted for ingest; empty means no authentication.
     public var apiKeys: [String] = []
     /// How hard the journal pushes each commit to disk.
@@ -42,6 +46,11 @@ public struct ServerConfiguration: Sendable {
     public var broker = BrokerConfiguration()
 
     public init() {}
+
+    /// Why these API keys cannot be used (empty, white space, or not a header-safe token), or nil.
+    public static func problem(withAPIKeys keys: [String]) -> String? {
+        RequestPolicy.validateKeys(keys)
+    }
 
     /// One event loop per core, less the core the broker thread keeps busy under ingest (it
     /// decides, applies and journals every transaction); at least one. Measured on 2 cores with

@@ -33,6 +33,8 @@ final class ServerContext: Sendable {
     /// Transactions submitted to the broker and not yet answered (429 past the bound).
     let inFlightTransactions = Atomic<Int>(0)
     let metrics = ServerMetrics()
+    /// Host, Origin and API key checks.
+    let policy: RequestPolicy
 
     let group: EventLoopGroup
     /// One ingest reply target per loop, by loop index.
@@ -48,20 +50,13 @@ final class ServerContext: Sendable {
         self.echoOptions = .echo
         self.broker = broker
         self.shutdown = shutdown
+        self.policy = RequestPolicy(
+            host: configuration.host, port: configuration.port, allowedHosts: configuration.allowedHosts,
+            allowedOrigins: configuration.allowedOrigins, apiKeys: configuration.apiKeys)
     }
 
     /// TCP connections open right now.
     func openConnections() -> Int { group.openConnections }
-
-    /// Whether a request carries an accepted key (always true when no keys are configured).
-    func isAuthorized(_ head: HTTPRequestHead) -> Bool {
-        if configuration.apiKeys.isEmpty { return true }
-        guard let value = head.headers["Authorization"], value.count > 7,
-            value.prefix(7).lowercased() == "bearer "
-        else { return false }
-        let key = String(value.dropFirst(7)).trimmingSpaces()
-        return configuration.apiKeys.contains(key)
-    }
 }
 
 extension String {

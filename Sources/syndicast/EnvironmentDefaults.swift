@@ -7,7 +7,7 @@ enum EnvironmentDefaults {
     static let valueOptions = [
         "host", "port", "data", "static-dir", "threads", "connection-limit", "ping-interval",
         "amount-threshold", "spike-window", "spike-threshold", "api-key", "allowed-origin",
-        "tls-cert", "tls-key", "redis", "top-k", "history", "sync", "idempotency-window", "outbound-limit", "request-timeout",
+        "allowed-host", "top-k", "history", "sync", "idempotency-window", "outbound-limit", "request-timeout",
         "keep-alive-timeout",
     ]
     /// Flags without a value; the variable enables them when it is `1`, `true` or `yes`.
@@ -22,7 +22,7 @@ enum EnvironmentDefaults {
         for name in valueOptions where !arguments.contains(where: { $0 == "--\(name)" || $0.hasPrefix("--\(name)=") }) {
             if let value = environment(name), !value.isEmpty {
                 // Repeatable options take a comma-separated list.
-                let values = ["api-key", "allowed-origin"].contains(name) ? value.split(separator: ",").map(String.init) : [value]
+                let values = ["api-key", "allowed-origin", "allowed-host"].contains(name) ? value.split(separator: ",").map(String.init) : [value]
                 for item in values { arguments += ["--\(name)", item] }
             }
         }

@@ -25,8 +25,16 @@ struct ServeCommand: ParsableCommand {
     var outboundLimit = 4 << 20
     @Flag(help: "Serve the /echo WebSocket endpoint (conformance testing).") var echo = false
     @Flag(help: "Serve the /broadcast WebSocket endpoint (benchmarks against peer servers).") var broadcast = false
-    @Option(help: "Bearer key accepted for ingest (repeatable).") var apiKey: [String] = []
-    @Option(help: "Origin allowed to open WebSockets (repeatable; default: any).") var allowedOrigin: [String] = []
+    @Option(help: "Bearer key required for ingest and publish (repeatable; printable ASCII, no spaces).")
+    var apiKey: [String] = []
+    @Option(
+        help: """
+            Origin (e.g. https://ops.example.com) allowed to write and open streams besides the server's own \
+            (repeatable; requests without Origin, such as curl's, always pass).
+            """)
+    var allowedOrigin: [String] = []
+    @Option(help: "Host name (name or name:port) clients may reach the server by, besides the bound address (repeatable).")
+    var allowedHost: [String] = []
     @Option(help: "Alert when a transaction's amount is strictly greater (decimal, e.g. 10000 or 2500.50).")
     var amountThreshold = "10000"
     @Option(help: "Spike rule window in seconds.") var spikeWindow = 3600
@@ -46,6 +54,7 @@ struct ServeCommand: ParsableCommand {
         guard requestTimeout > 0, keepAliveTimeout > 0 else {
             throw ValidationError("--request-timeout and --keep-alive-timeout must be positive")
         }
+        if let problem = ServerConfiguration.problem(withAPIKeys: apiKey) { throw ValidationError("--api-key: \(problem)") }
         guard outboundLimit >= 1_024 else { throw ValidationError("--outbound-limit must be at least 1024") }
         guard (try? Money(parsing: amountThreshold)) != nil else {
             throw ValidationError("--amount-threshold must be a positive decimal with at most 2 fraction digits")
@@ -76,6 +85,7 @@ struct ServeCommand: ParsableCommand {
         configuration.broadcast = broadcast
         configuration.apiKeys = apiKey
         configuration.allowedOrigins = allowedOrigin
+        configuration.allowedHosts = allowedHost
         configuration.synchronous = JournalSynchronous(rawValue: sync) ?? .full
         configuration.monitor = MonitorConfiguration(
             amountThreshold: (try? Money(parsing: amountThreshold)) ?? Money(cents: 1_000_000),

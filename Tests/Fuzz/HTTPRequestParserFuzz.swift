@@ -26,8 +26,16 @@ private func outcomes(_ bytes: UnsafeRawBufferPointer, step: Int) -> [String] {
         var progress = true
         while progress && !pending.isEmpty {
             progress = false
-            let result = pending.withUnsafeBytes { parser.parse($0) }
+            // Refuse PUT, cap POST bodies at 1 KiB: the admission paths are fuzzed too.
+            let result = pending.withUnsafeBytes {
+                parser.parse($0) { head in
+                    head.method == "PUT" ? .refuse : .accept(maxBodySize: head.method == "POST" ? 1_024 : .max)
+                }
+            }
             switch result {
+            case .refused(let head, _):
+                results.append("refused \(head.method)")
+                return results
             case .request(let request, let consumed):
                 results.append("\(request.head.method) \(request.head.target) \(request.body.count)")
                 pending.removeFirst(consumed)

@@ -36,11 +36,16 @@ struct ParseRun {
     var continues = 0
     /// Bytes the parser left unconsumed at the end.
     var leftover: [UInt8] = []
+    /// The head the admission check refused, if any (parsing stops there).
+    var refused: HTTPRequestHead?
 }
 
 /// Drives a parser the way a server does: keep the unconsumed bytes, append what arrives, call
 /// again. Checks the contract on every call (consumed never exceeds what was passed).
-func parse(_ input: [UInt8], feed: Feed, limits: HTTPParserLimits = .init()) -> ParseRun {
+func parse(
+    _ input: [UInt8], feed: Feed, limits: HTTPParserLimits = .init(),
+    admit: (HTTPRequestHead) -> HTTPRequestAdmission = { _ in .accept(maxBodySize: .max) }
+) -> ParseRun {
     var parser = HTTPRequestParser(limits: limits)
     var pending: [UInt8] = []
     var run = ParseRun()
@@ -51,8 +56,14 @@ func parse(_ input: [UInt8], feed: Feed, limits: HTTPParserLimits = .init()) -> 
         position = next
         parsing: while true {
             let count = pending.count
-            let result = pending.withUnsafeBytes { parser.parse($0) }
+            let result = pending.withUnsafeBytes { parser.parse($0, admit: admit) }
             switch result {
+            case .refused(let head, let consumed):
+                #expect(consumed > 0 && consumed <= count)
+                run.refused = head
+                pending.removeFirst(min(consumed, count))
+                run.leftover = pending
+                return run
             case .request(let request, let consumed):
                 #expect(consumed > 0 && consumed <= count)
                 run.requests.append(request)

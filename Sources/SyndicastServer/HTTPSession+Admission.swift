@@ -1,0 +1,131 @@
+import HTTP1
+
+/// What the server does with a request, decided from its head alone (DESIGN.md §6: limits and
+/// refusals are decided before a body is read or parsed).
+enum RequestDecision {
+    /// Answer with this response; a body the request announced is never read.
+    case refuse(HTTPResponse)
+    /// Serve a dashboard file (GET or HEAD).
+    case staticFile
+    /// Run a route, reading a body of at most `bodyLimit` bytes.
+    case route(Route, parameters: [String: String], bodyLimit: Int)
+
+    /// The parser's instruction for the body.
+    var admission: HTTPRequestAdmission {
+        switch self {
+        case .refuse: .refuse
+        case .staticFile: .accept(maxBodySize: RouteLimits.queryBodyBytes)
+        case .route(_, _, let limit): .accept(maxBodySize: limit)
+        }
+    }
+}
+
+/// Body limits per route kind.
+enum RouteLimits {
+    /// Bodies of requests that do not expect one (GET routes, static files) are read and dropped up
+    /// to this size.
+    static let queryBodyBytes = 1_024
+    /// `/api/publish`: the message envelope around at most ``PublishRequest/maximumDataBytes`` of data.
+    static let publishBodyBytes = 64 * 1_024
+}
+
+extension HTTPSession {
+    /// Methods of RFC 9110 §9.3 (and PATCH, RFC 5789); any other gets 501.
+    static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]
+
+    /// Decides a request from its head: host, method, route, origin, authentication, media type
+    /// and body limit, in that order.
+    func decide(_ head: HTTPRequestHead) -> RequestDecision {
+        let policy = context.policy
+        guard policy.acceptsHost(head) else {
+            return .refuse(.jsonError(status: 421, code: "host_not_allowed", message: "this server does not answer for that Host"))
+        }
+        guard Self.knownMethods.contains(head.method) else {
+            return .refuse(.jsonError(status: 501, code: "not_implemented", message: "method \(head.method) is not implemented"))
+        }
+        switch context.router.match(method: head.method, path: head.path) {
+        case .found(let route, let parameters):
+            return decide(route, parameters: parameters, head: head)
+        case .methodNotAllowed(let allowed):
+            return .refuse(Self.methodNotAllowed(head, allowed: allowed))
+        case .notFound:
+            guard head.method == "GET" || head.method == "HEAD" else {
+                return .refuse(Self.methodNotAllowed(head, allowed: ["GET", "HEAD"]))
+            }
+            return .staticFile
+        }
+    }
+
+    private func decide(_ route: Route, parameters: [String: String], head: HTTPRequestHead) -> RequestDecision {
+        // Browsers attach Origin to cross-origin writes and to every WebSocket handshake; a page
+        // elsewhere must neither write nor read the stream.
+        if route.isWrite || route.takesOverConnection, !context.policy.acceptsOrigin(head) {
+            return .refuse(.jsonError(status: 403, code: "origin_not_allowed", message: "requests from this Origin are not allowed"))
+        }
+        guard route.isWrite else {
+            return .route(route, parameters: parameters, bodyLimit: RouteLimits.queryBodyBytes)
+        }
+        if !context.policy.isAuthorized(head) {
+            var response = HTTPResponse.jsonError(
+                status: 401, code: "unauthorized", message: "a valid Authorization: Bearer key is required")
+            response.headers.add("WWW-Authenticate", "Bearer")
+            return .refuse(response)
+        }
+        if context.shutdown.isSet {
+            return .refuse(.jsonError(status: 503, code: "shutting_down", message: "the server is stopping; retry on another instance"))
+        }
+        let mediaType = MediaType.of(head)
+        switch route {
+        case .ingest:
+            guard TransactionMediaType(mediaType) != nil else {
+                return .refuse(
+                    .jsonError(
+                        status: 415, code: "unsupported_media_type",
+                        message: "Content-Type \(mediaType.isEmpty ? "(none)" : mediaType) is not accepted; use application/json or application/x-ndjson"))
+            }
+            return .route(route, parameters: parameters, bodyLimit: context.parserLimits.maxBodySize)
+        default:
+            guard mediaType == "application/json" else {
+                return .refuse(
+                    .jsonError(
+                        status: 415, code: "unsupported_media_type",
+                        message: "Content-Type \(mediaType.isEmpty ? "(none)" : mediaType) is not accepted; use application/json"))
+            }
+            return .route(route, parameters: parameters, bodyLimit: RouteLimits.publishBodyBytes)
+        }
+    }
+
+    private static func methodNotAllowed(_ head: HTTPRequestHead, allowed: [String]) -> HTTPResponse {
+        var response = HTTPResponse.jsonError(
+            status: 405, code: "method_not_allowed", message: "\(head.method) is not allowed on \(head.path)")
+        response.headers.add("Allow", allowed.joined(separator: ", "))
+        return response
+    }
+}
+
+/// The body formats ingest accepts, by media type.
+enum TransactionMediaType {
+    case json
+    case ndjson
+
+    init?(_ mediaType: String) {
+        switch mediaType {
+        case "application/json": self = .json
+        case "application/x-ndjson", "application/ndjson", "application/jsonl": self = .ndjson
+        default: return nil
+        }
+    }
+}
+
+extension Route {
+    /// Routes that store something (authentication, media type and Origin are checked).
+    var isWrite: Bool { self == .ingest || self == .publish }
+
+    /// Routes that switch the connection to a stream (it waits for earlier pipelined answers).
+    var takesOverConnection: Bool {
+        switch self {
+        case .stream, .events, .echo, .broadcast: true
+        default: false
+        }
+    }
+}
