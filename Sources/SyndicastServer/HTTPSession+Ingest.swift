@@ -87,6 +87,7 @@ extension HTTPSession {
         }
         let reply = respondLater(to: head, bodyBytes: request.body.count, on: connection)
         let context = self.context
+        connection.loop.server.flushIngest(context: context, loop: connection.loop)
         context.broker.publish(topic: message.topic, data: message.data) { outcome in
             switch outcome {
             case .published(let seq):

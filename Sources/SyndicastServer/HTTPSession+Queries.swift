@@ -22,6 +22,7 @@ extension HTTPSession {
         let chosenLimit = limit
         let reply = respondLater(to: head, on: connection)
         let context = self.context
+        connection.loop.server.flushIngest(context: context, loop: connection.loop)
         let connections = context.counters.streamSubscribers
         context.broker.query { broker in
             reply(

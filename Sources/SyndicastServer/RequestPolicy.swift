@@ -3,7 +3,7 @@ import HTTP1
 /// Who may talk to the server, decided from a request head: the `Host` it names, the `Origin` a
 /// browser attaches, and the API key (DESIGN.md §6 "Secure by default for browsers").
 ///
-/// - `Host` must name this server: the bound address (with its port), `localhost` and the
+/// - `Host` must name this server: the bound address, `localhost` and the
 ///   loopback literals when bound to loopback, any IP literal when bound to a wildcard address, or
 ///   a configured name (`--allowed-host`, and the hosts of `--allowed-origin`). A DNS-rebinding
 ///   page reaches the server under its own domain name and is refused here.
@@ -13,19 +13,17 @@ import HTTP1
 /// - API keys are compared in constant time, so the time of a refusal does not leak how much of
 ///   a key was right.
 struct RequestPolicy: Sendable {
-    /// Lower-cased `host[:port]` values accepted as `Host`, port included where it is not 80.
+    /// Lower-cased host names accepted in `Host` (its port is not compared: a proxy in front may
+    /// listen on another one, and a rebinding page is told apart by its name).
     private let hosts: Set<String>
     /// Whether any IP literal is accepted as `Host` (bound to a wildcard address).
     private let acceptsAnyAddress: Bool
-    /// The port the server listens on (a `Host` naming another port is not this server).
-    private let port: Int
     /// Lower-cased origins allowed besides the server's own.
     private let origins: Set<String>
     /// Accepted bearer keys as bytes; empty means no authentication.
     private let keys: [[UInt8]]
 
-    init(host: String, port: Int, allowedHosts: [String], allowedOrigins: [String], apiKeys: [String]) {
-        self.port = port
+    init(host: String, allowedHosts: [String], allowedOrigins: [String], apiKeys: [String]) {
         var names = Set(allowedHosts.map { $0.lowercased() })
         for origin in allowedOrigins {
             // scheme "://" authority: the authority is a name clients use for this server.
@@ -37,16 +35,7 @@ struct RequestPolicy: Sendable {
             names.formUnion(["localhost", "127.0.0.1", "[::1]"])
         }
         names.insert(bound.contains(":") && !bound.hasPrefix("[") ? "[\(bound)]" : bound)
-        var withPorts = Set<String>()
-        for name in names {
-            if Self.splitPort(name).port != nil {
-                withPorts.insert(name)
-            } else {
-                withPorts.insert("\(name):\(port)")
-                if port == 80 { withPorts.insert(name) }
-            }
-        }
-        self.hosts = withPorts
+        self.hosts = Set(names.map { Self.splitPort($0).name })
         self.origins = Set(allowedOrigins.map { $0.lowercased() })
         self.keys = apiKeys.map { Array($0.utf8) }
     }
@@ -58,12 +47,8 @@ struct RequestPolicy: Sendable {
     /// (the parser already answers an HTTP/1.1 request without one with 400).
     func acceptsHost(_ head: HTTPRequestHead) -> Bool {
         guard let value = head.headers["Host"] else { return true }
-        let host = value.lowercased()
-        if hosts.contains(host) { return true }
-        guard acceptsAnyAddress else { return false }
-        let (name, port) = Self.splitPort(host)
-        guard (port ?? 80) == self.port else { return false }
-        return Self.isAddressLiteral(name)
+        let name = Self.splitPort(value.lowercased()).name
+        return hosts.contains(name) || (acceptsAnyAddress && Self.isAddressLiteral(name))
     }
 
     /// Whether the request's `Origin` (if any) is the server's own or allowed.

@@ -51,7 +51,7 @@ final class ServerContext: Sendable {
         self.broker = broker
         self.shutdown = shutdown
         self.policy = RequestPolicy(
-            host: configuration.host, port: configuration.port, allowedHosts: configuration.allowedHosts,
+            host: configuration.host, allowedHosts: configuration.allowedHosts,
             allowedOrigins: configuration.allowedOrigins, apiKeys: configuration.apiKeys)
     }
 
@@ -94,8 +94,9 @@ final class LoopContext {
     }
 
     /// Hands the queued requests to the broker in one command (nothing when a large request
-    /// already took them along).
-    private func flushIngest(context: ServerContext, loop: EventLoop) {
+    /// already took them along). Also called before a query or publish is submitted, so that the
+    /// broker sees one connection's pipelined requests in their order.
+    func flushIngest(context: ServerContext, loop: EventLoop) {
         guard !pendingIngest.isEmpty else { return }
         let requests = pendingIngest
         pendingIngest = []
