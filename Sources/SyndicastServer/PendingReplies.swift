@@ -24,6 +24,9 @@ struct PendingReplies {
     /// Answers reserved and not yet filled.
     private(set) var waitingCount = 0
 
+    /// Entries held, written ones not yet compacted away included (for tests).
+    var storedCount: Int { entries.count }
+
     /// Whether nothing is waiting to be written.
     var isEmpty: Bool { head == entries.count }
 
