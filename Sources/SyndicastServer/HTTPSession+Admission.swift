@@ -81,7 +81,9 @@ extension HTTPSession {
                 return .refuse(
                     .jsonError(
                         status: 415, code: "unsupported_media_type",
-                        message: "Content-Type \(mediaType.isEmpty ? "(none)" : mediaType) is not accepted; use application/json or application/x-ndjson"))
+                        message:
+                            "Content-Type \(mediaType.isEmpty ? "(none)" : mediaType) is not accepted; use application/json or application/x-ndjson"
+                    ))
             }
             return .route(route, parameters: parameters, bodyLimit: context.parserLimits.maxBodySize)
         default:

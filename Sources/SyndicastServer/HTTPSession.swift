@@ -161,8 +161,7 @@ final class HTTPSession: ConnectionHandler {
 
     /// Reserves this request's place in the answer order; the returned function delivers the
     /// response from any thread.
-    func respondLater(to head: HTTPRequestHead, bodyBytes: Int = 0, on connection: Connection) -> @Sendable (HTTPResponse) -> Void
-    {
+    func respondLater(to head: HTTPRequestHead, bodyBytes: Int = 0, on connection: Connection) -> @Sendable (HTTPResponse) -> Void {
         let slot = reserveReply(bodyBytes: bodyBytes, on: connection)
         let session = LoopBound(self)
         let bound = LoopBound(connection)

@@ -22,7 +22,8 @@ enum EnvironmentDefaults {
         for name in valueOptions where !arguments.contains(where: { $0 == "--\(name)" || $0.hasPrefix("--\(name)=") }) {
             if let value = environment(name), !value.isEmpty {
                 // Repeatable options take a comma-separated list.
-                let values = ["api-key", "allowed-origin", "allowed-host"].contains(name) ? value.split(separator: ",").map(String.init) : [value]
+                let values =
+                    ["api-key", "allowed-origin", "allowed-host"].contains(name) ? value.split(separator: ",").map(String.init) : [value]
                 for item in values { arguments += ["--\(name)", item] }
             }
         }
