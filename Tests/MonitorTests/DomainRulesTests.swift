@@ -65,17 +65,22 @@ struct DomainRulesTests {
         _ = monitor.apply(transaction("multi", Self.composed, cents: 1))
         _ = monitor.apply(transaction("multi", Self.decomposed, cents: 1))
         _ = monitor.apply(transaction("multi", "z", cents: 1))
-        #expect(monitor.investor("multi")?.syndicateIds.map { Array($0.utf8) } == [Array(Self.decomposed.utf8), Array("z".utf8), Array(Self.composed.utf8)])
+        #expect(
+            monitor.investor("multi")?.syndicateIds.map { Array($0.utf8) } == [
+                Array(Self.decomposed.utf8), Array("z".utf8), Array(Self.composed.utf8),
+            ])
         #expect(monitor.syndicate(Self.composed)?.transactionCount == 1)
         #expect(monitor.syndicate(Self.decomposed)?.transactionCount == 1)
     }
 
-    @Test("128-bit totals format exactly", arguments: [
-        (MoneyTotal.zero, "0.00"), (MoneyTotal(cents: 5), "0.05"), (MoneyTotal(cents: 1_250_000), "12500.00"),
-        (MoneyTotal(cents: .max), "184467440737095516.15"), (MoneyTotal(high: 1, low: 0), "184467440737095516.16"),
-        (MoneyTotal(high: .max, low: .max), "3402823669209384634633746074317682114.55"),
-        (MoneyTotal(high: 5, low: 3), "922337203685477580.83"),  // 5·2^64 + 3 = 92233720368547758083
-    ])
+    @Test(
+        "128-bit totals format exactly",
+        arguments: [
+            (MoneyTotal.zero, "0.00"), (MoneyTotal(cents: 5), "0.05"), (MoneyTotal(cents: 1_250_000), "12500.00"),
+            (MoneyTotal(cents: .max), "184467440737095516.15"), (MoneyTotal(high: 1, low: 0), "184467440737095516.16"),
+            (MoneyTotal(high: .max, low: .max), "3402823669209384634633746074317682114.55"),
+            (MoneyTotal(high: 5, low: 3), "922337203685477580.83"),  // 5·2^64 + 3 = 92233720368547758083
+        ])
     func formatting(total: MoneyTotal, text: String) {
         #expect(total.description == text)
         var writer = JSONWriter()
@@ -103,7 +108,10 @@ struct DomainRulesTests {
         #expect(error.details == [.init(index: 1, field: "amount", reason: "must be at most 10.00")])
         #expect(failure(#"{"investorId":"i","syndicateId":"s","amount":10}"#, decoder: decoder) == nil)
         // The default maximum is one trillion, and amounts past Int64 cents get the same reason.
-        #expect(reasons(#"{"investorId":"i","syndicateId":"s","amount":1000000000000.01}"#, field: "amount") == ["must be at most 1000000000000.00"])
+        #expect(
+            reasons(#"{"investorId":"i","syndicateId":"s","amount":1000000000000.01}"#, field: "amount") == [
+                "must be at most 1000000000000.00"
+            ])
         #expect(reasons(#"{"investorId":"i","syndicateId":"s","amount":1e300}"#, field: "amount") == ["must be at most 1000000000000.00"])
         #expect(transactions(#"{"investorId":"i","syndicateId":"s","amount":"1000000000000.00"}"#)?.count == 1)
     }

@@ -54,8 +54,11 @@ struct RankingJobRulesTests {
         // The default: one trillion; anything larger (even past Int64 cents) gets the same reason.
         let huge = render([transaction("i1", "s1", cents: 100_000_000_000_001)], as: format)
         #expect(jobError(huge, format: format)?.reason == "must be at most 1000000000000.00")
-        let unrepresentable = format == .csv ? "investorId,syndicateId,amount\ni,s,1e30\n" : "{\"investorId\":\"i\",\"syndicateId\":\"s\",\"amount\":1e30}\n"
-        #expect(jobError(format == .json ? "[" + unrepresentable + "]" : unrepresentable, format: format)?.reason == "must be at most 1000000000000.00")
+        let unrepresentable =
+            format == .csv ? "investorId,syndicateId,amount\ni,s,1e30\n" : "{\"investorId\":\"i\",\"syndicateId\":\"s\",\"amount\":1e30}\n"
+        #expect(
+            jobError(format == .json ? "[" + unrepresentable + "]" : unrepresentable, format: format)?.reason
+                == "must be at most 1000000000000.00")
     }
 
     @Test("event times far in the future are accepted: the job has no clock", arguments: RankingJob.InputFormat.allCases)
