@@ -12,8 +12,8 @@
 /// only when the tags agree.
 ///
 /// Identity is the UTF-8 bytes, as for the keys (docs/DOMAIN-RULES.md): NFC `"é"` and NFD
-/// `"e\u{301}"` are two identifiers with two ordinals. Comparing with `String` `==` (canonical
-/// equivalence) let two such ids share a slot only when their keys' tags happened to agree.
+/// `"e\u{301}"` are two identifiers with two ordinals even when their tags agree, although
+/// `String` `==` (canonical equivalence) calls them equal.
 struct IdentifierTable: Sendable {
     /// The identifiers by ordinal.
     private(set) var identifiers: [String] = []

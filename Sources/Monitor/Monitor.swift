@@ -37,7 +37,9 @@ public struct Monitor: Sendable {
     /// positive. Empty means every `apply` of the batch will succeed (no total can overflow).
     public func validate(_ batch: [Transaction]) -> [TransactionValidationError.Detail] {
         var details: [TransactionValidationError.Detail] = []
-        for (index, transaction) in batch.enumerated() where transaction.amount.cents <= 0 {
+        // Reads each amount in place rather than binding a copy of each transaction, which would
+        // retain its strings (see `apply(contentsOf:before:alerts:)`).
+        for index in batch.indices where batch[index].amount.cents <= 0 {
             details.append(.init(index: index, field: "amount", reason: "must be greater than 0"))
         }
         return details
