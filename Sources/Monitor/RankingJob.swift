@@ -169,6 +169,7 @@ public struct RankingJob: Sendable {
         guard transaction.amount.cents > 0 else {
             throw TransactionFileError(line: line(), field: "amount", reason: "must be greater than 0")
         }
+        // `Rankings.apply` refuses only non-positive amounts, ruled out above: `try?` drops nothing.
         guard let id = transaction.id else {
             _ = try? rankings.apply(transaction)
             transactionCount += 1
