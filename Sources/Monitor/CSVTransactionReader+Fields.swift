@@ -2,7 +2,7 @@ extension CSVTransactionReader {
     /// Converts the record in ``fields`` into a transaction, by the field rules of DESIGN.md §3.
     ///
     /// `investorId`, `syndicateId`: non-empty, at most 128 UTF-8 bytes, no control characters.
-    /// `amount`: see ``Money/init(parsing:)``. `id`: empty means none. `timestamp`: empty means
+    /// `amount`: see ``Money/init(parsing:)``, at most ``maximumAmount``. `id`: empty means none. `timestamp`: empty means
     /// ``receivedAt``; otherwise integer epoch milliseconds or an RFC 3339 date-time.
     func readTransaction(_ buffer: UnsafeRawBufferPointer) throws(TransactionFileError) -> Transaction {
         guard let columns else { throw TransactionFileError(line: line, reason: "no header") }
@@ -12,6 +12,7 @@ extension CSVTransactionReader {
         }
         // Closures below capture only these locals, never `self` (which would copy the reader).
         let line = line
+        let maximumAmount = maximumAmount
         let investorId = try Self.withContent(buffer, fields[columns.investorId]) {
             (content) throws(TransactionFileError) -> String in
             try Self.identifier(content, line: line, field: "investorId")
@@ -24,7 +25,9 @@ extension CSVTransactionReader {
             (content) throws(TransactionFileError) -> Money in
             guard !content.isEmpty else { throw TransactionFileError(line: line, field: "amount", reason: "is required") }
             switch Money.parse(content, from: 0, to: content.count) {
-            case .success(let money): return money
+            case .success(let money) where money <= maximumAmount: return money
+            case .success, .failure(.tooLarge):
+                throw TransactionFileError(line: line, field: "amount", reason: "must be at most \(maximumAmount)")
             case .failure(let error): throw TransactionFileError(line: line, field: "amount", reason: error.reason)
             }
         }

@@ -23,6 +23,8 @@ public struct CSVTransactionReader: Sendable {
     public let maximumRecordBytes: Int
     /// The timestamp (epoch ms) of rows without one.
     public let receivedAt: Int64
+    /// Larger amounts are refused, as by the server (``TransactionDecoder/Limits/maximumAmount``).
+    public let maximumAmount: Money
     /// The 1-based line on which the next record starts.
     public private(set) var line = 1
     /// Transactions read so far.
@@ -37,8 +39,12 @@ public struct CSVTransactionReader: Sendable {
     var isFinished = false
 
     /// Creates a reader; `receivedAt` is the timestamp of rows without one.
-    public init(receivedAt: Int64 = 0, maximumRecordBytes: Int = CSVTransactionReader.defaultMaximumRecordBytes) {
+    public init(
+        receivedAt: Int64 = 0, maximumRecordBytes: Int = CSVTransactionReader.defaultMaximumRecordBytes,
+        maximumAmount: Money = TransactionDecoder.Limits.defaultMaximumAmount
+    ) {
         self.receivedAt = receivedAt
+        self.maximumAmount = maximumAmount
         self.maximumRecordBytes = max(16, maximumRecordBytes)
         fields.reserveCapacity(8)
     }

@@ -10,6 +10,10 @@
 /// Open addressing with linear probing, at most half full. A slot holds the ordinal plus one in
 /// its low 32 bits (0: empty) and the key's high 32 bits as a tag, so a probe compares strings
 /// only when the tags agree.
+///
+/// Identity is the UTF-8 bytes, as for the keys (docs/DOMAIN-RULES.md): NFC `"é"` and NFD
+/// `"e\u{301}"` are two identifiers with two ordinals even when their tags agree, although
+/// `String` `==` (canonical equivalence) calls them equal.
 struct IdentifierTable: Sendable {
     /// The identifiers by ordinal.
     private(set) var identifiers: [String] = []
@@ -66,7 +70,7 @@ struct IdentifierTable: Sendable {
             if slot == 0 { return .empty(slot: index) }
             if slot & 0xFFFF_FFFF_0000_0000 == tag {
                 let ordinal = Int32(truncatingIfNeeded: slot & 0xFFFF_FFFF) &- 1
-                if identifiers[Int(ordinal)] == identifier { return .found(ordinal) }
+                if identifiers[Int(ordinal)].hasSameUTF8(as: identifier) { return .found(ordinal) }
             }
             index = (index + 1) & mask
         }

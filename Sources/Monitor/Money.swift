@@ -1,7 +1,8 @@
 /// An exact amount of money in integer cents; never a floating-point value.
 ///
-/// DESIGN.md §4: "Money is integer cents with overflow checks. A total that would overflow is a
-/// `400`, not a crash." Addition is offered only in the overflow-reporting form.
+/// One transaction's amount (at most `--max-amount`, see ``TransactionDecoder/Limits``); sums of
+/// amounts are ``MoneyTotal``s, which cannot overflow. Addition is offered only in the
+/// overflow-reporting form.
 public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The amount in cents (hundredths of the currency unit).
     public let cents: Int64

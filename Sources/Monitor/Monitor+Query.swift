@@ -12,13 +12,13 @@ extension Monitor {
         rankings.investor(investorId)
     }
 
-    /// One syndicate's totals and window state, or `nil` if unknown.
+    /// One syndicate's totals and window state, or `nil` if unknown (ids match by their UTF-8 bytes).
     public func syndicate(_ syndicateId: String) -> SyndicateSummary? {
         guard let state = state(ofSyndicate: syndicateId, key: IdentifierTable.key(syndicateId)) else { return nil }
         return SyndicateSummary(
             syndicateId: syndicateId, windowCount: state.window.count,
             windowSeconds: configuration.spikeWindowSeconds, spikeThreshold: configuration.spikeThreshold,
-            isSpiking: state.window.isSpiking, totalInvested: Money(cents: state.totalCents),
+            isSpiking: state.window.isSpiking, totalInvested: state.total,
             transactionCount: state.transactionCount, newestTimestamp: state.window.newestTimestamp)
     }
 

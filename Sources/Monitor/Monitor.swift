@@ -3,12 +3,13 @@
 /// Pure and deterministic (DESIGN.md §4 "Determinism"): the same transactions in the same order
 /// give the same state and the same events, alert ids included. No clock, no I/O.
 ///
-/// Ingest should call ``validate(_:)`` (or ``apply(batch:)``) before journaling a batch, so that
-/// the total-overflow `400` happens before anything is stored; ``apply(_:)`` then cannot refuse.
+/// Totals are 128-bit (``MoneyTotal``) and cannot overflow, so the only transaction ``apply(_:)``
+/// refuses is one whose amount is not positive (the decoder never produces one);
+/// ``validate(_:)`` reports those before a batch is journaled.
 public struct Monitor: Sendable {
     struct SyndicateState: Sendable {
         var window: SpikeWindow
-        var totalCents: Int64 = 0
+        var total = MoneyTotal.zero
         var transactionCount = 0
     }
 
@@ -23,8 +24,6 @@ public struct Monitor: Sendable {
     var recentAlertRing: AlertRing
     /// Running totals.
     public private(set) var counts = MonitorCounts()
-    /// The largest syndicate total so far (see `cannotOverflow`).
-    var largestSyndicateTotalCents: Int64 = 0
 
     /// Creates an empty monitor.
     public init(configuration: MonitorConfiguration = MonitorConfiguration()) {
@@ -35,43 +34,15 @@ public struct Monitor: Sendable {
     }
 
     /// Checks a batch without changing state: one detail per transaction whose amount is not
-    /// positive or that would overflow its investor's or its syndicate's total (counting the
-    /// batch's earlier transactions). Empty means every `apply` of the batch will succeed.
+    /// positive. Empty means every `apply` of the batch will succeed (no total can overflow).
     public func validate(_ batch: [Transaction]) -> [TransactionValidationError.Detail] {
-        if Self.cannotOverflow(batch, largest: max(rankings.largestTotalCents, largestSyndicateTotalCents)) {
-            return []
+        var details: [TransactionValidationError.Detail] = []
+        // Reads each amount in place rather than binding a copy of each transaction, which would
+        // retain its strings (see `apply(contentsOf:before:alerts:)`).
+        for index in batch.indices where batch[index].amount.cents <= 0 {
+            details.append(.init(index: index, field: "amount", reason: "must be greater than 0"))
         }
-        var details = rankings.validate(batch)
-        var failed = Set(details.map(\.index))
-        var pending: [String: Int64] = [:]
-        for (index, transaction) in batch.enumerated() where !failed.contains(index) {
-            let base =
-                pending[transaction.syndicateId]
-                ?? state(ofSyndicate: transaction.syndicateId, key: transaction.syndicateKey)?.totalCents ?? 0
-            let (sum, overflow) = base.addingReportingOverflow(transaction.amount.cents)
-            if overflow {
-                details.append(
-                    .init(index: index, field: "amount", reason: "would overflow the syndicate's total invested"))
-                failed.insert(index)
-            } else {
-                pending[transaction.syndicateId] = sum
-            }
-        }
-        return details.sorted { $0.index < $1.index }
-    }
-
-    /// The common case, decided without a hash lookup: every amount positive and the batch's sum
-    /// added to the largest total anywhere still fits in Int64 (measured: validation was ~7% of
-    /// the broker's time under single-transaction ingest before this check).
-    private static func cannotOverflow(_ batch: [Transaction], largest: Int64) -> Bool {
-        var sum: Int64 = 0
-        for transaction in batch {
-            guard transaction.amount.cents > 0 else { return false }
-            let (next, overflow) = sum.addingReportingOverflow(transaction.amount.cents)
-            guard !overflow else { return false }
-            sum = next
-        }
-        return !largest.addingReportingOverflow(sum).overflow
+        return details
     }
 
     /// Validates a whole batch, then applies it: all or nothing.
@@ -81,7 +52,7 @@ public struct Monitor: Sendable {
             return .failure(
                 TransactionValidationError(
                     code: .invalidFields,
-                    message: "\(details.count) transactions would overflow a total; nothing was accepted.",
+                    message: "\(details.count) transactions have an amount that is not positive; nothing was accepted.",
                     details: details))
         }
         var events: [MonitorEvent] = []
@@ -91,8 +62,8 @@ public struct Monitor: Sendable {
 
     /// Applies one transaction and returns its events: alerts (amount, then spike), then rankings.
     ///
-    /// A transaction that would overflow a total, or whose amount is not positive, changes nothing
-    /// and returns no event (counted in ``MonitorCounts/rejected``); ``validate(_:)`` reports it first.
+    /// A transaction whose amount is not positive changes nothing and returns no event (counted in
+    /// ``MonitorCounts/rejected``); ``validate(_:)`` reports it first.
     public mutating func apply(_ transaction: Transaction) -> [MonitorEvent] {
         var events: [MonitorEvent] = []
         if apply(transaction, alerts: { events.append(.alert($0)) }) {
@@ -150,22 +121,9 @@ public struct Monitor: Sendable {
                     window: SpikeWindow(
                         windowMilliseconds: configuration.spikeWindowMilliseconds, threshold: configuration.spikeThreshold)))
         }
-        // Below the largest syndicate total nothing can overflow, so the common case reads no state.
-        let cannotOverflow = !largestSyndicateTotalCents.addingReportingOverflow(amount.cents).overflow
-        guard cannotOverflow || !syndicateStates[Int(syndicate)].totalCents.addingReportingOverflow(amount.cents).overflow
-        else {
-            counts.rejected += 1
-            return false
-        }
-        let rankingsChanged: Bool
-        do {
-            rankingsChanged = try rankings.apply(
-                investorId: transaction.pointee.investorId, key: transaction.pointee.investorKey, amount: amount,
-                syndicate: syndicate)
-        } catch {
-            counts.rejected += 1
-            return false
-        }
+        let rankingsChanged = rankings.apply(
+            investorId: transaction.pointee.investorId, key: transaction.pointee.investorKey, amount: amount,
+            syndicate: syndicate)
         counts.transactions += 1
         counts.investors = rankings.investorCount
 
@@ -189,7 +147,7 @@ public struct Monitor: Sendable {
 
     private mutating func recordInSyndicate(amount: Money, timestamp: Int64, ordinal: Int) -> SpikeOutcome {
         if syndicateStates[ordinal].transactionCount == 0 { counts.syndicates += 1 }
-        return Self.record(amount: amount, timestamp: timestamp, in: &syndicateStates[ordinal], largest: &largestSyndicateTotalCents)
+        return Self.record(amount: amount, timestamp: timestamp, in: &syndicateStates[ordinal])
     }
 
     /// The state of `syndicateId` if it has had a transaction.
@@ -200,12 +158,8 @@ public struct Monitor: Sendable {
         return syndicateStates[Int(ordinal)]
     }
 
-    private static func record(
-        amount: Money, timestamp: Int64, in state: inout SyndicateState, largest: inout Int64
-    ) -> SpikeOutcome {
-        // Overflow was ruled out in `apply` before any state changed.
-        state.totalCents &+= amount.cents
-        if state.totalCents > largest { largest = state.totalCents }
+    private static func record(amount: Money, timestamp: Int64, in state: inout SyndicateState) -> SpikeOutcome {
+        state.total.add(amount)
         state.transactionCount += 1
         return state.window.record(timestamp)
     }

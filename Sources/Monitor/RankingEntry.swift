@@ -9,10 +9,10 @@ public struct RankingEntry: Sendable, Hashable {
     /// How many distinct syndicates the investor has put money into.
     public var syndicateCount: Int
     /// The investor's total across all transactions.
-    public var totalInvested: Money
+    public var totalInvested: MoneyTotal
 
     /// Creates an entry.
-    public init(rank: Int, investorId: String, syndicateCount: Int, totalInvested: Money) {
+    public init(rank: Int, investorId: String, syndicateCount: Int, totalInvested: MoneyTotal) {
         self.rank = rank
         self.investorId = investorId
         self.syndicateCount = syndicateCount
@@ -25,7 +25,7 @@ public struct InvestorSummary: Sendable, Hashable {
     /// The investor.
     public var investorId: String
     /// Sum of all the investor's transactions.
-    public var totalInvested: Money
+    public var totalInvested: MoneyTotal
     /// The distinct syndicates invested in, sorted by their identifiers.
     public var syndicateIds: [String]
     /// How many transactions the investor made.
@@ -34,7 +34,7 @@ public struct InvestorSummary: Sendable, Hashable {
     public var rank: Int?
 
     /// Creates a summary.
-    public init(investorId: String, totalInvested: Money, syndicateIds: [String], transactionCount: Int, rank: Int?) {
+    public init(investorId: String, totalInvested: MoneyTotal, syndicateIds: [String], transactionCount: Int, rank: Int?) {
         self.investorId = investorId
         self.totalInvested = totalInvested
         self.syndicateIds = syndicateIds

@@ -11,8 +11,14 @@
 /// - Errors: the first problem stops the job with a ``TransactionFileError`` naming the line
 ///   (`line 1234: amount: must be greater than 0`); the rankings then hold the transactions
 ///   before it and should not be reported.
-/// - Identifiers are checked but not deduplicated: unlike the server, a repeated `id` counts
-///   again (remembering every id would make memory grow with the file).
+/// - The server's rules (DESIGN.md §3, docs/DOMAIN-RULES.md): the same field checks, amounts up to
+///   ``maximumAmount``, ids compared as UTF-8 bytes. A repeated `id` with the same content
+///   (investor, syndicate, amount) is a duplicate, counted once (``duplicateCount``); the same
+///   `id` with different content stops the job like any invalid record, naming the line (the
+///   server answers `409`). Every `id` is remembered (the server remembers the most recent
+///   `--idempotency-window`), so memory also grows with the number of distinct ids: about
+///   50–100 bytes each. Event times are not checked against a clock: the job has no receive
+///   time, and the rankings do not use event times.
 public struct RankingJob: Sendable {
     /// How the file is framed.
     public enum InputFormat: String, Sendable, Hashable, CaseIterable {
@@ -41,10 +47,14 @@ public struct RankingJob: Sendable {
     public let maximumRecordBytes: Int
     /// The timestamp (epoch ms) of transactions without one; irrelevant to the ranking.
     public let receivedAt: Int64
+    /// Larger amounts are refused, as by the server's `--max-amount`.
+    public let maximumAmount: Money
     /// The rankings so far.
     public private(set) var rankings: Rankings
-    /// Transactions applied so far.
+    /// Transactions applied so far (duplicates not included).
     public private(set) var transactionCount = 0
+    /// Transactions skipped because their `id` was seen before with the same content.
+    public private(set) var duplicateCount = 0
     /// Whether ``finish()`` has been called.
     public private(set) var isFinished = false
 
@@ -55,6 +65,16 @@ public struct RankingJob: Sendable {
     /// NDJSON: lines before the carried one (or before the next chunk).
     var linesDone = 0
     let decoder: TransactionDecoder
+    /// What each `id` stood for when first applied.
+    var knownIds: [IdentifierBytes: IdentifiedContent] = [:]
+
+    /// The content an idempotency `id` is bound to, by ordinals of ``Rankings``' tables (exact:
+    /// an ordinal stands for one id's bytes). The event time is not part of it, as on the server.
+    struct IdentifiedContent: Hashable {
+        var investor: Int32
+        var syndicate: Int32
+        var amount: Money
+    }
 
     /// The most leaders ``Rankings`` maintains while reading; larger ``top(_:)`` limits are
     /// selected once at the end (``Rankings/top(_:)``: O(n log limit)), since keeping a long
@@ -64,17 +84,21 @@ public struct RankingJob: Sendable {
     /// Creates a job for the top `topCount` investors (at least 1; see ``maximumMaintainedLeaders``).
     public init(
         format: InputFormat, topCount: Int = 5, receivedAt: Int64 = 0,
-        maximumRecordBytes: Int = CSVTransactionReader.defaultMaximumRecordBytes
+        maximumRecordBytes: Int = CSVTransactionReader.defaultMaximumRecordBytes,
+        maximumAmount: Money = TransactionDecoder.Limits.defaultMaximumAmount
     ) {
         self.format = format
         self.receivedAt = receivedAt
         self.maximumRecordBytes = maximumRecordBytes
+        self.maximumAmount = maximumAmount
         rankings = Rankings(topCount: min(topCount, Self.maximumMaintainedLeaders))
-        csv = CSVTransactionReader(receivedAt: receivedAt, maximumRecordBytes: maximumRecordBytes)
+        csv = CSVTransactionReader(
+            receivedAt: receivedAt, maximumRecordBytes: maximumRecordBytes, maximumAmount: maximumAmount)
         splitter = JSONArraySplitter(maximumElementBytes: maximumRecordBytes)
         decoder = TransactionDecoder(
             limits: TransactionDecoder.Limits(
-                maximumBodyBytes: Int.max, maximumTransactions: Int.max, maximumDetails: 1))
+                maximumBodyBytes: Int.max, maximumTransactions: Int.max, maximumDetails: 1,
+                maximumAmount: maximumAmount, maximumClockSkewMilliseconds: nil))
     }
 
     /// Reads one chunk of the file; throws at the first invalid record.
@@ -139,20 +163,37 @@ public struct RankingJob: Sendable {
         rankings.top(limit)
     }
 
-    /// Applies one transaction to the rankings; an overflowing total names the line (which is
-    /// only worked out then).
+    /// Applies one transaction to the rankings unless its `id` was seen before: a duplicate is
+    /// counted, a conflict (same `id`, other content) throws naming the line (worked out only then).
     mutating func apply(_ transaction: Transaction, line: @autoclosure () -> Int?) throws(TransactionFileError) {
-        do {
-            try rankings.apply(transaction)
-        } catch {
-            switch error {
-            case .nonPositiveAmount:
-                throw TransactionFileError(line: line(), field: "amount", reason: "must be greater than 0")
-            case .totalOverflow:
-                throw TransactionFileError(
-                    line: line(), field: "amount", reason: "would overflow the investor's total invested")
-            }
+        guard transaction.amount.cents > 0 else {
+            throw TransactionFileError(line: line(), field: "amount", reason: "must be greater than 0")
         }
+        // `Rankings.apply` refuses only non-positive amounts, ruled out above: `try?` drops nothing.
+        guard let id = transaction.id else {
+            _ = try? rankings.apply(transaction)
+            transactionCount += 1
+            return
+        }
+        let key = IdentifierBytes(id)
+        if let known = knownIds[key] {
+            guard known == content(of: transaction) else {
+                throw TransactionFileError(
+                    line: line(), field: "id", reason: "id \"\(id)\" was already used with different content")
+            }
+            duplicateCount += 1
+            return
+        }
+        _ = try? rankings.apply(transaction)
         transactionCount += 1
+        if let content = content(of: transaction) { knownIds[key] = content }
+    }
+
+    /// The content of `transaction` by ordinals, or `nil` if its investor or syndicate is new.
+    private func content(of transaction: Transaction) -> IdentifiedContent? {
+        guard let investor = rankings.investorIndex.ordinal(of: transaction.investorId, key: transaction.investorKey),
+            let syndicate = rankings.syndicateIndex.ordinal(of: transaction.syndicateId, key: transaction.syndicateKey)
+        else { return nil }
+        return IdentifiedContent(investor: investor, syndicate: syndicate, amount: transaction.amount)
     }
 }

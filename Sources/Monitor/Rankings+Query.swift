@@ -14,13 +14,14 @@ extension Rankings {
     /// The maintained top K, as published in `rankings` events.
     public var leaderboard: [RankingEntry] { top(topCount) }
 
-    /// One investor's totals, or `nil` if the investor is unknown.
+    /// One investor's totals, or `nil` if the investor is unknown (ids match by their UTF-8 bytes).
     public func investor(_ investorId: String) -> InvestorSummary? {
-        guard let state = state(ofInvestor: investorId, key: IdentifierTable.key(investorId)) else { return nil }
-        let rank = leaders.firstIndex { $0.investorId == investorId }.map { $0 + 1 }
+        guard let investor = investorIndex.ordinal(of: investorId, key: IdentifierTable.key(investorId)) else { return nil }
+        let state = investorStates[Int(investor)]
+        let rank = leaders.firstIndex { $0.investor == investor }.map { $0 + 1 }
         return InvestorSummary(
-            investorId: investorId, totalInvested: Money(cents: state.totalCents),
-            syndicateIds: state.syndicates.members.map { syndicateIndex.identifiers[Int($0)] }.sorted(),
+            investorId: investorId, totalInvested: state.total,
+            syndicateIds: state.syndicates.members.map { syndicateIndex.identifiers[Int($0)] }.sorted { $0.utf8Precedes($1) },
             transactionCount: state.transactionCount,
             rank: rank)
     }
@@ -44,9 +45,10 @@ extension Rankings {
                 parent = worst
             }
         }
-        for (investorId, state) in zip(investorIndex.identifiers, investorStates) {
+        for (ordinal, (investorId, state)) in zip(investorIndex.identifiers, investorStates).enumerated() {
             let key = RankingKey(
-                investorId: investorId, syndicateCount: state.syndicates.count, totalCents: state.totalCents)
+                investorId: investorId, investor: Int32(truncatingIfNeeded: ordinal),
+                syndicateCount: state.syndicates.count, total: state.total)
             if heap.count < limit {
                 heap.append(key)
                 var child = heap.count - 1

@@ -1,8 +1,7 @@
 /// Why ``Rankings`` refused a transaction; state is unchanged when this is thrown.
 public enum RankingsError: Error, Sendable, Hashable {
-    /// The investor's total would not fit in `Int64` cents.
-    case totalOverflow(investorId: String)
-    /// The amount is zero or negative; totals may only grow.
+    /// The amount is zero or negative; totals may only grow. (Totals are 128-bit: they cannot
+    /// overflow, see ``MoneyTotal``.)
     case nonPositiveAmount
 }
 
@@ -15,11 +14,12 @@ public enum RankingsError: Error, Sendable, Hashable {
 /// K are the highest, not the lowest).
 ///
 /// Counts and totals only grow, so an investor outside the top K can enter it only when one of
-/// its own transactions arrives, and members only move up: ``apply(_:)`` costs O(K) string
-/// comparisons at worst and O(1) for the common outsider that stays outside.
+/// its own transactions arrives, and members only move up: ``apply(_:)`` costs O(K) comparisons
+/// at worst and O(1) for the common outsider that stays outside. Investors are told apart by
+/// their ids' UTF-8 bytes (``IdentifierTable``), never by `String` equality.
 public struct Rankings: Sendable {
     struct InvestorState: Sendable {
-        var totalCents: Int64 = 0
+        var total = MoneyTotal.zero
         var syndicates = SyndicateSet()
         var transactionCount = 0
     }
@@ -49,68 +49,33 @@ public struct Rankings: Sendable {
         investorIndex.ordinal(of: investorId, key: key).map { investorStates[Int($0)] }
     }
 
-    /// The largest investor total so far: a batch whose sum cannot overflow it cannot overflow any.
-    public private(set) var largestTotalCents: Int64 = 0
-
-    /// Checks a batch against the current totals without changing anything: one detail per
-    /// transaction whose amount is not positive or that would overflow its investor's total
-    /// (earlier transactions of the same batch included). Empty means `apply` cannot fail.
-    public func validate(_ batch: [Transaction]) -> [TransactionValidationError.Detail] {
-        var pending: [String: Int64] = [:]
-        var details: [TransactionValidationError.Detail] = []
-        for (index, transaction) in batch.enumerated() {
-            guard transaction.amount.cents > 0 else {
-                details.append(.init(index: index, field: "amount", reason: "must be greater than 0"))
-                continue
-            }
-            let base =
-                pending[transaction.investorId]
-                ?? state(ofInvestor: transaction.investorId, key: transaction.investorKey)?.totalCents ?? 0
-            let (sum, overflow) = base.addingReportingOverflow(transaction.amount.cents)
-            if overflow {
-                details.append(
-                    .init(index: index, field: "amount", reason: "would overflow the investor's total invested"))
-            } else {
-                pending[transaction.investorId] = sum
-            }
-        }
-        return details
-    }
-
     /// Adds one transaction; returns whether the top K list changed (ranks, ids, counts or totals).
     ///
-    /// Throws before changing any state if the amount is not positive or the total would overflow.
+    /// Throws before changing any state if the amount is not positive.
     @discardableResult
     public mutating func apply(_ transaction: Transaction) throws(RankingsError) -> Bool {
         guard transaction.amount.cents > 0 else { throw .nonPositiveAmount }
-        return try apply(
+        return apply(
             investorId: transaction.investorId, key: transaction.investorKey, amount: transaction.amount,
             syndicate: syndicateOrdinal(of: transaction.syndicateId, key: transaction.syndicateKey))
     }
 
     /// ``apply(_:)`` given the fields it reads, for a syndicate that already has its ordinal
-    /// (``Monitor`` reads the fields in place and looks the ordinal up once for both).
-    mutating func apply(investorId: String, key: Int, amount: Money, syndicate: Int32) throws(RankingsError) -> Bool {
-        guard amount.cents > 0 else { throw .nonPositiveAmount }
-        let investor = Int(investorIndex.insert(investorId, key: key))
-        if investor == investorStates.count { investorStates.append(InvestorState()) }
-        // The state is updated in place, or left alone if the total would overflow (a new
-        // investor's first amount always fits).
-        guard let (total, syndicateCount) = Self.record(amount: amount, syndicate: syndicate, in: &investorStates[investor])
-        else { throw .totalOverflow(investorId: investorId) }
-        if total > largestTotalCents { largestTotalCents = total }
-        return promote(RankingKey(investorId: investorId, syndicateCount: syndicateCount, totalCents: total))
+    /// (``Monitor`` reads the fields in place and looks the ordinal up once for both). The
+    /// caller has checked that `amount` is positive.
+    mutating func apply(investorId: String, key: Int, amount: Money, syndicate: Int32) -> Bool {
+        let investor = investorIndex.insert(investorId, key: key)
+        if Int(investor) == investorStates.count { investorStates.append(InvestorState()) }
+        let (total, syndicateCount) = Self.record(amount: amount, syndicate: syndicate, in: &investorStates[Int(investor)])
+        return promote(RankingKey(investorId: investorId, investor: investor, syndicateCount: syndicateCount, total: total))
     }
 
-    /// Updates one investor's state in place unless its total would overflow; returns the new
-    /// total and distinct syndicate count.
-    private static func record(amount: Money, syndicate: Int32, in state: inout InvestorState) -> (Int64, Int)? {
-        let (total, overflow) = state.totalCents.addingReportingOverflow(amount.cents)
-        if overflow { return nil }
-        state.totalCents = total
+    /// Updates one investor's state in place; returns the new total and distinct syndicate count.
+    private static func record(amount: Money, syndicate: Int32, in state: inout InvestorState) -> (MoneyTotal, Int) {
+        state.total.add(amount)
         state.transactionCount += 1
         state.syndicates.insert(syndicate)
-        return (total, state.syndicates.count)
+        return (state.total, state.syndicates.count)
     }
 
     /// The ordinal of the transaction's syndicate, assigned on first sight. (Ordinals are never
@@ -125,10 +90,10 @@ public struct Rankings: Sendable {
         if leaders.count == topCount, let last = leaders.last, !key.ranksBefore(last) {
             // Outside and still not better than the K-th: a member would rank at least as high as
             // the K-th, and the K-th itself is the only member not strictly better.
-            guard last.investorId == key.investorId else { return false }
+            guard last.investor == key.investor else { return false }
             position = leaders.count - 1
             leaders[position] = key
-        } else if let existing = leaders.firstIndex(where: { $0.investorId == key.investorId }) {
+        } else if let existing = leaders.firstIndex(where: { $0.investor == key.investor }) {
             position = existing
             leaders[position] = key
         } else if leaders.count < topCount {

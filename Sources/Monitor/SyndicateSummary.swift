@@ -11,7 +11,7 @@ public struct SyndicateSummary: Sendable, Hashable {
     /// Whether the last evaluation found a spike.
     public var isSpiking: Bool
     /// Sum of all the syndicate's transactions.
-    public var totalInvested: Money
+    public var totalInvested: MoneyTotal
     /// All transactions ever applied to the syndicate.
     public var transactionCount: Int
     /// The newest event time seen (epoch ms).
@@ -20,7 +20,7 @@ public struct SyndicateSummary: Sendable, Hashable {
     /// Creates a summary.
     public init(
         syndicateId: String, windowCount: Int, windowSeconds: Int64, spikeThreshold: Int, isSpiking: Bool,
-        totalInvested: Money, transactionCount: Int, newestTimestamp: Int64?
+        totalInvested: MoneyTotal, transactionCount: Int, newestTimestamp: Int64?
     ) {
         self.syndicateId = syndicateId
         self.windowCount = windowCount
@@ -37,8 +37,8 @@ public struct SyndicateSummary: Sendable, Hashable {
 public struct MonitorCounts: Sendable, Hashable {
     /// Transactions applied.
     public var transactions = 0
-    /// Transactions refused by ``Monitor/apply(_:)`` because a total would overflow or the amount
-    /// was not positive (only possible when ``Monitor/validate(_:)`` was skipped).
+    /// Transactions refused by ``Monitor/apply(_:)`` because the amount was not positive (only
+    /// possible when ``Monitor/validate(_:)`` was skipped).
     public var rejected = 0
     /// Alerts raised by the amount rule.
     public var amountAlerts = 0

@@ -139,6 +139,9 @@ extension TransactionBatchDecoder {
                 addDetail(index: index, field: field.name, reason: "is required")
             }
         }
+        if let timestamp, timestamp > latestTimestamp {
+            addDetail(index: index, field: "timestamp", reason: limits.clockSkewReason)
+        }
         if problemCount > problemsBefore {
             invalidElementCount += 1
             return
@@ -203,7 +206,7 @@ extension TransactionBatchDecoder {
         return nil
     }
 
-    /// `amount`: a JSON number or a decimal string, > 0, whole cents.
+    /// `amount`: a JSON number or a decimal string, > 0, whole cents, at most the limit.
     private mutating func decodeAmount(index: Int, depth: Int) throws(JSONSyntaxError) -> Money? {
         let parsed: Result<Money, MoneyParseError>
         switch scanner.peek() {
@@ -224,7 +227,10 @@ extension TransactionBatchDecoder {
             return nil
         }
         switch parsed {
-        case .success(let money): return money
+        case .success(let money) where money <= limits.maximumAmount: return money
+        case .success, .failure(.tooLarge):
+            addDetail(index: index, field: "amount", reason: "must be at most \(limits.maximumAmount)")
+            return nil
         case .failure(let error):
             addDetail(index: index, field: "amount", reason: error.reason)
             return nil

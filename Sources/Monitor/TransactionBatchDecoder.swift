@@ -3,6 +3,8 @@ struct TransactionBatchDecoder {
     var scanner: JSONScanner
     let limits: TransactionDecoder.Limits
     let receivedAt: Int64
+    /// The latest event time accepted (``TransactionDecoder/Limits/latestTimestamp(receivedAt:)``).
+    let latestTimestamp: Int64
     /// Valid transactions so far; no longer filled once any problem was found.
     var transactions: [Transaction] = []
     /// The first ``TransactionDecoder/Limits/maximumDetails`` problems.
@@ -25,6 +27,7 @@ struct TransactionBatchDecoder {
         self.scanner = JSONScanner(buffer: body, start: 0, end: body.count, maximumDepth: limits.maximumDepth)
         self.limits = limits
         self.receivedAt = receivedAt
+        self.latestTimestamp = limits.latestTimestamp(receivedAt: receivedAt)
         // Room for the transactions of a body of small objects (~100 bytes each, as most are),
         // so that the array is not regrown and copied ten times for a batch of 1,000.
         transactions.reserveCapacity(min(body.count / 96, limits.maximumTransactions) + 1)

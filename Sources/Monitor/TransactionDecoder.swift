@@ -13,6 +13,8 @@
 ///   `timestamp` is optional: an RFC 3339 string (``RFC3339Timestamp``), an integer of epoch
 ///   milliseconds, or `null`; absent, it is `receivedAt`. Unknown fields are validated and ignored;
 ///   a known field that appears twice is an error.
+/// - Domain bounds (``Limits``): `amount` at most ``Limits/maximumAmount``; `timestamp` at most
+///   ``Limits/maximumClockSkewMilliseconds`` after `receivedAt` (earlier times are all valid).
 /// - NDJSON: one object per line (`\n`, optionally `\r\n`); blank lines are skipped and do not
 ///   count as batch positions; every detail carries its 1-based line number; a line with invalid
 ///   JSON does not stop the others from being checked.
@@ -35,16 +37,49 @@ public struct TransactionDecoder: Sendable {
         public var maximumTransactions: Int
         /// Most details kept in one error (the message still counts all problems).
         public var maximumDetails: Int
+        /// Larger amounts are refused (`--max-amount`).
+        public var maximumAmount: Money
+        /// Event times more than this many milliseconds after `receivedAt` are refused
+        /// (`--max-clock-skew`); `nil` accepts any time (the `syndicast rank` job, which has no
+        /// receive time and does not use event times).
+        public var maximumClockSkewMilliseconds: Int64?
+
+        /// One trillion (10^14 cents): above any single real investment (the largest venture
+        /// rounds are tens of billions), so only typos and garbage are refused, while a sum of
+        /// such amounts stays exact in a 128-bit total (``MoneyTotal``) for any number of them.
+        public static let defaultMaximumAmount = Money(cents: 100_000_000_000_000)
+        /// Five minutes: clocks of healthy hosts agree far better (NTP keeps them within
+        /// milliseconds), while a time a year ahead would keep a syndicate's spike window from
+        /// ever counting the present (DESIGN.md §4).
+        public static let defaultMaximumClockSkewMilliseconds: Int64 = 300_000
 
         /// Creates limits; the defaults match DESIGN.md §6 (8 MiB body).
         public init(
             maximumBodyBytes: Int = 8 << 20, maximumDepth: Int = 32,
-            maximumTransactions: Int = 1 << 20, maximumDetails: Int = 100
+            maximumTransactions: Int = 1 << 20, maximumDetails: Int = 100,
+            maximumAmount: Money = Limits.defaultMaximumAmount,
+            maximumClockSkewMilliseconds: Int64? = Limits.defaultMaximumClockSkewMilliseconds
         ) {
             self.maximumBodyBytes = maximumBodyBytes
             self.maximumDepth = maximumDepth
             self.maximumTransactions = maximumTransactions
             self.maximumDetails = maximumDetails
+            self.maximumAmount = maximumAmount
+            self.maximumClockSkewMilliseconds = maximumClockSkewMilliseconds
+        }
+
+        /// The latest event time accepted in a body received at `receivedAt` (saturating).
+        func latestTimestamp(receivedAt: Int64) -> Int64 {
+            guard let skew = maximumClockSkewMilliseconds else { return .max }
+            let (latest, overflow) = receivedAt.addingReportingOverflow(max(skew, 0))
+            return overflow ? .max : latest
+        }
+
+        /// The detail reason for an event time past ``latestTimestamp(receivedAt:)``.
+        var clockSkewReason: String {
+            let skew = max(maximumClockSkewMilliseconds ?? 0, 0)
+            let amount = skew % 1000 == 0 ? "\(skew / 1000) s" : "\(skew) ms"
+            return "is more than \(amount) ahead of the server's clock"
         }
     }
 

@@ -42,6 +42,8 @@ public struct ServerConfiguration: Sendable {
     public var synchronous = JournalSynchronous.full
     /// Alert rules and rankings size.
     public var monitor = MonitorConfiguration()
+    /// Ingest decoding bounds, among them `--max-amount` and `--max-clock-skew`.
+    public var transactionLimits = TransactionDecoder.Limits()
     /// History size for resume.
     public var broker = BrokerConfiguration()
 

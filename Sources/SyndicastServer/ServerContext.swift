@@ -16,7 +16,7 @@ final class ServerContext: Sendable {
     /// The benchmark contract (`loadtest/peers/README.md`): messages up to 1 MiB, no compression.
     let broadcastOptions = WebSocketOptions(maxFramePayload: 1 << 20, maxMessageSize: 1 << 20, permessageDeflate: false)
     let parserLimits = HTTPParserLimits()
-    let decoder = TransactionDecoder()
+    let decoder: TransactionDecoder
     let broker: Broker
     let counters = StreamCounters()
     let shutdown: ShutdownFlag
@@ -44,6 +44,7 @@ final class ServerContext: Sendable {
         self.group = group
         self.ingestReplies = group.loops.map { LoopIngestReplies(loop: $0) }
         self.configuration = configuration
+        self.decoder = TransactionDecoder(limits: configuration.transactionLimits)
         self.router = Route.table(echo: configuration.echo, broadcast: configuration.broadcast)
         self.staticFiles = StaticFiles(root: configuration.staticDirectory)
         self.streamOptions = WebSocketOptions(maxFramePayload: 64 * 1024, maxMessageSize: 64 * 1024)

@@ -5,18 +5,30 @@ import Monitor
 /// `syndicast rank FILE`: seed task 1 as a batch job over a CSV, JSON or NDJSON file.
 ///
 /// The file is streamed through ``RankingJob`` in 1 MiB reads, so memory grows with the number
-/// of distinct investors and their syndicates, never with the file size. The first invalid
-/// record stops the job: the error names the file and line and the exit status is 1.
+/// of distinct investors, their syndicates and the distinct transaction ids, never with the file
+/// size. The records follow the server's rules (docs/RANK.md); the first invalid record or
+/// conflicting id stops the job: the error names the file and line and the exit status is 1.
 struct RankCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rank",
         abstract: "Rank investors in a transaction file (seed task 1) and print the top N.",
         discussion: """
             Investors are ordered by distinct syndicate count (descending), then total invested \
-            (descending), then investor id (ascending). CSV files need a header with investorId, \
-            syndicateId and amount (id and timestamp optional, any order). JSON files hold an array \
-            of transaction objects; NDJSON files one object per line. The first invalid record \
-            stops the job with its line number and exit status 1; nothing is printed on stdout.
+            (descending), then investor id (ascending, in UTF-8 byte order). CSV files need a header \
+            with investorId, syndicateId and amount (id and timestamp optional, any order). JSON files \
+            hold an array of transaction objects; NDJSON files one object per line.
+
+            Records follow the server's rules: ids are non-empty, at most 128 bytes, without control \
+            characters, and compared as UTF-8 bytes (no Unicode normalisation); amounts are greater \
+            than 0, have at most 2 fraction digits and are at most --max-amount. A repeated id with \
+            the same investor, syndicate and amount is a duplicate and counts once; the same id with \
+            different content is a conflict (the server's 409) and stops the job. Event times are \
+            not checked against the clock (the server's --max-clock-skew): the file has no receive \
+            time and the ranking does not use event times.
+
+            Exit status: 0 on success; 1 when the file cannot be read, a record is invalid or an id \
+            conflicts (the message on stderr names the file and line; nothing is printed on stdout); \
+            64 for a usage error.
             """)
 
     /// How the ranking is printed.
@@ -31,9 +43,14 @@ struct RankCommand: ParsableCommand {
     @Option(help: "Output: table or json.") var format = OutputFormat.table
     @Option(help: "Input format when the extension does not tell: csv, json or ndjson.")
     var inputFormat: String?
+    @Option(help: "Refuse a record whose amount is greater, like the server's flag (decimal).")
+    var maxAmount = "1000000000000"
 
     func validate() throws {
         guard (1...1_000_000).contains(top) else { throw ValidationError("--top must be 1…1000000") }
+        guard (try? Money(parsing: maxAmount)) != nil else {
+            throw ValidationError("--max-amount must be a positive decimal with at most 2 fraction digits")
+        }
         if let inputFormat, RankingJob.InputFormat(rawValue: inputFormat.lowercased()) == nil {
             throw ValidationError("--input-format must be csv, json or ndjson")
         }
@@ -45,7 +62,8 @@ struct RankCommand: ParsableCommand {
     func run() throws {
         let inputFormat = inputFormat.flatMap { RankingJob.InputFormat(rawValue: $0.lowercased()) }
         guard let resolved = inputFormat ?? RankingJob.InputFormat(path: file) else { throw ExitCode(64) }
-        var job = RankingJob(format: resolved, topCount: top)
+        let maximumAmount = (try? Money(parsing: maxAmount)) ?? TransactionDecoder.Limits.defaultMaximumAmount
+        var job = RankingJob(format: resolved, topCount: top, maximumAmount: maximumAmount)
         do {
             try Self.read(file, into: &job)
         } catch let error as TransactionFileError {

@@ -37,6 +37,10 @@ struct ServeCommand: ParsableCommand {
     var allowedHost: [String] = []
     @Option(help: "Alert when a transaction's amount is strictly greater (decimal, e.g. 10000 or 2500.50).")
     var amountThreshold = "10000"
+    @Option(help: "Refuse a transaction whose amount is greater (decimal, e.g. 1000000000000 or 2500.50).")
+    var maxAmount = "1000000000000"
+    @Option(help: "Refuse event times more than this many seconds ahead of the server's clock (past times are valid).")
+    var maxClockSkew = 300
     @Option(help: "Spike rule window in seconds.") var spikeWindow = 3600
     @Option(help: "Spike rule: alert when a syndicate has more than this many transactions in the window.")
     var spikeThreshold = 100
@@ -58,6 +62,12 @@ struct ServeCommand: ParsableCommand {
         guard outboundLimit >= 1_024 else { throw ValidationError("--outbound-limit must be at least 1024") }
         guard (try? Money(parsing: amountThreshold)) != nil else {
             throw ValidationError("--amount-threshold must be a positive decimal with at most 2 fraction digits")
+        }
+        guard (try? Money(parsing: maxAmount)) != nil else {
+            throw ValidationError("--max-amount must be a positive decimal with at most 2 fraction digits")
+        }
+        guard (0...Int(Int32.max)).contains(maxClockSkew) else {
+            throw ValidationError("--max-clock-skew must be 0…\(Int32.max) seconds")
         }
         guard spikeWindow > 0 else { throw ValidationError("--spike-window must be positive") }
         guard spikeThreshold >= 0 else { throw ValidationError("--spike-threshold must not be negative") }
@@ -90,6 +100,9 @@ struct ServeCommand: ParsableCommand {
         configuration.monitor = MonitorConfiguration(
             amountThreshold: (try? Money(parsing: amountThreshold)) ?? Money(cents: 1_000_000),
             spikeWindowSeconds: Int64(spikeWindow), spikeThreshold: spikeThreshold, topK: topK)
+        configuration.transactionLimits.maximumAmount =
+            (try? Money(parsing: maxAmount)) ?? TransactionDecoder.Limits.defaultMaximumAmount
+        configuration.transactionLimits.maximumClockSkewMilliseconds = Int64(maxClockSkew) * 1000
         configuration.broker.historyCapacity = history
         configuration.broker.idempotencyWindow = idempotencyWindow
 

@@ -145,11 +145,38 @@ struct BrokerTests {
         #expect(counts(await ingest(broker, [transaction("z", "i1", "s1", cents: 1), transaction("z", "i1", "s1", cents: 1)])) == [1, 1])
     }
 
-    @Test func overflowIsRejectedAtomically() async {
+    @Test func idsAreTheirBytesForIdempotencyAndTotals() async {
+        let broker = makeBroker(RecordingJournal())
+        let composed = "\u{E9}"  // NFC é
+        let decomposed = "e\u{301}"  // NFD é: canonically equivalent, other bytes
+        // Two ids, two investors: neither a duplicate nor a conflict, and both applied.
+        let outcome = await ingest(
+            broker,
+            [transaction("t" + composed, composed, "s1", cents: 100), transaction("t" + decomposed, decomposed, "s1", cents: 200)])
+        #expect(counts(outcome) == [2, 0])
+        #expect(await broker.state.counts.investors == 2)
+        #expect(await broker.state.investor(composed)?.totalInvested == MoneyTotal(cents: 100))
+        #expect(await broker.state.investor(decomposed)?.totalInvested == MoneyTotal(cents: 200))
+        // Each id is remembered by its own bytes: a resend of either is a duplicate.
+        #expect(counts(await ingest(broker, [transaction("t" + decomposed, decomposed, "s1", cents: 200)])) == [0, 1])
+        #expect(counts(await ingest(broker, [transaction("t" + composed, composed, "s1", cents: 100)])) == [0, 1])
+    }
+
+    @Test func totalsPastInt64MaxAreAccepted() async {
         let journal = RecordingJournal()
         let broker = makeBroker(journal, threshold: Int64.max)
         _ = await ingest(broker, [transaction(nil, "i1", "s1", cents: Int64.max - 10)])
         let outcome = await ingest(broker, [transaction(nil, "i2", "s2", cents: 5), transaction(nil, "i1", "s1", cents: 11)])
+        #expect(counts(outcome) == [2, 0])
+        #expect(journal.entries.withLock { $0.count } == 2)
+        #expect(await broker.state.investor("i1")?.totalInvested.description == "92233720368547758.08")
+    }
+
+    @Test func nonPositiveAmountIsRejectedAtomically() async {
+        let journal = RecordingJournal()
+        let broker = makeBroker(journal, threshold: Int64.max)
+        _ = await ingest(broker, [transaction(nil, "i1", "s1", cents: 10)])
+        let outcome = await ingest(broker, [transaction(nil, "i2", "s2", cents: 5), transaction(nil, "i1", "s1", cents: 0)])
         guard case .rejected(400, _) = outcome else {
             Issue.record("expected 400, got \(outcome)")
             return
@@ -158,16 +185,17 @@ struct BrokerTests {
         #expect(journal.entries.withLock { $0.count } == 1)
     }
 
-    @Test func overflowDetailsNameTheRequestsIndexPastSkippedDuplicates() async {
+    @Test func refusalDetailsNameTheRequestsIndexPastSkippedDuplicates() async {
         let journal = RecordingJournal()
         let broker = makeBroker(journal, threshold: Int64.max)
         _ = await ingest(broker, [transaction("d", "i1", "s1", cents: Int64.max - 10)])
-        // Index 0 and 2 are duplicates (skipped), 1 is fresh, 3 overflows i1's total.
+        // Index 0 and 2 are duplicates (skipped), 1 is fresh, 3 has a non-positive amount (only a
+        // transaction built in code can; the decoder refuses it).
         let outcome = await ingest(
             broker,
             [
                 transaction("d", "i1", "s1", cents: Int64.max - 10), transaction("f", "i2", "s2", cents: 5),
-                transaction("d", "i1", "s1", cents: Int64.max - 10), transaction("o", "i1", "s3", cents: 11),
+                transaction("d", "i1", "s1", cents: Int64.max - 10), transaction("o", "i1", "s3", cents: 0),
             ])
         guard case .rejected(400, let body) = outcome else {
             Issue.record("expected 400, got \(outcome)")

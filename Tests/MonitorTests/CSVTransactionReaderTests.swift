@@ -138,7 +138,7 @@ struct CSVTransactionReaderTests {
             ("i1,s1,1.234", "amount", "must have at most 2 fraction digits"),
             ("i1,s1,12abc", "amount", "must be a decimal number such as 12 or 12.50"),
             ("i1,s1, 12", "amount", "must be a decimal number such as 12 or 12.50"),
-            ("i1,s1,99999999999999999999", "amount", "is too large"),
+            ("i1,s1,99999999999999999999", "amount", "must be at most 1000000000000.00"),
             ("i1,s1,", "amount", "is required"),
             (",s1,1", "investorId", "must not be empty"),
             ("i1,\"s\u{1}\",1", "syndicateId", "must not contain control characters"),

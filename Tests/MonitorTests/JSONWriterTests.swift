@@ -5,7 +5,7 @@ import Testing
 struct JSONWriterTests {
     @Test("ranking entry")
     func rankingEntry() {
-        let entry = RankingEntry(rank: 1, investorId: "i1", syndicateCount: 3, totalInvested: Money(cents: 1_250_000))
+        let entry = RankingEntry(rank: 1, investorId: "i1", syndicateCount: 3, totalInvested: MoneyTotal(cents: 1_250_000))
         #expect(entry.jsonString == #"{"rank":1,"investorId":"i1","syndicateCount":3,"totalInvested":"12500.00"}"#)
         var writer = JSONWriter()
         writer.appendArray([entry, entry])
@@ -47,7 +47,7 @@ struct JSONWriterTests {
         let original = Transaction(
             id: "t\"1\\", investorId: "inv é 😀 \u{7f}", syndicateId: "s/1", amount: Money(cents: 12_345),
             timestamp: 1_795_773_600_123)
-        let decoded = try TransactionDecoder().decode(original.jsonBytes, format: .json, receivedAt: 0).get()
+        let decoded = try TransactionDecoder().decode(original.jsonBytes, format: .json, receivedAt: original.timestamp).get()
         #expect(decoded == [original])
         let withoutId = Transaction(investorId: "i", syndicateId: "s", amount: Money(cents: 1), timestamp: -5)
         #expect(withoutId.jsonString.hasPrefix(#"{"id":null,"#))

@@ -56,7 +56,7 @@ struct MonitorTests {
         #expect(monitor.apply(transaction("b", "s1", cents: 100)).isEmpty)
         #expect(
             monitor.apply(transaction("a", "s1", cents: 1)) == [
-                .rankingsChanged([RankingEntry(rank: 1, investorId: "a", syndicateCount: 1, totalInvested: Money(cents: 501))])
+                .rankingsChanged([RankingEntry(rank: 1, investorId: "a", syndicateCount: 1, totalInvested: MoneyTotal(cents: 501))])
             ])
     }
 
@@ -67,7 +67,7 @@ struct MonitorTests {
         let spiking = try #require(monitor.syndicate("s1"))
         #expect(spiking.isSpiking)
         #expect(spiking.windowCount == 3)
-        #expect(spiking.totalInvested == Money(cents: 300))
+        #expect(spiking.totalInvested == MoneyTotal(cents: 300))
         _ = monitor.apply(transaction("i", "s1", cents: 100, at: 3_600_000 + 2_000))
         #expect(monitor.syndicate("s1")?.isSpiking == false)
         #expect(monitor.syndicate("s1")?.windowCount == 1)
@@ -81,7 +81,7 @@ struct MonitorTests {
         _ = monitor.apply(transaction("i", "s1", cents: 100, at: 10_000_000))
         _ = monitor.apply(transaction("i", "s2", cents: 100, at: 0))
         #expect(monitor.investor("i")?.syndicateCount == 2)
-        #expect(monitor.investor("i")?.totalInvested == Money(cents: 200))
+        #expect(monitor.investor("i")?.totalInvested == MoneyTotal(cents: 200))
         #expect(monitor.investor("i")?.rank == 1)
     }
 
@@ -94,13 +94,34 @@ struct MonitorTests {
         #expect(monitor.recentAlerts(limit: 0).isEmpty)
     }
 
-    @Test("overflow: validate reports it, batches are atomic, single applies change nothing")
-    func overflow() throws {
+    @Test("totals past Int64.max stay exact and never refuse a later transaction")
+    func totalsPastInt64() throws {
         var monitor = Monitor(configuration: Self.configuration)
-        _ = monitor.apply(transaction("a", "s1", cents: Int64.max - 10))
-        let batch = [transaction("b", "s2", cents: 5), transaction("c", "s1", cents: 11)]
-        #expect(monitor.validate(batch).map(\.index) == [1])
-        #expect(monitor.validate(batch).first?.reason == "would overflow the syndicate's total invested")
+        _ = monitor.apply(transaction("a", "s1", cents: Int64.max))
+        let batch = [transaction("b", "s2", cents: 5), transaction("c", "s1", cents: 1), transaction("a", "s1", cents: Int64.max)]
+        #expect(monitor.validate(batch).isEmpty)
+        guard case .success = monitor.apply(batch: batch) else {
+            Issue.record("batch refused")
+            return
+        }
+        // Int64.max = 9223372036854775807 cents; s1 holds Int64.max · 2 + 1 = 2^64 − 1 cents.
+        #expect(monitor.syndicate("s1")?.totalInvested.description == "184467440737095516.15")
+        #expect(monitor.investor("a")?.totalInvested == MoneyTotal(high: 0, low: UInt64(Int64.max) * 2))
+        _ = monitor.apply(transaction("c", "s1", cents: 1))
+        #expect(monitor.syndicate("s1")?.totalInvested == MoneyTotal(high: 1, low: 0))
+        #expect(monitor.syndicate("s1")?.totalInvested.description == "184467440737095516.16")
+        #expect(monitor.counts.rejected == 0)
+        #expect(monitor.counts.transactions == 5)
+        #expect(monitor.leaderboard.first?.investorId == "a")
+    }
+
+    @Test("non-positive amounts: validate reports them, batches are atomic, single applies change nothing")
+    func nonPositiveAmounts() throws {
+        var monitor = Monitor(configuration: Self.configuration)
+        _ = monitor.apply(transaction("a", "s1", cents: 10))
+        let batch = [transaction("b", "s2", cents: 5), transaction("c", "s1", cents: 0), transaction("c", "s1", cents: -1)]
+        #expect(monitor.validate(batch).map(\.index) == [1, 2])
+        #expect(monitor.validate(batch).first?.reason == "must be greater than 0")
         let before = monitor.counts
         guard case .failure(let error) = monitor.apply(batch: batch) else {
             Issue.record("batch accepted")
@@ -109,7 +130,7 @@ struct MonitorTests {
         #expect(error.code == .invalidFields)
         #expect(monitor.counts == before)
         #expect(monitor.investor("b") == nil)
-        #expect(monitor.apply(transaction("a", "s9", cents: 11)).isEmpty)
+        #expect(monitor.apply(transaction("a", "s9", cents: 0)).isEmpty)
         #expect(monitor.counts.rejected == 1)
         #expect(monitor.investor("a")?.syndicateCount == 1)
         #expect(monitor.syndicate("s9") == nil)
@@ -173,9 +194,9 @@ struct MonitorTests {
     @Test("a syndicate whose only transaction was refused stays unknown until one is accepted")
     func refusedTransactionLeavesNoSyndicate() {
         var monitor = Monitor(configuration: Self.configuration)
-        _ = monitor.apply(transaction("whale", "s1", cents: Int64.max - 10))
-        // The investor's total would overflow: refused, though its syndicate id was seen.
-        #expect(monitor.apply(transaction("whale", "s-new", cents: 100)).isEmpty)
+        _ = monitor.apply(transaction("whale", "s1", cents: 100))
+        // A non-positive amount is refused before anything, its syndicate id included, is recorded.
+        #expect(monitor.apply(transaction("whale", "s-new", cents: 0)).isEmpty)
         #expect(monitor.counts.rejected == 1)
         #expect(monitor.syndicate("s-new") == nil)
         #expect(monitor.counts.syndicates == 1)
@@ -183,7 +204,7 @@ struct MonitorTests {
         // Another investor's transaction there is accepted: the syndicate appears, counted once.
         _ = monitor.apply(transaction("minnow", "s-new", cents: 100))
         #expect(monitor.syndicate("s-new")?.transactionCount == 1)
-        #expect(monitor.syndicate("s-new")?.totalInvested == Money(cents: 100))
+        #expect(monitor.syndicate("s-new")?.totalInvested == MoneyTotal(cents: 100))
         #expect(monitor.counts.syndicates == 2)
         #expect(monitor.investor("minnow")?.syndicateIds == ["s-new"])
     }

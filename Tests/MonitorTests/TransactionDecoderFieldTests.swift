@@ -51,8 +51,9 @@ struct TransactionDecoderFieldTests {
             (#""amount":null"#, "must be a number or a decimal string"),
             (#""amount":[1]"#, "must be a number or a decimal string"),
             (#""amount":{"cents":1}"#, "must be a number or a decimal string"),
-            (#""amount":1e400"#, "is too large"), (#""amount":123456789012345678901234567890"#, "is too large"),
-            (#""amount":"92233720368547758.08""#, "is too large"), (nil, "is required"),
+            (#""amount":1e400"#, "must be at most 1000000000000.00"),
+            (#""amount":123456789012345678901234567890"#, "must be at most 1000000000000.00"),
+            (#""amount":"92233720368547758.08""#, "must be at most 1000000000000.00"), (nil, "is required"),
         ])
     func invalidAmounts(field: String?, reason: String) {
         #expect(reasons(object(replacing: "amount", with: field), field: "amount") == [reason])

@@ -145,14 +145,15 @@ def test_structural_problems(guarded) -> None:
     guard.refused(api.post("/api/transactions", ndjson, "application/x-ndjson"), 400, "invalid_json", lines=[2])
 
 
-def test_total_overflow_is_400_and_stores_nothing(guarded) -> None:
+def test_amount_above_the_maximum_is_400_and_stores_nothing(guarded) -> None:
     _, api, guard = guarded
-    huge = row(id="huge-1", investorId="whale", amount="92233720368547758.07")
-    reply = api.post("/api/transactions", huge)
-    assert reply.status == 201, f"the largest amount that fits in Int64 cents: {reply.describe()}"
+    reply = api.post("/api/transactions", row(id="max-1", investorId="whale", amount="1000000000000.00"))
+    assert reply.status == 201, f"the default --max-amount itself is accepted: {reply.describe()}"
     guard.state = guard.snapshot()
-    guard.refused(api.post("/api/transactions", [row(id="tiny-ok", investorId="minnow"), row(id="huge-2", investorId="whale", amount="0.01")]),
-                  400, "invalid_fields", fields=[(1, "amount")])
+    error = guard.refused(
+        api.post("/api/transactions", [row(id="tiny-ok", investorId="minnow"), row(id="huge-2", investorId="whale", amount="1000000000000.01")]),
+        400, "invalid_fields", fields=[(1, "amount")])
+    assert error["details"] == [{"index": 1, "field": "amount", "reason": "must be at most 1000000000000.00"}], error
     assert api.request("GET", "/api/investors/minnow").status == 404, "part of a refused batch was stored"
 
 
