@@ -46,7 +46,7 @@ public actor Broker {
         self.monitor = monitor
         self.epoch = epoch
         self.configuration = configuration
-        self.history = HistoryRing(capacity: configuration.historyCapacity)
+        self.history = HistoryRing(capacity: configuration.historyCapacity, byteCapacity: configuration.historyBytes)
         self.knownIds = IdempotencyIndex(capacity: configuration.idempotencyWindow)
         self.executor = executor
         self.persist = persist

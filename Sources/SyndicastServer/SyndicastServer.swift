@@ -29,9 +29,11 @@ public final class SyndicastServer: Sendable {
         self.journal = box
         let group = try EventLoopGroup(threads: configuration.threads, connectionLimit: configuration.connectionLimit)
         self.group = group
+        var brokerConfiguration = configuration.broker
+        brokerConfiguration.replayByteLimit = configuration.outboundLimit
         let broker = Broker(
             monitor: Monitor(configuration: configuration.monitor), epoch: journal.epoch,
-            configuration: configuration.broker
+            configuration: brokerConfiguration
         ) { entries in
             try box.journal.append(entries.map(JournalEntry.init))
         }

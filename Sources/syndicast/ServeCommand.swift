@@ -34,6 +34,8 @@ struct ServeCommand: ParsableCommand {
     var spikeThreshold = 100
     @Option(help: "Investors in the live top list.") var topK = 5
     @Option(help: "Sequenced events kept for resume.") var history = 10_000
+    @Option(help: "Bytes the resume history may hold, whatever the event count (default 64 MiB).")
+    var historyBytes = 64 << 20
     @Option(help: "Most recent transaction ids remembered for idempotency.") var idempotencyWindow = 1_000_000
     @Option(help: "Journal durability: full (fsync each commit), normal (survives kill -9), off.")
     var sync = "full"
@@ -54,6 +56,7 @@ struct ServeCommand: ParsableCommand {
         guard spikeThreshold >= 0 else { throw ValidationError("--spike-threshold must not be negative") }
         guard (1...1_000).contains(topK) else { throw ValidationError("--top-k must be 1…1000") }
         guard history > 0 else { throw ValidationError("--history must be positive") }
+        guard historyBytes >= 0 else { throw ValidationError("--history-bytes must not be negative") }
         guard (1...50_000_000).contains(idempotencyWindow) else {
             throw ValidationError("--idempotency-window must be 1…50000000 (its table takes ~48 bytes per id)")
         }
@@ -81,6 +84,7 @@ struct ServeCommand: ParsableCommand {
             amountThreshold: (try? Money(parsing: amountThreshold)) ?? Money(cents: 1_000_000),
             spikeWindowSeconds: Int64(spikeWindow), spikeThreshold: spikeThreshold, topK: topK)
         configuration.broker.historyCapacity = history
+        configuration.broker.historyBytes = historyBytes
         configuration.broker.idempotencyWindow = idempotencyWindow
 
         SyndicastServer.blockTerminationSignals()
