@@ -54,7 +54,7 @@ public final class SyndicastServer: Sendable {
             HTTPSession(context: context)
         }
         group.start()
-        let fanout = LoopFanout(loops: group.loops, counters: context.counters)
+        let fanout = LoopFanout(loops: group.loops, counters: context.counters, epoch: context.broker.epoch)
         let journal = self.journal
         context.broker.query { broker in
             broker.addSink(fanout)
