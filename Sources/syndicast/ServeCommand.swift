@@ -89,7 +89,13 @@ struct ServeCommand: ParsableCommand {
 
         SyndicastServer.blockTerminationSignals()
         let server = try SyndicastServer(configuration: configuration)
-        let bound = try server.start()
+        let bound = try server.start { failure in
+            // The journal is damaged: serving part of the state would be wrong, and nothing was
+            // accepted yet (ingest queues behind the replay). `_exit`: the other threads are live.
+            let text = "error: \(failure)\n"
+            _ = text.withCString { write(2, $0, strlen($0)) }
+            _exit(1)
+        }
         let loopback = host.hasPrefix("127.") || host == "::1" || host == "localhost"
         if !loopback && apiKey.isEmpty {
             log("warning: listening on \(host) without --api-key: anyone who can reach it may ingest")

@@ -75,9 +75,10 @@ def test_publish_reaches_subscribers_of_that_topic_only(live) -> None:
             {"type": "message", "topic": "orders", "seq": marker, "data": {"marker": True}},
         ], "the orders subscriber got other topics, or the message changed"
         orders_sse.wait_for(lambda message: message.get("seq") == marker)
+        epoch = api.stats()["epoch"]
         assert [(record_id, message) for _, record_id, message in orders_sse.records[2:]] == [
-            (seq, {"type": "message", "topic": "orders", "seq": seq, "data": payload}),
-            (marker, {"type": "message", "topic": "orders", "seq": marker, "data": {"marker": True}}),
+            (f"{epoch}-{seq}", {"type": "message", "topic": "orders", "seq": seq, "data": payload}),
+            (f"{epoch}-{marker}", {"type": "message", "topic": "orders", "seq": marker, "data": {"marker": True}}),
         ]
         default.wait_for(lambda message: message["type"] == "alert")
         news.wait_for(lambda message: message["type"] == "alert")
