@@ -66,7 +66,8 @@ extension BrokerEvent {
             return own + Self.retainedBytes(of: batch[index])
         case .alert(let alert):
             // The alert itself is stored inline in the event (`own`); its strings are not.
-            return own + Self.heapBytes(alert.id.utf8.count) + Self.heapBytes(alert.transactionId?.utf8.count ?? 0) + Self.heapBytes(alert.investorId.utf8.count)
+            return own + Self.heapBytes(alert.id.utf8.count) + Self.heapBytes(alert.transactionId?.utf8.count ?? 0)
+                + Self.heapBytes(alert.investorId.utf8.count)
                 + Self.heapBytes(alert.syndicateId.utf8.count)
         case .rankings(let top):
             var total = own + Self.arrayBytes(top.count * MemoryLayout<RankingEntry>.stride)

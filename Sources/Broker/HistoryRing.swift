@@ -12,7 +12,9 @@
 /// the newer ones alone hold `capacity`, so between `capacity` and `capacity` plus one group's
 /// events are kept. The byte bound is a hard ceiling: oldest groups are dropped while the bytes
 /// held exceed `byteCapacity`. A group larger than either bound alone keeps only its last events
-/// that fit (possibly none: then nothing is held and every resume gets a snapshot).
+/// that fit (possibly none: then nothing is held and every resume gets a snapshot); the request
+/// batches those events share stay allocated whole, so at most one group's batches are held
+/// beyond the count.
 struct HistoryRing {
     /// Groups, oldest first, from `head` on (the slots before `head` were dropped).
     private var groups: [[BrokerEvent]] = []

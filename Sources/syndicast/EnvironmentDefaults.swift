@@ -7,8 +7,9 @@ enum EnvironmentDefaults {
     static let valueOptions = [
         "host", "port", "data", "static-dir", "threads", "connection-limit", "ping-interval",
         "amount-threshold", "spike-window", "spike-threshold", "api-key", "allowed-origin",
-        "tls-cert", "tls-key", "redis", "top-k", "history", "history-bytes", "sync", "idempotency-window", "outbound-limit", "request-timeout",
+        "tls-cert", "tls-key", "redis", "top-k", "history", "sync", "idempotency-window", "outbound-limit", "request-timeout",
         "keep-alive-timeout",
+        "history-bytes",
     ]
     /// Flags without a value; the variable enables them when it is `1`, `true` or `yes`.
     static let switches = ["echo", "in-memory", "broadcast"]

@@ -25,7 +25,9 @@ struct StreamEpochTests {
         MonitorConfiguration(spikeThreshold: 101), MonitorConfiguration(topK: 6),
     ])
     func anotherRuleGivesAnotherEpoch(rules: MonitorConfiguration) {
-        #expect(StreamEpoch.derive(journalEpoch: journal, rules: rules) != StreamEpoch.derive(journalEpoch: journal, rules: MonitorConfiguration()))
+        #expect(
+            StreamEpoch.derive(journalEpoch: journal, rules: rules)
+                != StreamEpoch.derive(journalEpoch: journal, rules: MonitorConfiguration()))
     }
 
     @Test func anotherJournalGivesAnotherEpoch() {
