@@ -63,7 +63,7 @@ extension BrokerEvent {
         let own = MemoryLayout<BrokerEvent>.stride
         switch body {
         case .transaction(let batch, let index):
-            return own + Self.retainedBytes(of: batch[index])
+            return Self.retainedBytes(ofTransactionEventFor: batch[index])
         case .alert(let alert):
             // The alert itself is stored inline in the event (`own`); its strings are not.
             return own + Self.heapBytes(alert.id.utf8.count) + Self.heapBytes(alert.transactionId?.utf8.count ?? 0)
@@ -80,15 +80,18 @@ extension BrokerEvent {
         }
     }
 
-    /// One transaction of a batch, borrowed in place: copying it out would retain and release its
-    /// three strings, which is what `Body.transaction` exists to avoid.
-    private static func retainedBytes(of transaction: borrowing Transaction) -> Int {
-        MemoryLayout<Transaction>.stride + heapBytes(transaction.id?.utf8.count ?? 0) + heapBytes(transaction.investorId.utf8.count)
+    /// The retained bytes of the `transaction` event for one transaction of a batch, borrowed in
+    /// place: copying it out would retain and release its three strings, which is what
+    /// `Body.transaction` exists to avoid.
+    @inline(__always)
+    static func retainedBytes(ofTransactionEventFor transaction: borrowing Transaction) -> Int {
+        MemoryLayout<BrokerEvent>.stride + MemoryLayout<Transaction>.stride + heapBytes(transaction.id?.utf8.count ?? 0) + heapBytes(transaction.investorId.utf8.count)
             + heapBytes(transaction.syndicateId.utf8.count)
     }
 
     /// A native string's heap allocation, from its UTF-8 length: none for up to 15 bytes (stored inline), else a
     /// 32-byte header, the bytes and a terminating NUL, in 16-byte malloc steps.
+    @inline(__always)
     private static func heapBytes(_ utf8Count: Int) -> Int {
         utf8Count > 15 ? (32 + utf8Count + 1 + 15) & ~15 : 0
     }

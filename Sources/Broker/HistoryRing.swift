@@ -37,10 +37,21 @@ struct HistoryRing {
     /// groups it drops, not yet released: the caller decides on which thread they are freed.
     @discardableResult
     mutating func append(contentsOf group: [BrokerEvent]) -> [[BrokerEvent]] {
+        append(contentsOf: group, retainedBytes: Self.retainedBytes(of: group))
+    }
+
+    /// `append(contentsOf:)` with the group's retained bytes already summed (the broker sums
+    /// them as it makes the events, while their transactions are in cache).
+    @discardableResult
+    mutating func append(contentsOf group: [BrokerEvent], retainedBytes: Int) -> [[BrokerEvent]] {
         guard !group.isEmpty else { return [] }
         var dropped: [[BrokerEvent]] = []
-        var kept = group.count > capacity ? Array(group.suffix(capacity)) : group
-        var keptBytes = Self.retainedBytes(of: kept)
+        var kept = group
+        var keptBytes = retainedBytes
+        if group.count > capacity {
+            kept = Array(group.suffix(capacity))
+            keptBytes = Self.retainedBytes(of: kept)
+        }
         if keptBytes > byteCapacity {
             // Only the group's last events fit: everything older goes, so that what is held
             // stays one run of consecutive events.

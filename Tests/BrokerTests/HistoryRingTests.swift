@@ -147,4 +147,33 @@ struct HistoryRingTests {
             }
         }
     }
+
+    @Test func theBrokersRunningSumMatchesTheEventsItHolds() async {
+        let rules = MonitorConfiguration(amountThreshold: Money(cents: 500), spikeWindowSeconds: 60, spikeThreshold: 1)
+        let broker = Broker(monitor: Monitor(configuration: rules), epoch: "e1") { _ in }
+        func batch(_ prefix: String, _ count: Int) -> [Transaction] {
+            (0..<count).map { (index: Int) -> Transaction in
+                let syndicate = index % 2 == 0 ? "s" : "syndicate-with-a-long-name"
+                let cents = Int64(100 * (index % 9) + 1)
+                return Transaction(
+                    id: "\(prefix)-transaction-identifier-\(index)", investorId: "investor-with-a-long-name-\(index % 7)",
+                    syndicateId: syndicate, amount: Money(cents: cents), timestamp: Int64(index))
+            }
+        }
+        // Replayed and live entries, with alerts (amount and spike), rankings and a message.
+        await broker.replay(.transactions(batch("replayed", 40)))
+        await broker.replay(.message(topic: "orders", data: Array("{\"n\":1}".utf8)))
+        await withCheckedContinuation { continuation in broker.ingest(batch("live", 300)) { _ in continuation.resume() } }
+        await withCheckedContinuation { continuation in
+            broker.publish(topic: "orders", data: [UInt8](repeating: 0x31, count: 5_000)) { _ in continuation.resume() }
+        }
+        let (held, recomputed, count) = await withCheckedContinuation { continuation in
+            broker.query { broker in
+                let events = broker.history.events(after: 0, through: broker.currentSeq) ?? []
+                continuation.resume(returning: (broker.history.byteCount, HistoryRing.retainedBytes(of: events), events.count))
+            }
+        }
+        #expect(count > 340, "transactions, alerts, rankings and messages are held")
+        #expect(held == recomputed, "the sum made with the events is their retained bytes")
+    }
 }
