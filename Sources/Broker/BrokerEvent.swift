@@ -58,7 +58,8 @@ extension BrokerEvent {
     /// batch once and its subscribers' queues own those bytes), so this is what resume history
     /// really pins; a `message` event's `data` dominates (up to 60 KiB each). A `transaction`
     /// event counts its own transaction in the shared batch, so a batch is counted once in all.
-    /// Every term is a stored length: no string or array is walked.
+    /// Every term is a stored length: no string or array is walked. The broker sums these as it
+    /// makes the events (see `Broker.applyTransactions`).
     var retainedBytes: Int {
         let own = MemoryLayout<BrokerEvent>.stride
         switch body {
@@ -85,12 +86,13 @@ extension BrokerEvent {
     /// `Body.transaction` exists to avoid.
     @inline(__always)
     static func retainedBytes(ofTransactionEventFor transaction: borrowing Transaction) -> Int {
-        MemoryLayout<BrokerEvent>.stride + MemoryLayout<Transaction>.stride + heapBytes(transaction.id?.utf8.count ?? 0) + heapBytes(transaction.investorId.utf8.count)
+        MemoryLayout<BrokerEvent>.stride + MemoryLayout<Transaction>.stride + heapBytes(transaction.id?.utf8.count ?? 0)
+            + heapBytes(transaction.investorId.utf8.count)
             + heapBytes(transaction.syndicateId.utf8.count)
     }
 
-    /// A native string's heap allocation, from its UTF-8 length: none for up to 15 bytes (stored inline), else a
-    /// 32-byte header, the bytes and a terminating NUL, in 16-byte malloc steps.
+    /// A native string's heap allocation, from its UTF-8 length: none for up to 15 bytes (stored
+    /// inline), else a 32-byte header, the bytes and a terminating NUL, in 16-byte malloc steps.
     @inline(__always)
     private static func heapBytes(_ utf8Count: Int) -> Int {
         utf8Count > 15 ? (32 + utf8Count + 1 + 15) & ~15 : 0
