@@ -28,7 +28,8 @@ public final class SyndicastServer: Sendable {
                 journal = try SQLiteJournal(directory: directory, synchronous: configuration.synchronous)
             } catch {
                 let code = error.sqliteCode.map { " (SQLite code \($0))" } ?? ""
-                throw StartupError("cannot open the journal \(path): \(error.message)\(code)")
+                let detail = error.message.hasPrefix(path) ? String(error.message.dropFirst(path.count)) : " " + error.message
+                throw StartupError("cannot open the journal \(path):\(detail)\(code)")
             }
             journalName = path
         } else {
