@@ -1,16 +1,18 @@
 import Monitor
 
 extension Broker {
-    /// Answers a new subscriber with `hello`, then the events it missed (resume within the same
-    /// epoch while the history still holds them) or a `snapshot` of the current state.
+    /// Answers a new subscriber with `hello`, then the events it missed or a `snapshot` of the
+    /// current state.
+    ///
+    /// The missed events are replayed only when the request resumes within this epoch, the history
+    /// still holds every one of them, and their JSON (plus ``replayFramingAllowance`` per event)
+    /// fits in ``BrokerConfiguration/replayByteLimit``, the server's outbound bound: a replay past
+    /// it would be queued whole before the client reads any of it. Otherwise the answer is a
+    /// `snapshot` with `"recovered":false` (absent `recovered` for a request that did not resume).
     func startSubscription(_ request: SubscriptionRequest) {
         var messages: [[UInt8]] = [StreamEncoding.hello(epoch: epoch, seq: seq, topics: request.topics)]
-        if let since = request.since, request.epoch == epoch, since <= seq,
-            let missed = history.events(after: since, through: seq)
-        {
-            for event in missed where request.topics.contains(event.topic) {
-                messages.append(event.json)
-            }
+        if let since = request.since, request.epoch == epoch, since <= seq, let replay = replay(after: since, topics: request.topics) {
+            messages += replay
         } else {
             let resumed: Bool? = request.since == nil ? nil : false
             messages.append(
@@ -19,6 +21,25 @@ extension Broker {
                     recovered: resumed))
         }
         request.reply(SubscriptionStart(messages: messages, seq: seq))
+    }
+
+    /// Bytes counted per replayed event on top of its JSON: a WebSocket frame header is at most 14
+    /// bytes, an SSE record's `id:` line, `data: ` and blank line about 45.
+    static let replayFramingAllowance = 64
+
+    /// The encoded events after `since` of `topics`, or nil if the history lost some of them or
+    /// they exceed the replay byte limit (encoding stops as soon as they do).
+    private func replay(after since: UInt64, topics: Set<String>) -> [[UInt8]]? {
+        guard let missed = history.events(after: since, through: seq) else { return nil }
+        var messages: [[UInt8]] = []
+        var bytes = 0
+        for event in missed where topics.contains(event.topic) {
+            let json = event.json
+            bytes += json.count + Self.replayFramingAllowance
+            if bytes > configuration.replayByteLimit { return nil }
+            messages.append(json)
+        }
+        return messages
     }
 
     /// The ~1/s `stats` event: ephemeral (no sequence number of its own, never replayed).

@@ -14,6 +14,9 @@ public actor Broker {
     var monitor: Monitor
     var seq: UInt64 = 0
     var history: HistoryRing
+    /// The ``BrokerEvent/retainedBytes`` of the events made since the current commit group (or
+    /// replayed entry) started, summed by `applyTransactions` and `applyMessage`.
+    var newEventBytes = 0
     /// Idempotency index: recent transaction ids → fingerprint of their content.
     var knownIds: IdempotencyIndex
     var sinks: [BrokerSink] = []
@@ -46,7 +49,7 @@ public actor Broker {
         self.monitor = monitor
         self.epoch = epoch
         self.configuration = configuration
-        self.history = HistoryRing(capacity: configuration.historyCapacity)
+        self.history = HistoryRing(capacity: configuration.historyCapacity, byteCapacity: configuration.historyBytes)
         self.knownIds = IdempotencyIndex(capacity: configuration.idempotencyWindow)
         self.executor = executor
         self.persist = persist

@@ -52,6 +52,58 @@ public struct BrokerEvent: Sendable {
     }
 }
 
+extension BrokerEvent {
+    /// Bytes this event keeps alive while the history holds it: the event itself plus the heap
+    /// storage of its body. The history holds domain values, not JSON (the fan-out encodes a
+    /// batch once and its subscribers' queues own those bytes), so this is what resume history
+    /// really pins; a `message` event's `data` dominates (up to 60 KiB each). A `transaction`
+    /// event counts its own transaction in the shared batch, so a batch is counted once in all.
+    /// Every term is a stored length: no string or array is walked. The broker sums these as it
+    /// makes the events (see `Broker.applyTransactions`).
+    var retainedBytes: Int {
+        let own = MemoryLayout<BrokerEvent>.stride
+        switch body {
+        case .transaction(let batch, let index):
+            return Self.retainedBytes(ofTransactionEventFor: batch[index])
+        case .alert(let alert):
+            // The alert itself is stored inline in the event (`own`); its strings are not.
+            return own + Self.heapBytes(alert.id.utf8.count) + Self.heapBytes(alert.transactionId?.utf8.count ?? 0)
+                + Self.heapBytes(alert.investorId.utf8.count)
+                + Self.heapBytes(alert.syndicateId.utf8.count)
+        case .rankings(let top):
+            var total = own + Self.arrayBytes(top.count * MemoryLayout<RankingEntry>.stride)
+            for index in top.indices { total += Self.heapBytes(top[index].investorId.utf8.count) }
+            return total
+        case .message(let data):
+            return own + Self.arrayBytes(data.count) + Self.heapBytes(topic.utf8.count)
+        case .encoded(let bytes):
+            return own + Self.arrayBytes(bytes.count)
+        }
+    }
+
+    /// The retained bytes of the `transaction` event for one transaction of a batch, borrowed in
+    /// place: copying it out would retain and release its three strings, which is what
+    /// `Body.transaction` exists to avoid.
+    @inline(__always)
+    static func retainedBytes(ofTransactionEventFor transaction: borrowing Transaction) -> Int {
+        MemoryLayout<BrokerEvent>.stride + MemoryLayout<Transaction>.stride + heapBytes(transaction.id?.utf8.count ?? 0)
+            + heapBytes(transaction.investorId.utf8.count)
+            + heapBytes(transaction.syndicateId.utf8.count)
+    }
+
+    /// A native string's heap allocation, from its UTF-8 length: none for up to 15 bytes (stored
+    /// inline), else a 32-byte header, the bytes and a terminating NUL, in 16-byte malloc steps.
+    @inline(__always)
+    private static func heapBytes(_ utf8Count: Int) -> Int {
+        utf8Count > 15 ? (32 + utf8Count + 1 + 15) & ~15 : 0
+    }
+
+    /// An array's heap allocation: a 32-byte header and `payload` bytes, in 16-byte malloc steps.
+    private static func arrayBytes(_ payload: Int) -> Int {
+        (32 + payload + 15) & ~15
+    }
+}
+
 /// Well-known topic names.
 public enum Topic {
     public static let alerts = "alerts"

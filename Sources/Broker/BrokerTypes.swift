@@ -90,6 +90,16 @@ public struct SubscriptionRequest: Sendable {
 public struct BrokerConfiguration: Sendable {
     /// Sequenced events kept for resume.
     public var historyCapacity = 10_000
+    /// Bytes the resume history may hold (``BrokerEvent/retainedBytes``), whatever the event
+    /// count: 64 MiB. Ordinary events retain ~150–400 bytes, so the default 10,000 events take
+    /// 2–4 MiB and this bound does not bind; it caps the case of large published messages
+    /// (10,000 × 60 KiB would be 600 MB) at 64 MiB, which is still 16 times the default
+    /// outbound bound, the most one client can be replayed (see `replayByteLimit`).
+    public var historyBytes = 64 << 20
+    /// The most bytes of JSON (plus framing) one resume may replay: a replay beyond it would
+    /// put the subscriber past its outbound bound before it sees a live event, so it gets a
+    /// `snapshot` with `"recovered":false` instead. The server sets it to `--outbound-limit`.
+    public var replayByteLimit = 4 << 20
     /// Recent alerts sent in a snapshot.
     public var snapshotAlerts = 20
     /// Most recent transaction ids remembered for idempotency.

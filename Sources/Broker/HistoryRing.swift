@@ -1,45 +1,118 @@
-/// The last `capacity` sequenced events (at least; see below), for resuming clients (`?since=`,
-/// `Last-Event-ID`).
+/// The recent sequenced events, for resuming clients (`?since=`, `Last-Event-ID`), bounded by
+/// two limits at once: `capacity` events and `byteCapacity` bytes of what the events hold in
+/// memory (``BrokerEvent/retainedBytes``).
 ///
 /// It holds whole commit groups: the array of events the broker hands to the sinks is kept as
 /// it is (one reference) instead of being copied into a ring event by event. Copying each event
 /// in and destroying the one it overwrote was ~13% of the broker's time under NDJSON ingest
-/// (a retain and a release of each transaction's strings). The oldest group is dropped once
-/// the newer ones alone hold `capacity` events, so between `capacity` and `capacity` plus one
-/// group's events are kept; a group larger than `capacity` keeps only its last `capacity`.
+/// (a retain and a release of each transaction's strings). The sizes are summed once per group
+/// as it is appended, so the byte bound costs one pass over each group and nothing per lookup.
+///
+/// The event bound keeps at least the last `capacity` events: the oldest group is dropped once
+/// the newer ones alone hold `capacity`, so between `capacity` and `capacity` plus one group's
+/// events are kept. The byte bound is a hard ceiling: oldest groups are dropped while the bytes
+/// held exceed `byteCapacity`. A group larger than either bound alone keeps only its last events
+/// that fit (possibly none: then nothing is held and every resume gets a snapshot); the request
+/// batches those events share stay allocated whole, so at most one group's batches are held
+/// beyond the count.
 struct HistoryRing {
     /// Groups, oldest first, from `head` on (the slots before `head` were dropped).
     private var groups: [[BrokerEvent]] = []
+    /// `retainedBytes` of each group in `groups`, same indices.
+    private var groupBytes: [Int] = []
     private var head = 0
     /// Events held.
     private(set) var count = 0
+    /// Sum of the held events' ``BrokerEvent/retainedBytes``.
+    private(set) var byteCount = 0
     let capacity: Int
+    let byteCapacity: Int
 
-    init(capacity: Int) {
+    init(capacity: Int, byteCapacity: Int = .max) {
         self.capacity = max(capacity, 1)
+        self.byteCapacity = max(byteCapacity, 0)
     }
 
     /// Appends one group of events (sequenced, in order, after everything held) and returns the
     /// groups it drops, not yet released: the caller decides on which thread they are freed.
     @discardableResult
     mutating func append(contentsOf group: [BrokerEvent]) -> [[BrokerEvent]] {
+        append(contentsOf: group, retainedBytes: Self.retainedBytes(of: group))
+    }
+
+    /// `append(contentsOf:)` with the group's retained bytes already summed (the broker sums
+    /// them as it makes the events, while their transactions are in cache).
+    @discardableResult
+    mutating func append(contentsOf group: [BrokerEvent], retainedBytes: Int) -> [[BrokerEvent]] {
         guard !group.isEmpty else { return [] }
         var dropped: [[BrokerEvent]] = []
-        let kept = group.count > capacity ? Array(group.suffix(capacity)) : group
-        groups.append(kept)
-        count += kept.count
-        while count - groups[head].count >= capacity {
-            count -= groups[head].count
-            dropped.append(groups[head])
-            groups[head] = []
-            head += 1
+        var kept = group
+        var keptBytes = retainedBytes
+        if group.count > capacity {
+            kept = Array(group.suffix(capacity))
+            keptBytes = Self.retainedBytes(of: kept)
         }
-        // Compact the dropped slots away now and then (amortised O(1) per group).
-        if head >= 64, head * 2 >= groups.count {
+        if keptBytes > byteCapacity {
+            // Only the group's last events fit: everything older goes, so that what is held
+            // stays one run of consecutive events.
+            (kept, keptBytes) = Self.suffix(of: kept, within: byteCapacity)
+            while head < groups.count { dropHead(into: &dropped) }
+            if kept.isEmpty {
+                compact()
+                return dropped
+            }
+        }
+        groups.append(kept)
+        groupBytes.append(keptBytes)
+        count += kept.count
+        byteCount += keptBytes
+        while head < groups.count - 1, count - groups[head].count >= capacity || byteCount > byteCapacity {
+            dropHead(into: &dropped)
+        }
+        compact()
+        return dropped
+    }
+
+    private mutating func dropHead(into dropped: inout [[BrokerEvent]]) {
+        count -= groups[head].count
+        byteCount -= groupBytes[head]
+        dropped.append(groups[head])
+        groups[head] = []
+        groupBytes[head] = 0
+        head += 1
+    }
+
+    /// Compacts the dropped slots away now and then (amortised O(1) per group).
+    private mutating func compact() {
+        if head == groups.count {
+            groups.removeAll(keepingCapacity: true)
+            groupBytes.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 64, head * 2 >= groups.count {
             groups.removeFirst(head)
+            groupBytes.removeFirst(head)
             head = 0
         }
-        return dropped
+    }
+
+    /// The sum of `events`' retained bytes.
+    static func retainedBytes(of events: [BrokerEvent]) -> Int {
+        var total = 0
+        for index in events.indices { total &+= events[index].retainedBytes }
+        return total
+    }
+
+    /// The longest suffix of `events` whose retained bytes are at most `limit`, and those bytes.
+    private static func suffix(of events: [BrokerEvent], within limit: Int) -> ([BrokerEvent], Int) {
+        var total = 0
+        var start = events.endIndex
+        while start > events.startIndex {
+            let size = events[start - 1].retainedBytes
+            guard total + size <= limit else { break }
+            total += size
+            start -= 1
+        }
+        return (Array(events[start...]), total)
     }
 
     /// Sequence number of the oldest event held (nil when empty).

@@ -22,7 +22,8 @@ public protocol Journal: AnyObject {
     func replay(_ body: (JournalEntry) throws -> Void) throws
 
     /// Identifies this journal's history: 16 random lowercase hex characters, created once with
-    /// the history and kept with it.
+    /// the history and kept with it. (The stream's epoch that clients see is derived from it and
+    /// the rule configuration, so that other rules give other events another epoch.)
     var epoch: String { get }
 
     /// How much the journal holds (for `/api/stats`).

@@ -29,6 +29,11 @@ public final class SQLiteJournal: Journal, @unchecked Sendable {
 
     /// The database file's path.
     public let path: String
+
+    /// The database file's path inside `directory`.
+    public static func path(in directory: String) -> String {
+        directory.hasSuffix("/") ? directory + fileName : directory + "/" + fileName
+    }
     /// The history's identity, read from the `meta` table.
     public let epoch: String
     /// Groups, entries and transactions stored (kept in each row as running totals).
@@ -50,7 +55,7 @@ public final class SQLiteJournal: Journal, @unchecked Sendable {
     /// Opens the journal in `directory` (created if missing), creating `syndicast.sqlite3` on first use.
     public init(directory: String, synchronous: JournalSynchronous = .full) throws(JournalError) {
         try Self.createDirectory(directory)
-        path = directory.hasSuffix("/") ? directory + Self.fileName : directory + "/" + Self.fileName
+        path = Self.path(in: directory)
         let connection = try SQLiteConnection(path: path)
         try Self.configure(connection, path: path, synchronous: synchronous)
         epoch = try Self.prepareSchema(connection)

@@ -17,7 +17,8 @@ final class EncodedEvent: Sendable {
     /// Built only while SSE subscribers exist.
     let serverSentEvent: ByteChunk?
 
-    init(_ event: BrokerEvent, deflater: inout SharedMessageDeflater?, serverSentEvents: Bool) {
+    /// `epoch` goes into the SSE record's id (``ServerSentEvents/eventID(epoch:seq:)``).
+    init(_ event: BrokerEvent, epoch: String, deflater: inout SharedMessageDeflater?, serverSentEvents: Bool) {
         seq = event.seq
         topic = event.topic
         json = event.json
@@ -31,8 +32,13 @@ final class EncodedEvent: Sendable {
         } else {
             deflatedFrame = nil
         }
-        serverSentEvent =
-            serverSentEvents ? ByteChunk(ServerSentEvents.record(id: event.seq == 0 ? nil : event.seq, json: event.json)) : nil
+        serverSentEvent = serverSentEvents ? ByteChunk(Self.serverSentRecord(seq: event.seq, epoch: epoch, json: event.json)) : nil
+    }
+
+    /// The SSE record of an event: sequenced events carry `<epoch>-<seq>` as their id, the
+    /// ephemeral ones (`stats`, seq 0) none.
+    static func serverSentRecord(seq: UInt64, epoch: String, json: [UInt8]) -> [UInt8] {
+        ServerSentEvents.record(id: seq == 0 ? nil : ServerSentEvents.eventID(epoch: epoch, seq: seq), json: json)
     }
 
     /// A `/broadcast` message (benchmark contract): one prebuilt WebSocket frame, nothing else.
@@ -66,10 +72,13 @@ final class EncodedEvent: Sendable {
 final class LoopFanout: BrokerSink {
     private let loops: [EventLoop]
     let counters: StreamCounters
+    /// The broker's epoch, for the SSE records' ids.
+    let epoch: String
 
-    init(loops: [EventLoop], counters: StreamCounters) {
+    init(loops: [EventLoop], counters: StreamCounters, epoch: String) {
         self.loops = loops
         self.counters = counters
+        self.epoch = epoch
     }
 
     /// Events of topics nobody subscribes to are dropped here: not encoded, not posted.
@@ -79,7 +88,7 @@ final class LoopFanout: BrokerSink {
         var deflater: SharedMessageDeflater? = counters.sharedDeflateSubscribers > 0 ? SharedMessageDeflater(windowBits: 15) : nil
         let serverSent = counters.serverSentSubscribers > 0
         let encoded = events.filter { wanted.contains($0.topic) }.map {
-            EncodedEvent($0, deflater: &deflater, serverSentEvents: serverSent)
+            EncodedEvent($0, epoch: epoch, deflater: &deflater, serverSentEvents: serverSent)
         }
         guard !encoded.isEmpty else { return }
         for (index, loop) in loops.enumerated() {

@@ -62,7 +62,8 @@ extension HTTPSession {
             return .json(200, bytes: broker.statisticsJSON(connections: subscribers))
         case .metrics:
             let text = context.metrics.render(
-                openConnections: context.openConnections(), streamSubscribers: subscribers, seq: broker.currentSeq)
+                openConnections: context.openConnections(), streamSubscribers: subscribers, seq: broker.currentSeq,
+                holdings: broker.holdings)
             return .text(200, text, headers: HTTPHeaders([("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]))
         default:
             return .jsonError(status: 500, code: "internal", message: "unexpected route")

@@ -59,16 +59,24 @@ extension HTTPSession {
             }
             topics = Set(names)
         }
+        // A resume names its position and the epoch (history) it belongs to: `?since=N&epoch=E`,
+        // or an EventSource reconnect's `Last-Event-ID: <epoch>-<seq>` (it resends the URL it
+        // started with, so the header, being newer, wins). A resume without an epoch, or with an
+        // id of another form, cannot be matched to this history: it keeps `epoch` nil, which the
+        // broker answers with a snapshot `"recovered":false`.
         var since: UInt64?
-        if let text = head.queryItem("since") ?? head.headers["Last-Event-ID"] {
+        var epoch: String?
+        if let lastEventID = head.headers["Last-Event-ID"]?.trimmingSpaces(), !lastEventID.isEmpty {
+            let parsed = ServerSentEvents.parseEventID(lastEventID)
+            since = parsed?.seq ?? 0
+            epoch = parsed?.epoch
+        } else if let text = head.queryItem("since") {
             guard let value = UInt64(text.trimmingSpaces()) else {
                 return .failure(RequestRefusal(.jsonError(status: 400, code: "invalid_since", message: "since must be a sequence number")))
             }
             since = value
+            epoch = head.queryItem("epoch")
         }
-        // EventSource reconnects resend the same URL plus Last-Event-ID; without an explicit
-        // epoch the current one is assumed.
-        let epoch = head.queryItem("epoch") ?? (since != nil ? context.broker.epoch : nil)
         return .success((topics, since, epoch))
     }
 

@@ -1,3 +1,4 @@
+import Broker
 import Synchronization
 
 /// Counters for `/metrics` (Prometheus text format), updated with relaxed atomics.
@@ -11,7 +12,7 @@ final class ServerMetrics: Sendable {
     let slowConsumersClosed = Atomic<Int>(0)
 
     /// The exposition text.
-    func render(openConnections: Int, streamSubscribers: Int, seq: UInt64) -> String {
+    func render(openConnections: Int, streamSubscribers: Int, seq: UInt64, holdings: BrokerHoldings) -> String {
         let lines: [(String, String, String, Int)] = [
             ("syndicast_http_requests_total", "counter", "HTTP requests handled", httpRequests.load(ordering: .relaxed)),
             ("syndicast_transactions_accepted_total", "counter", "transactions stored", transactionsAccepted.load(ordering: .relaxed)),
@@ -32,6 +33,12 @@ final class ServerMetrics: Sendable {
             ("syndicast_open_connections", "gauge", "TCP connections open", openConnections),
             ("syndicast_stream_subscribers", "gauge", "WebSocket and SSE stream subscribers", streamSubscribers),
             ("syndicast_sequence", "gauge", "current event sequence number", Int(truncatingIfNeeded: seq)),
+            ("syndicast_investors", "gauge", "distinct investors held", holdings.investors),
+            ("syndicast_syndicates", "gauge", "distinct syndicates held", holdings.syndicates),
+            ("syndicast_spike_window_entries", "gauge", "spike-window entries held across all syndicates", holdings.windowEntries),
+            ("syndicast_history_events", "gauge", "events held for resume", holdings.historyEvents),
+            ("syndicast_history_bytes", "gauge", "bytes the resume history holds", holdings.historyBytes),
+            ("syndicast_idempotency_ids", "gauge", "transaction ids remembered for idempotency", holdings.idempotencyIds),
         ]
         var text = ""
         for (name, type, help, value) in lines {

@@ -30,10 +30,13 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
 
     private func subscriptionStarted(_ start: SubscriptionStart) {
         guard connection.isOpen else { return }
+        let epoch = context.broker.epoch
         for (position, message) in start.messages.enumerated() {
             // hello carries no id (replayed events may follow it); a snapshot and each replayed
-            // event carry their seq, so a reconnect's Last-Event-ID resumes exactly after them.
-            connection.write(ServerSentEvents.record(id: position == 0 ? nil : Self.sequence(of: message), json: message))
+            // event carry `<epoch>-<seq>`, so a reconnect's Last-Event-ID resumes exactly after
+            // them, and only within the history they belong to.
+            let id = position == 0 ? nil : Self.sequence(of: message).map { ServerSentEvents.eventID(epoch: epoch, seq: $0) }
+            connection.write(ServerSentEvents.record(id: id, json: message))
         }
         joinLoopLists()
     }
@@ -62,7 +65,8 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
         // Built whenever an SSE subscriber exists; a batch encoded just before this stream
         // subscribed may lack it, so fall back to encoding here.
         connection.write(
-            event.serverSentEvent ?? ByteChunk(ServerSentEvents.record(id: event.seq == 0 ? nil : event.seq, json: event.json)))
+            event.serverSentEvent
+                ?? ByteChunk(EncodedEvent.serverSentRecord(seq: event.seq, epoch: context.broker.epoch, json: event.json)))
         if connection.pendingOutboundBytes > context.configuration.outboundLimit {
             context.metrics.slowConsumersClosed.add(1, ordering: .relaxed)
             leaveStream()

@@ -11,6 +11,8 @@ public final class SyndicastServer: Sendable {
     let group: EventLoopGroup
     let context: ServerContext
     let journal: JournalBox
+    /// The journal's file path, for error messages.
+    let journalName: String
     private let shutdown = ShutdownFlag()
 
     /// Opens the journal and creates the loops and the broker; nothing is bound until `start()`.
@@ -21,17 +23,29 @@ public final class SyndicastServer: Sendable {
         // (503, fail-stop) rather than kill the process with SIGXFSZ.
         clinux_ignore_sigxfsz()
         if let directory = configuration.dataDirectory {
-            journal = try SQLiteJournal(directory: directory, synchronous: configuration.synchronous)
+            let path = SQLiteJournal.path(in: directory)
+            do {
+                journal = try SQLiteJournal(directory: directory, synchronous: configuration.synchronous)
+            } catch {
+                let code = error.sqliteCode.map { " (SQLite code \($0))" } ?? ""
+                let detail = error.message.hasPrefix(path) ? String(error.message.dropFirst(path.count)) : " " + error.message
+                throw StartupError("cannot open the journal \(path):\(detail)\(code)")
+            }
+            journalName = path
         } else {
             journal = InMemoryJournal()
+            journalName = "the in-memory journal"
         }
         let box = JournalBox(journal)
         self.journal = box
         let group = try EventLoopGroup(threads: configuration.threads, connectionLimit: configuration.connectionLimit)
         self.group = group
+        var brokerConfiguration = configuration.broker
+        brokerConfiguration.replayByteLimit = configuration.outboundLimit
         let broker = Broker(
-            monitor: Monitor(configuration: configuration.monitor), epoch: journal.epoch,
-            configuration: configuration.broker
+            monitor: Monitor(configuration: configuration.monitor),
+            epoch: StreamEpoch.derive(journalEpoch: journal.epoch, rules: configuration.monitor),
+            configuration: brokerConfiguration
         ) { entries in
             try box.journal.append(entries.map(JournalEntry.init))
         }
@@ -45,23 +59,29 @@ public final class SyndicastServer: Sendable {
 
     /// Binds, starts the loops, and replays the journal into the broker (`/readyz` turns ready
     /// when done; requests that arrive meanwhile queue behind the replay). Returns the bound port.
+    ///
+    /// If the replay fails (a damaged journal), ingest is refused and `replayFailed` is called on
+    /// the broker's thread with a message naming the file and the error: the server holds only
+    /// part of the state, so `syndicast serve` exits non-zero rather than serve it.
     @discardableResult
-    public func start() throws -> Int {
+    public func start(replayFailed: @escaping @Sendable (String) -> Void = { _ in }) throws -> Int {
         let context = self.context
         let port = try group.listen(host: configuration.host, port: configuration.port) { _ in
             HTTPSession(context: context)
         }
         group.start()
-        let fanout = LoopFanout(loops: group.loops, counters: context.counters)
+        let fanout = LoopFanout(loops: group.loops, counters: context.counters, epoch: context.broker.epoch)
         let journal = self.journal
+        let journalName = self.journalName
         context.broker.query { broker in
             broker.addSink(fanout)
             do {
                 try journal.journal.replay { entry in broker.replay(LogEntry(entry)) }
                 context.ready.store(true, ordering: .relaxed)
             } catch {
-                print("error: journal replay failed: \(error)")
-                broker.stopIngest("journal replay failed: \(error)")
+                let reason = "journal replay failed: \(journalName): \(error)"
+                broker.stopIngest(reason)
+                replayFailed(reason)
             }
         }
         if let first = group.loops.first {
@@ -130,6 +150,12 @@ public final class SyndicastServer: Sendable {
         sigwait(&set, &signal)
         return signal
     }
+}
+
+/// The server could not start; `description` says why (for the operator, on stderr).
+public struct StartupError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// The journal, used only on the broker's thread (SQLite connection opened without a mutex).

@@ -7,8 +7,8 @@ enum EnvironmentDefaults {
     static let valueOptions = [
         "host", "port", "data", "static-dir", "threads", "connection-limit", "ping-interval",
         "amount-threshold", "spike-window", "spike-threshold", "api-key", "allowed-origin",
-        "allowed-host", "top-k", "history", "sync", "idempotency-window", "outbound-limit", "request-timeout",
-        "keep-alive-timeout", "max-amount", "max-clock-skew",
+        "allowed-host", "top-k", "history", "history-bytes", "sync", "idempotency-window", "outbound-limit",
+        "request-timeout", "keep-alive-timeout", "max-amount", "max-clock-skew",
     ]
     /// Flags without a value; the variable enables them when it is `1`, `true` or `yes`.
     static let switches = ["echo", "in-memory", "broadcast"]

@@ -46,6 +46,8 @@ struct ServeCommand: ParsableCommand {
     var spikeThreshold = 100
     @Option(help: "Investors in the live top list.") var topK = 5
     @Option(help: "Sequenced events kept for resume.") var history = 10_000
+    @Option(help: "Bytes the resume history may hold, whatever the event count (default 64 MiB).")
+    var historyBytes = 64 << 20
     @Option(help: "Most recent transaction ids remembered for idempotency.") var idempotencyWindow = 1_000_000
     @Option(help: "Journal durability: full (fsync each commit), normal (survives kill -9), off.")
     var sync = "full"
@@ -73,6 +75,7 @@ struct ServeCommand: ParsableCommand {
         guard spikeThreshold >= 0 else { throw ValidationError("--spike-threshold must not be negative") }
         guard (1...1_000).contains(topK) else { throw ValidationError("--top-k must be 1…1000") }
         guard history > 0 else { throw ValidationError("--history must be positive") }
+        guard historyBytes >= 0 else { throw ValidationError("--history-bytes must not be negative") }
         guard (1...50_000_000).contains(idempotencyWindow) else {
             throw ValidationError("--idempotency-window must be 1…50000000 (its table takes ~48 bytes per id)")
         }
@@ -104,11 +107,18 @@ struct ServeCommand: ParsableCommand {
             (try? Money(parsing: maxAmount)) ?? TransactionDecoder.Limits.defaultMaximumAmount
         configuration.transactionLimits.maximumClockSkewMilliseconds = Int64(maxClockSkew) * 1000
         configuration.broker.historyCapacity = history
+        configuration.broker.historyBytes = historyBytes
         configuration.broker.idempotencyWindow = idempotencyWindow
 
         SyndicastServer.blockTerminationSignals()
         let server = try SyndicastServer(configuration: configuration)
-        let bound = try server.start()
+        let bound = try server.start { failure in
+            // The journal is damaged: serving part of the state would be wrong, and nothing was
+            // accepted yet (ingest queues behind the replay). `_exit`: the other threads are live.
+            let text = "error: \(failure)\n"
+            _ = text.withCString { write(2, $0, strlen($0)) }
+            _exit(1)
+        }
         let loopback = host.hasPrefix("127.") || host == "::1" || host == "localhost"
         if !loopback && apiKey.isEmpty {
             log("warning: listening on \(host) without --api-key: anyone who can reach it may ingest")

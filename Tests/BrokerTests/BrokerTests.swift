@@ -304,4 +304,31 @@ struct BrokerTests {
         #expect(String(decoding: fresh.messages[1], as: UTF8.self).contains("\"type\":\"snapshot\""))
         #expect(!String(decoding: fresh.messages[1], as: UTF8.self).contains("recovered"))
     }
+
+    @Test func aReplayLargerThanTheReplayLimitGetsASnapshotInstead() async {
+        var configuration = BrokerConfiguration()
+        configuration.replayByteLimit = 10_000
+        let broker = Broker(monitor: Monitor(), epoch: "e1", configuration: configuration) { _ in }
+        let data = Array("\"\(String(repeating: "x", count: 2_000))\"".utf8)
+        for _ in 0..<8 {
+            await withCheckedContinuation { continuation in
+                broker.publish(topic: "orders", data: data) { _ in continuation.resume() }
+            }
+        }
+        func start(since: UInt64) async -> [String] {
+            await withCheckedContinuation { continuation in
+                broker.subscribe(
+                    SubscriptionRequest(topics: ["orders"], since: since, epoch: "e1") {
+                        continuation.resume(returning: $0.messages.map { String(decoding: $0, as: UTF8.self) })
+                    })
+            }
+        }
+        // Four messages (~8 KB of JSON) fit in 10,000 bytes and are replayed.
+        let small = await start(since: 4)
+        #expect(small.count == 5 && small.dropFirst().allSatisfy { $0.contains("\"type\":\"message\"") })
+        // Eight (~16 KB) do not: the client is told to start over instead.
+        let large = await start(since: 0)
+        #expect(large.count == 2)
+        #expect(large[1].contains("\"type\":\"snapshot\"") && large[1].contains("\"recovered\":false"))
+    }
 }

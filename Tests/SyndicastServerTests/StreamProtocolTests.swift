@@ -27,10 +27,22 @@ struct StreamProtocolTests {
 
     @Test func formatsServerSentEventRecords() {
         let json = Array(#"{"type":"alert","seq":7}"#.utf8)
+        let record = EncodedEvent.serverSentRecord(seq: 7, epoch: "00c0ffee12345678", json: json)
+        #expect(String(decoding: record, as: UTF8.self) == "id: 00c0ffee12345678-7\ndata: {\"type\":\"alert\",\"seq\":7}\n\n")
         #expect(
-            String(decoding: ServerSentEvents.record(id: 7, json: json), as: UTF8.self) == "id: 7\ndata: {\"type\":\"alert\",\"seq\":7}\n\n"
-        )
-        #expect(String(decoding: ServerSentEvents.record(id: nil, json: json), as: UTF8.self) == "data: {\"type\":\"alert\",\"seq\":7}\n\n")
+            String(decoding: EncodedEvent.serverSentRecord(seq: 0, epoch: "e", json: json), as: UTF8.self)
+                == "data: {\"type\":\"alert\",\"seq\":7}\n\n", "ephemeral events carry no id")
+    }
+
+    @Test func serverSentEventIDsCarryTheEpochAndParseBack() {
+        let id = ServerSentEvents.eventID(epoch: "0123456789abcdef", seq: 42)
+        #expect(id == "0123456789abcdef-42")
+        let parsed = ServerSentEvents.parseEventID(id)
+        #expect(parsed?.epoch == "0123456789abcdef" && parsed?.seq == 42)
+        // A bare sequence number (no epoch) and other shapes are not ids of this form.
+        for text in ["42", "-42", "0123456789abcdef-", "0123456789abcdef-4x2", "0123456789abcdef-+42", "abc-99999999999999999999999"] {
+            #expect(ServerSentEvents.parseEventID(text) == nil, "\(text)")
+        }
     }
 
     @Test func parsesPublishBodies() throws {

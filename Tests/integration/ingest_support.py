@@ -151,7 +151,8 @@ class ServerSentEventsRecorder:
         self.socket = socket.create_connection((HOST, port), timeout=TIMEOUT)
         extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
         self.socket.sendall(f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nAccept: text/event-stream\r\n{extra}\r\n".encode())
-        self.records: list[tuple[float, int | None, dict[str, Any]]] = []
+        # (arrival time, the record's id, its JSON); a sequenced event's id is "<epoch>-<seq>".
+        self.records: list[tuple[float, str | None, dict[str, Any]]] = []
         self.head = b""
         self.closed = False
         self.condition = threading.Condition()
@@ -176,11 +177,11 @@ class ServerSentEventsRecorder:
                     head_done = True
                 while b"\n\n" in buffer:
                     record, buffer = buffer.split(b"\n\n", 1)
-                    record_id: int | None = None
+                    record_id: str | None = None
                     data_lines = []
                     for line in record.decode().split("\n"):
                         if line.startswith("id:"):
-                            record_id = int(line[3:].strip())
+                            record_id = line[3:].strip()
                         elif line.startswith("data:"):
                             data_lines.append(line[5:].lstrip(" "))
                     if data_lines:

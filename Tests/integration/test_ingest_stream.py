@@ -75,9 +75,10 @@ def test_publish_reaches_subscribers_of_that_topic_only(live) -> None:
             {"type": "message", "topic": "orders", "seq": marker, "data": {"marker": True}},
         ], "the orders subscriber got other topics, or the message changed"
         orders_sse.wait_for(lambda message: message.get("seq") == marker)
+        epoch = api.stats()["epoch"]
         assert [(record_id, message) for _, record_id, message in orders_sse.records[2:]] == [
-            (seq, {"type": "message", "topic": "orders", "seq": seq, "data": payload}),
-            (marker, {"type": "message", "topic": "orders", "seq": marker, "data": {"marker": True}}),
+            (f"{epoch}-{seq}", {"type": "message", "topic": "orders", "seq": seq, "data": payload}),
+            (f"{epoch}-{marker}", {"type": "message", "topic": "orders", "seq": marker, "data": {"marker": True}}),
         ]
         default.wait_for(lambda message: message["type"] == "alert")
         news.wait_for(lambda message: message["type"] == "alert")
@@ -180,25 +181,59 @@ def test_websocket_resume_since_epoch_replays_exactly_and_foreign_epoch_gets_sna
 
 def test_sse_resume_with_last_event_id_and_since(live) -> None:
     server, api = live
+    epoch = api.stats()["epoch"]
     for number in range(4):
         assert api.post("/api/transactions", alert_row(f"e{number}", hour=number, investor=f"i{number}")).status == 201
     seq = api.stats()["seq"]
-    by_header = ServerSentEventsRecorder(server.port, "/events?topics=alerts,rankings,transactions", {"Last-Event-ID": "2"})
-    by_query = ServerSentEventsRecorder(server.port, "/events?topics=alerts,rankings,transactions&since=2")
+    path = "/events?topics=alerts,rankings,transactions"
+    by_header = ServerSentEventsRecorder(server.port, path, {"Last-Event-ID": f"{epoch}-2"})
+    by_query = ServerSentEventsRecorder(server.port, f"{path}&since=2&epoch={epoch}")
+    # The header is newer than the URL an EventSource resends: it wins over ?since.
+    header_wins = ServerSentEventsRecorder(server.port, f"{path}&since=0&epoch=other", {"Last-Event-ID": f"{epoch}-2"})
     try:
-        for client in (by_header, by_query):
+        for client in (by_header, by_query, header_wins):
             client.wait_for(lambda message: message.get("seq") == seq and message["type"] != "hello")
             assert client.records[0][1] is None and client.records[0][2]["type"] == "hello"
             replayed = client.records[1:]
-            assert [record_id for _, record_id, _ in replayed] == list(range(3, seq + 1))
-            assert all(record_id == message["seq"] for _, record_id, message in replayed), replayed
+            assert [record_id for _, record_id, _ in replayed] == [f"{epoch}-{number}" for number in range(3, seq + 1)]
+            assert all(record_id == f"{epoch}-{message['seq']}" for _, record_id, message in replayed), replayed
         assert b"text/event-stream" in by_header.head, by_header.head
         assert api.post("/api/transactions", alert_row("e-live", hour=9)).status == 201
         index = by_header.wait_for(lambda message: message["type"] == "alert" and message["alert"]["transactionId"] == "e-live")
-        assert by_header.records[index][1] == by_header.records[index][2]["seq"], "live SSE record id is not the seq"
+        live_id = by_header.records[index][1]
+        assert live_id == f"{epoch}-{by_header.records[index][2]['seq']}", f"live SSE record id is not epoch-seq: {live_id}"
     finally:
-        by_header.close()
-        by_query.close()
+        for client in (by_header, by_query, header_wins):
+            client.close()
+
+
+@pytest.mark.parametrize("last_event_id", ["2", "0000000000000000-2", "garbage"])
+def test_sse_resume_that_names_no_or_another_epoch_gets_a_snapshot(live, last_event_id: str) -> None:
+    """A bare sequence number (the id of no epoch), another epoch's id, or an id of another form
+    cannot be matched to this history: the resume is answered with `recovered:false`."""
+    server, api = live
+    assert api.post("/api/transactions", alert_row("stale-id")).status == 201
+    seq = api.stats()["seq"]
+    client = ServerSentEventsRecorder(server.port, "/events", {"Last-Event-ID": last_event_id})
+    try:
+        index = client.wait_for(lambda message: message["type"] != "hello")
+        snapshot = client.records[index][2]
+        assert index == 1 and snapshot["type"] == "snapshot" and snapshot["recovered"] is False, client.records
+        assert snapshot["seq"] == seq
+    finally:
+        client.close()
+
+
+def test_websocket_resume_without_epoch_gets_a_snapshot(live) -> None:
+    server, api = live
+    assert api.post("/api/transactions", alert_row("no-epoch")).status == 201
+    client = StreamRecorder(f"{server.ws_url}/ws?since=1")
+    try:
+        index = client.wait_for(lambda message: message["type"] != "hello")
+        snapshot = client.events()[index]
+        assert index == 1 and snapshot["type"] == "snapshot" and snapshot["recovered"] is False, snapshot
+    finally:
+        client.close()
 
 
 # MARK: - Terminal clients
@@ -272,7 +307,8 @@ def test_curl_n_events_shows_hello_and_a_fresh_alert(live) -> None:
         assert curl.read_line() == ""
         snapshot_id = curl.read_line()
         snapshot = json.loads(curl.read_line().removeprefix("data: "))
-        assert snapshot["type"] == "snapshot" and snapshot_id == f"id: {snapshot['seq']}", (snapshot_id, snapshot)
+        epoch = api.stats()["epoch"]
+        assert snapshot["type"] == "snapshot" and snapshot_id == f"id: {epoch}-{snapshot['seq']}", (snapshot_id, snapshot)
         assert curl.read_line() == ""
         assert api.post("/api/transactions", alert_row("curl-1")).status == 201
         record_id = curl.read_line()
@@ -280,7 +316,7 @@ def test_curl_n_events_shows_hello_and_a_fresh_alert(live) -> None:
         assert data.startswith("data: "), data
         alert = json.loads(data.removeprefix("data: "))
         assert alert["type"] == "alert" and alert["alert"]["transactionId"] == "curl-1", alert
-        assert record_id == f"id: {alert['seq']}", record_id
+        assert record_id == f"id: {epoch}-{alert['seq']}", record_id
     finally:
         curl.stop()
 
