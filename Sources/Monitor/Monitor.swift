@@ -1,7 +1,10 @@
 /// The domain state machine: rankings (task 1) and alert rules (task 2) over the journal's order.
 ///
 /// Pure and deterministic (DESIGN.md §4 "Determinism"): the same transactions in the same order
-/// give the same state and the same events, alert ids included. No clock, no I/O.
+/// give the same state and the same events, alert ids included. No clock, no I/O: the spike rule's
+/// clock G is the newest timestamp accepted for any syndicate; a timestamp at or before G − W is
+/// ignored by the spike rule, and windows whose newest is at or before G − 2W are emptied by an
+/// incremental sweep (docs/SPIKE-RULE.md, Monitor+SpikeClock.swift).
 ///
 /// Ingest should call ``validate(_:)`` (or ``apply(batch:)``) before journaling a batch, so that
 /// the total-overflow `400` happens before anything is stored; ``apply(_:)`` then cannot refuse.
@@ -25,6 +28,8 @@ public struct Monitor: Sendable {
     public private(set) var counts = MonitorCounts()
     /// The largest syndicate total so far (see `cannotOverflow`).
     var largestSyndicateTotalCents: Int64 = 0
+    /// The spike rule's clock G and its sweep of quiet syndicates.
+    var spikeClock = SpikeRuleClock()
 
     /// Creates an empty monitor.
     public init(configuration: MonitorConfiguration = MonitorConfiguration()) {
@@ -188,8 +193,18 @@ public struct Monitor: Sendable {
     }
 
     private mutating func recordInSyndicate(amount: Money, timestamp: Int64, ordinal: Int) -> SpikeOutcome {
-        if syndicateStates[ordinal].transactionCount == 0 { counts.syndicates += 1 }
-        return Self.record(amount: amount, timestamp: timestamp, in: &syndicateStates[ordinal], largest: &largestSyndicateTotalCents)
+        if syndicateStates[ordinal].transactionCount == 0 {
+            counts.syndicates += 1
+            // A sweep under way visits the new syndicate too, so it still reaches every old one.
+            if spikeClock.sweepRemaining > 0 { spikeClock.sweepRemaining += 1 }
+        }
+        let outcome = Self.record(
+            amount: amount, timestamp: timestamp, ignoringAtOrBefore: spikeClock.ignoreFloor, in: &syndicateStates[ordinal],
+            largest: &largestSyndicateTotalCents)
+        spikeClock.advance(
+            to: timestamp, windowMilliseconds: configuration.spikeWindowMilliseconds, syndicates: syndicateStates.count)
+        if spikeClock.sweepRemaining > 0 { sweepQuietSyndicates() }
+        return outcome
     }
 
     /// The state of `syndicateId` if it has had a transaction.
@@ -201,13 +216,14 @@ public struct Monitor: Sendable {
     }
 
     private static func record(
-        amount: Money, timestamp: Int64, in state: inout SyndicateState, largest: inout Int64
+        amount: Money, timestamp: Int64, ignoringAtOrBefore floor: Int64?, in state: inout SyndicateState,
+        largest: inout Int64
     ) -> SpikeOutcome {
         // Overflow was ruled out in `apply` before any state changed.
         state.totalCents &+= amount.cents
         if state.totalCents > largest { largest = state.totalCents }
         state.transactionCount += 1
-        return state.window.record(timestamp)
+        return state.window.record(timestamp, ignoringAtOrBefore: floor)
     }
 
     private mutating func raise(_ details: Alert.Details, for transaction: Transaction) -> Alert {
