@@ -112,10 +112,13 @@ struct MonitorSpikeClockTests {
                 let events = monitor.apply(next)
                 #expect(replay.apply(next) == events)
                 let expected = reference.record("s\(step.1)", clock)
-                #expect(Self.spikeAlerts(events).map(\.details) == (expected.map { [.syndicateSpike(count: $0, windowSeconds: 2, threshold: 2)] } ?? []))
+                #expect(
+                    Self.spikeAlerts(events).map(\.details)
+                        == (expected.map { [.syndicateSpike(count: $0, windowSeconds: 2, threshold: 2)] } ?? []))
                 for syndicate in 0..<4 {
                     #expect(monitor.syndicate("s\(syndicate)")?.windowCount ?? 0 == reference.windowCount("s\(syndicate)"))
-                    #expect(monitor.syndicate("s\(syndicate)")?.isSpiking ?? false == reference.syndicates["s\(syndicate)"]?.spiking ?? false)
+                    #expect(
+                        monitor.syndicate("s\(syndicate)")?.isSpiking ?? false == reference.syndicates["s\(syndicate)"]?.spiking ?? false)
                 }
                 let bounds = reference.entryBounds
                 #expect(bounds.lower <= monitor.spikeWindowEntryCount && monitor.spikeWindowEntryCount <= bounds.upper)

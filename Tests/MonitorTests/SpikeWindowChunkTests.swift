@@ -1,6 +1,7 @@
-@testable import Monitor
 import SeededRandom
 import Testing
+
+@testable import Monitor
 
 /// The chunked storage of ``SpikeWindow``: late inserts in sorted place, splits, eviction across
 /// chunks, and the invariants every operation keeps.
@@ -112,8 +113,11 @@ struct SpikeWindowChunkTests {
                 for timestamp in timestamps {
                     let outcome = spike.record(timestamp)
                     let expected = reference.record(timestamp)
-                    if case .alert(let count) = outcome { if expected != count { mismatches += 1 } }
-                    else if expected != nil { mismatches += 1 }
+                    if case .alert(let count) = outcome {
+                        if expected != count { mismatches += 1 }
+                    } else if expected != nil {
+                        mismatches += 1
+                    }
                     if spike.count != reference.count || spike.isSpiking != reference.spiking { mismatches += 1 }
                 }
                 #expect(mismatches == 0, "seed \(seed), W \(window)")

@@ -322,6 +322,8 @@ class ReferenceModel:
         self.events: list[tuple] = []
         self.transactions = 0
         self.spike_paths = {"evaluated": 0, "joined_late": 0, "ignored": 0, "cleared": 0}
+        # The spike rule's clock G: the newest timestamp accepted for any syndicate (docs/SPIKE-RULE.md).
+        self.clock: int | None = None
 
     # Rankings
 
@@ -418,7 +420,13 @@ class ReferenceModel:
                  self.window_seconds, self.spike_threshold, timestamp))
 
     def spike(self, syndicate: Syndicate, timestamp: int) -> int | None:
-        """The spike rule of DESIGN.md §4; returns the count when an alert is raised."""
+        """The spike rule of DESIGN.md §4 with the rule clock of docs/SPIKE-RULE.md; returns the count
+        when an alert is raised."""
+        clock = self.clock
+        self.clock = timestamp if clock is None else max(clock, timestamp)
+        if clock is not None and timestamp <= clock - self.window:
+            self.spike_paths["ignored"] += 1
+            return None
         if syndicate.newest is None or timestamp >= syndicate.newest:
             syndicate.newest = timestamp
             bisect.insort(syndicate.timestamps, timestamp)
@@ -443,7 +451,8 @@ class ReferenceModel:
 
     def window_count(self, syndicate_id: str) -> int:
         state = self.syndicates[syndicate_id]
-        assert state.newest is not None
+        if state.newest is None or (self.clock is not None and state.newest <= self.clock - 2 * self.window):
+            return 0
         return bisect.bisect_right(state.timestamps, state.newest) - bisect.bisect_right(
             state.timestamps, state.newest - self.window)
 
