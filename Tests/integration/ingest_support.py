@@ -518,7 +518,9 @@ def encode_amount(random_source: random.Random, cents: int) -> Any:
 def generated_rows(seed: int, count: int, investors: int, syndicates: int, in_order: bool) -> list[dict[str, Any]]:
     """`count` valid transactions with explicit timestamps, ids t-<seed>-<n>, skewed syndicates,
     bursts (equal and close timestamps), amounts from a small set (ties), and — unless `in_order` —
-    runs of out-of-order timestamps, some inside the spike window and some far behind it."""
+    runs of out-of-order timestamps, some inside the spike window and some far behind it. With
+    `in_order` the timestamps never decrease from row to row (a burst moves the clock on), so the
+    spike rule's clock G never puts a row at or before G − W (docs/SPIKE-RULE.md)."""
     rng = random.Random(seed)
     amounts = [10000, 25050, 50000, 99999, 100000, 100001, 150025, 1000000]
     weights = [1.0 / (rank + 1) for rank in range(syndicates)]
@@ -544,6 +546,8 @@ def generated_rows(seed: int, count: int, investors: int, syndicates: int, in_or
             syndicate = "metro"
             metronome += tick
             timestamp = metronome
+        if in_order:
+            clock = max(clock, timestamp)
         if not in_order:
             if late_run == 0 and rng.random() < 0.03:
                 late_run = rng.randint(2, 8)
