@@ -22,7 +22,8 @@ struct SpikeRuleClock: Sendable {
     /// transactions.
     static let sweepStep = 2
 
-    /// Moves G to `timestamp` if it is newer and starts a sweep of all `syndicates`.
+    /// Moves G to `timestamp` if it is newer and starts a sweep of all `syndicates`; callers test
+    /// `timestamp > newest` first, so that the window length is only computed on an advance.
     @inline(__always)
     mutating func advance(to timestamp: Int64, windowMilliseconds: Int64, syndicates: Int) {
         guard timestamp > newest else { return }

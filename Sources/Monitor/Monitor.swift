@@ -201,8 +201,10 @@ public struct Monitor: Sendable {
         let outcome = Self.record(
             amount: amount, timestamp: timestamp, ignoringAtOrBefore: spikeClock.ignoreFloor, in: &syndicateStates[ordinal],
             largest: &largestSyndicateTotalCents)
-        spikeClock.advance(
-            to: timestamp, windowMilliseconds: configuration.spikeWindowMilliseconds, syndicates: syndicateStates.count)
+        if timestamp > spikeClock.newest {
+            spikeClock.advance(
+                to: timestamp, windowMilliseconds: configuration.spikeWindowMilliseconds, syndicates: syndicateStates.count)
+        }
         if spikeClock.sweepRemaining > 0 { sweepQuietSyndicates() }
         return outcome
     }
