@@ -42,10 +42,12 @@ public struct SpikeWindow: Sendable {
     /// S: an evaluation alerts when the count exceeds it.
     public let threshold: Int
     /// Runs of entries in ascending timestamp order, each non-empty and at most ``chunkCapacity``
-    /// long; the entries of the first chunk before `head` are evicted.
+    /// long, followed by `tail`; the entries of the first chunk before `head` are evicted.
     var chunks: [[Entry]] = []
-    /// The first timestamp of each chunk (the first chunk's may be evicted: it is still below
-    /// every timestamp a late insert can bring), searched without touching the chunks.
+    /// The last chunk, where in-order timestamps append; empty only when the window is.
+    var tail: [Entry] = []
+    /// The first timestamp of each chunk, `tail` last (the first chunk's may be evicted: it is
+    /// still below every timestamp a late insert can bring), searched without touching the chunks.
     var chunkFirstTimestamps: [Int64] = []
     var head = 0
     /// Distinct timestamps held (the memory bound).
@@ -121,6 +123,7 @@ public struct SpikeWindow: Sendable {
     /// `isSpiking` stay, so a later transaction is treated exactly as if the entries were kept.
     public mutating func expire() {
         chunks = []
+        tail = []
         chunkFirstTimestamps = []
         head = 0
         entryCount = 0

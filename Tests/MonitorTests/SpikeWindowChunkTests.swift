@@ -12,11 +12,11 @@ struct SpikeWindowChunkTests {
     /// Every chunk non-empty and at most the capacity, timestamps strictly ascending across
     /// chunks, the first-timestamp index in step, and the counters equal to what is stored.
     static func checkInvariants(_ window: SpikeWindow, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(window.chunks.count == window.chunkFirstTimestamps.count, sourceLocation: sourceLocation)
+        #expect(window.allChunks.count == window.chunkFirstTimestamps.count, sourceLocation: sourceLocation)
         var previous: Int64?
         var entries = 0
         var stored = 0
-        for (index, chunk) in window.chunks.enumerated() {
+        for (index, chunk) in window.allChunks.enumerated() {
             #expect(!chunk.isEmpty && chunk.count <= capacity, sourceLocation: sourceLocation)
             #expect(window.chunkFirstTimestamps[index] == chunk.first?.timestamp, sourceLocation: sourceLocation)
             for (position, entry) in chunk.enumerated() where index > 0 || position >= window.head {
@@ -26,7 +26,7 @@ struct SpikeWindowChunkTests {
                 stored += entry.count
             }
         }
-        if let first = window.chunks.first { #expect(window.head < first.count, sourceLocation: sourceLocation) }
+        if let first = window.allChunks.first { #expect(window.head < first.count, sourceLocation: sourceLocation) }
         #expect(window.entryCount == entries, sourceLocation: sourceLocation)
         #expect(window.count == stored + window.newestPending, sourceLocation: sourceLocation)
     }
@@ -35,9 +35,9 @@ struct SpikeWindowChunkTests {
     func inOrderFill() {
         var window = SpikeWindow(windowMilliseconds: 1_000_000, threshold: 1_000_000)
         for timestamp in 0..<Int64(Self.capacity) { _ = window.record(timestamp) }
-        #expect(window.chunks.count == 1)
+        #expect(window.allChunks.count == 1)
         _ = window.record(Int64(Self.capacity))
-        #expect(window.chunks.map(\.count) == [Self.capacity, 1])
+        #expect(window.allChunks.map(\.count) == [Self.capacity, 1])
         Self.checkInvariants(window)
     }
 
@@ -46,11 +46,27 @@ struct SpikeWindowChunkTests {
         var window = SpikeWindow(windowMilliseconds: 1_000_000, threshold: 1_000_000)
         for timestamp in 0..<Int64(Self.capacity) { _ = window.record(timestamp * 2) }
         #expect(window.record(1) == .joinedLate)  // the lower half
-        #expect(window.chunks.map(\.count) == [Self.capacity / 2 + 1, Self.capacity / 2])
-        #expect(window.chunks[0][1].timestamp == 1)
+        #expect(window.allChunks.map(\.count) == [Self.capacity / 2 + 1, Self.capacity / 2])
+        #expect(window.allChunks[0][1].timestamp == 1)
         #expect(window.record(Int64(Self.capacity) * 2 - 3) == .joinedLate)  // the upper half
-        #expect(window.chunks.map(\.count) == [Self.capacity / 2 + 1, Self.capacity / 2 + 1])
+        #expect(window.allChunks.map(\.count) == [Self.capacity / 2 + 1, Self.capacity / 2 + 1])
         #expect(window.count == Self.capacity + 2)
+        Self.checkInvariants(window)
+    }
+
+    @Test("a late insert into a full chunk before the last splits that chunk only")
+    func splitMiddleChunk() {
+        var window = SpikeWindow(windowMilliseconds: 1_000_000, threshold: 1_000_000)
+        for timestamp in 0...Int64(2 * Self.capacity) { _ = window.record(timestamp * 2) }
+        #expect(window.allChunks.map(\.count) == [Self.capacity, Self.capacity, 1])
+        #expect(window.record(Int64(Self.capacity) * 2 + 5) == .joinedLate)  // inside the second chunk
+        #expect(window.allChunks.map(\.count) == [Self.capacity, Self.capacity / 2 + 1, Self.capacity / 2, 1])
+        #expect(window.record(3) == .joinedLate)  // inside the first chunk
+        #expect(window.allChunks.map(\.count) == [Self.capacity / 2 + 1, Self.capacity / 2, Self.capacity / 2 + 1, Self.capacity / 2, 1])
+        #expect(window.count == 2 * Self.capacity + 3)
+        Self.checkInvariants(window)
+        _ = window.record(Int64(4 * Self.capacity) + 2)  // new timestamps still append to the tail
+        #expect(window.allChunks.last?.count == 2)
         Self.checkInvariants(window)
     }
 
@@ -75,7 +91,7 @@ struct SpikeWindowChunkTests {
         #expect(window.head == 12)
         #expect(window.record(25) == .joinedLate)
         #expect(window.head == 0)
-        #expect(window.chunks.map(\.count) == [Self.capacity - 12 + 1])
+        #expect(window.allChunks.map(\.count) == [Self.capacity - 12 + 1])
         Self.checkInvariants(window)
     }
 
@@ -83,13 +99,13 @@ struct SpikeWindowChunkTests {
     func evictAcrossChunks() {
         var window = SpikeWindow(windowMilliseconds: 10_000, threshold: 1_000_000)
         for timestamp in 0..<Int64(3 * Self.capacity) { _ = window.record(timestamp) }
-        #expect(window.chunks.count == 3)
+        #expect(window.allChunks.count == 3)
         #expect(window.record(10_000 + Int64(2 * Self.capacity)) == .evaluated(count: Self.capacity))
-        #expect(window.chunks.count == 2)
+        #expect(window.allChunks.count == 2)
         #expect(window.head == 1)
         Self.checkInvariants(window)
         _ = window.record(1_000_000)
-        #expect(window.chunks.count == 1 && window.entryCount == 1 && window.count == 1)
+        #expect(window.allChunks.count == 1 && window.entryCount == 1 && window.count == 1)
         Self.checkInvariants(window)
     }
 
@@ -133,7 +149,7 @@ struct SpikeWindowChunkTests {
         for timestamp in [Int64(10), 20, 20, 30] { _ = kept.record(timestamp) }
         var expired = kept
         expired.expire()
-        #expect(expired.entryCount == 0 && expired.count == 0 && expired.chunks.isEmpty)
+        #expect(expired.entryCount == 0 && expired.count == 0 && expired.allChunks.isEmpty)
         #expect(expired.newestTimestamp == 30 && expired.isSpiking == kept.isSpiking)
         Self.checkInvariants(expired)
         for timestamp in [Int64(5_000), 5_000, 5_001, 5_002] {
