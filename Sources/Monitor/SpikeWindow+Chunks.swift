@@ -22,6 +22,7 @@ extension SpikeWindow {
         entryCount += 1
         guard !tail.isEmpty else {
             newestPending = 0
+            oldestTimestamp = timestamp
             tail.append(entry)
             chunkFirstTimestamps.append(timestamp)
             return
@@ -45,6 +46,18 @@ extension SpikeWindow {
     /// which is above `lowest`.
     @inline(__always)
     mutating func evict(atOrBefore lowest: Int64) {
+        if lowest >= oldestTimestamp { evictFront(atOrBefore: lowest) }
+    }
+
+    /// ``evict(atOrBefore:)`` once it is known that the oldest entry goes.
+    private mutating func evictFront(atOrBefore lowest: Int64) {
+        defer {
+            if let first = chunks.first {
+                oldestTimestamp = first[head].timestamp
+            } else if head < tail.count {
+                oldestTimestamp = tail[head].timestamp
+            }
+        }
         while !chunks.isEmpty {
             let length = chunks[0].count
             while head < length, chunks[0][head].timestamp <= lowest {
@@ -90,6 +103,7 @@ extension SpikeWindow {
             (chunkIndex, position) = makeRoom(in: chunkIndex, at: position)
         }
         withChunk(chunkIndex) { $0.insert(Entry(timestamp: timestamp, count: 1), at: position) }
+        if timestamp < oldestTimestamp { oldestTimestamp = timestamp }
         if position == 0 { chunkFirstTimestamps[chunkIndex] = timestamp }
         entryCount += 1
     }

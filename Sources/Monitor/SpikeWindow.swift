@@ -50,6 +50,9 @@ public struct SpikeWindow: Sendable {
     /// still below every timestamp a late insert can bring), searched without touching the chunks.
     var chunkFirstTimestamps: [Int64] = []
     var head = 0
+    /// The oldest timestamp held (the first chunk's entry at `head`); meaningless when empty. The
+    /// in-order path compares the cutoff with it alone, so it reads no chunk while nothing leaves.
+    var oldestTimestamp: Int64 = 0
     /// Distinct timestamps held (the memory bound).
     public internal(set) var entryCount = 0
     /// Transactions in the window `(newest − W, newest]`; 0 after ``expire()``.

@@ -26,7 +26,10 @@ struct SpikeWindowChunkTests {
                 stored += entry.count
             }
         }
-        if let first = window.allChunks.first { #expect(window.head < first.count, sourceLocation: sourceLocation) }
+        if let first = window.allChunks.first {
+            #expect(window.head < first.count, sourceLocation: sourceLocation)
+            #expect(window.oldestTimestamp == first[window.head].timestamp, sourceLocation: sourceLocation)
+        }
         #expect(window.entryCount == entries, sourceLocation: sourceLocation)
         #expect(window.count == stored + window.newestPending, sourceLocation: sourceLocation)
     }
