@@ -3,9 +3,8 @@
 ///
 /// In-order timestamps append to `tail` (a full one moves to `chunks` and a new one starts, so
 /// in-order chunks are full); keeping the last chunk in its own property makes that append one
-/// array operation, as for a flat array: through the list of chunks it measured 2× slower per new
-/// timestamp (`syndicast-microbench 5 spike`). Eviction advances `head` through the first chunk
-/// and drops it once empty. A late timestamp finds its chunk by a binary search of
+/// array operation, as for a flat array. Eviction advances `head` through the first chunk and
+/// drops it once empty; `oldestTimestamp` lets the in-order path skip it while nothing leaves. A late timestamp finds its chunk by a binary search of
 /// `chunkFirstTimestamps`, then its place by a binary search of the chunk, and shifts at most one
 /// chunk's entries; a full chunk is split in two halves first. Every operation is
 /// O(log n + chunkCapacity), plus an O(n / chunkCapacity) move of the chunk list when a chunk is
