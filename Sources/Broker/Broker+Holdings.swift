@@ -21,7 +21,7 @@ extension Broker {
     public var holdings: BrokerHoldings {
         let counts = monitor.counts
         return BrokerHoldings(
-            investors: counts.investors, syndicates: counts.syndicates, windowEntries: monitor.heldWindowEntries,
+            investors: counts.investors, syndicates: counts.syndicates, windowEntries: monitor.spikeWindowEntryCount,
             historyEvents: history.count, historyBytes: history.byteCount, idempotencyIds: knownIds.count)
     }
 }

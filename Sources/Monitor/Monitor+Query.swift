@@ -16,7 +16,7 @@ extension Monitor {
     public func syndicate(_ syndicateId: String) -> SyndicateSummary? {
         guard let state = state(ofSyndicate: syndicateId, key: IdentifierTable.key(syndicateId)) else { return nil }
         return SyndicateSummary(
-            syndicateId: syndicateId, windowCount: state.window.count,
+            syndicateId: syndicateId, windowCount: spikeWindowCount(of: state),
             windowSeconds: configuration.spikeWindowSeconds, spikeThreshold: configuration.spikeThreshold,
             isSpiking: state.window.isSpiking, totalInvested: state.total,
             transactionCount: state.transactionCount, newestTimestamp: state.window.newestTimestamp)

@@ -1,7 +1,10 @@
 /// The domain state machine: rankings (task 1) and alert rules (task 2) over the journal's order.
 ///
 /// Pure and deterministic (DESIGN.md §4 "Determinism"): the same transactions in the same order
-/// give the same state and the same events, alert ids included. No clock, no I/O.
+/// give the same state and the same events, alert ids included. No clock, no I/O: the spike rule's
+/// clock G is the newest timestamp accepted for any syndicate; a timestamp at or before G − W is
+/// ignored by the spike rule, and windows whose newest is at or before G − 2W are emptied by an
+/// incremental sweep (docs/SPIKE-RULE.md, Monitor+SpikeClock.swift).
 ///
 /// Totals are 128-bit (``MoneyTotal``) and cannot overflow, so the only transaction ``apply(_:)``
 /// refuses is one whose amount is not positive (the decoder never produces one);
@@ -24,6 +27,8 @@ public struct Monitor: Sendable {
     var recentAlertRing: AlertRing
     /// Running totals.
     public private(set) var counts = MonitorCounts()
+    /// The spike rule's clock G and its sweep of quiet syndicates.
+    var spikeClock = SpikeRuleClock()
 
     /// Creates an empty monitor.
     public init(configuration: MonitorConfiguration = MonitorConfiguration()) {
@@ -146,8 +151,19 @@ public struct Monitor: Sendable {
     }
 
     private mutating func recordInSyndicate(amount: Money, timestamp: Int64, ordinal: Int) -> SpikeOutcome {
-        if syndicateStates[ordinal].transactionCount == 0 { counts.syndicates += 1 }
-        return Self.record(amount: amount, timestamp: timestamp, in: &syndicateStates[ordinal])
+        if syndicateStates[ordinal].transactionCount == 0 {
+            counts.syndicates += 1
+            // A sweep under way visits the new syndicate too, so it still reaches every old one.
+            if spikeClock.sweepRemaining > 0 { spikeClock.sweepRemaining += 1 }
+        }
+        let outcome = Self.record(
+            amount: amount, timestamp: timestamp, ignoringAtOrBefore: spikeClock.ignoreFloor, in: &syndicateStates[ordinal])
+        if timestamp > spikeClock.newest {
+            spikeClock.advance(
+                to: timestamp, windowMilliseconds: configuration.spikeWindowMilliseconds, syndicates: syndicateStates.count)
+        }
+        if spikeClock.sweepRemaining > 0 { sweepQuietSyndicates() }
+        return outcome
     }
 
     /// The state of `syndicateId` if it has had a transaction.
@@ -158,10 +174,12 @@ public struct Monitor: Sendable {
         return syndicateStates[Int(ordinal)]
     }
 
-    private static func record(amount: Money, timestamp: Int64, in state: inout SyndicateState) -> SpikeOutcome {
+    private static func record(
+        amount: Money, timestamp: Int64, ignoringAtOrBefore floor: Int64?, in state: inout SyndicateState
+    ) -> SpikeOutcome {
         state.total.add(amount)
         state.transactionCount += 1
-        return state.window.record(timestamp)
+        return state.window.record(timestamp, ignoringAtOrBefore: floor)
     }
 
     private mutating func raise(_ details: Alert.Details, for transaction: Transaction) -> Alert {

@@ -1,4 +1,4 @@
-/// What ``SpikeWindow/record(_:)`` did with one transaction's timestamp.
+/// What ``SpikeWindow/record(_:ignoringAtOrBefore:)`` did with one transaction's timestamp.
 public enum SpikeOutcome: Sendable, Hashable {
     /// Evaluated: `count > S` and the syndicate was not spiking, so it now is: raise an alert.
     case alert(count: Int)
@@ -6,35 +6,57 @@ public enum SpikeOutcome: Sendable, Hashable {
     case evaluated(count: Int)
     /// Older than the newest timestamp but inside its window: counted later, not evaluated now.
     case joinedLate
-    /// Older than newest − W: outside every future window, so the rule ignores it.
+    /// At or before newest − W, or at or before the rule clock's G − W: outside every future
+    /// window, so the rule ignores it.
     case ignored
 }
 
-/// One syndicate's sliding window for the spike rule (seed task 2), exactly as DESIGN.md §4 states.
+/// One syndicate's sliding window for the spike rule (seed task 2), exactly as DESIGN.md §4 states,
+/// with the rule clock of docs/SPIKE-RULE.md.
 ///
 /// After accepting a transaction with timestamp `t`: `count = #{transactions with timestamp in
 /// (t − W, t]}`. Alert when `count > S` and the syndicate is not already spiking; it stops
 /// spiking when a later evaluation finds `count ≤ S`. On in-order input this is the seed's Redis
 /// algorithm (`ZADD key t txId; ZREMRANGEBYSCORE key -inf t−W; ZCARD key`). A transaction older
 /// than the newest seen joins the window but is not evaluated; one at or before newest − W is
-/// ignored (no later window `(t' − W, t']` with `t' ≥ newest` can contain it).
+/// ignored (no later window `(t' − W, t']` with `t' ≥ newest` can contain it). The ``Monitor``
+/// passes its rule clock's floor `G − W` (G: the newest timestamp accepted for any syndicate):
+/// a timestamp at or before it is ignored too, and once `newest ≤ G − 2W` the ``Monitor`` calls
+/// ``expire()``, since no evaluation can count any entry again.
 ///
 /// Memory is bounded by what is inside the window: equal timestamps share one entry with a count.
+/// Entries live in chunks of at most ``chunkCapacity`` (see SpikeWindow+Chunks.swift), so a late
+/// insert costs two binary searches and a shift within one chunk; a shift of the whole window
+/// would cost O(window) on the broker thread (87 µs per insert at 400k entries).
 public struct SpikeWindow: Sendable {
     struct Entry: Sendable, Hashable {
         var timestamp: Int64
         var count: Int
     }
 
+    /// The most entries one chunk holds.
+    static let chunkCapacity = 512
+
     /// W in milliseconds.
     public let windowMilliseconds: Int64
     /// S: an evaluation alerts when the count exceeds it.
     public let threshold: Int
-    /// Entries in ascending timestamp order from `head`; those before `head` are evicted.
-    var entries: [Entry] = []
+    /// Runs of entries in ascending timestamp order, each non-empty and at most ``chunkCapacity``
+    /// long, followed by `tail`; the entries of the first chunk before `head` are evicted.
+    var chunks: [[Entry]] = []
+    /// The last chunk, where in-order timestamps append; empty only when the window is.
+    var tail: [Entry] = []
+    /// The first timestamp of each chunk, `tail` last (the first chunk's may be evicted: it is
+    /// still below every timestamp a late insert can bring), searched without touching the chunks.
+    var chunkFirstTimestamps: [Int64] = []
     var head = 0
-    /// Transactions in the window `(newest − W, newest]`.
-    public private(set) var count = 0
+    /// The oldest timestamp held (the first chunk's entry at `head`); meaningless when empty. The
+    /// in-order path compares the cutoff with it alone, so it reads no chunk while nothing leaves.
+    var oldestTimestamp: Int64 = 0
+    /// Distinct timestamps held (the memory bound).
+    public internal(set) var entryCount = 0
+    /// Transactions in the window `(newest − W, newest]`; 0 after ``expire()``.
+    public internal(set) var count = 0
     /// The newest timestamp seen, if any.
     public private(set) var newestTimestamp: Int64?
     /// Whether the last evaluation found `count > S`.
@@ -53,9 +75,6 @@ public struct SpikeWindow: Sendable {
         self.threshold = threshold
     }
 
-    /// Distinct timestamps held (the memory bound).
-    public var entryCount: Int { entries.count - head }
-
     /// The exclusive lower bound `t − W` of the window ending at `t`; `nil` when it lies below
     /// `Int64.min`, so that every representable timestamp is inside.
     @inline(__always)
@@ -64,40 +83,30 @@ public struct SpikeWindow: Sendable {
         return overflow ? nil : value
     }
 
-    /// Records one accepted transaction's timestamp and applies the rule.
-    public mutating func record(_ timestamp: Int64) -> SpikeOutcome {
+    /// Records one accepted transaction's timestamp and applies the rule; a timestamp at or
+    /// before `floor` (the rule clock's `G − W`, `nil` for none) is ignored.
+    public mutating func record(_ timestamp: Int64, ignoringAtOrBefore floor: Int64? = nil) -> SpikeOutcome {
+        if let floor, timestamp <= floor { return .ignored }
         guard let newest = newestTimestamp, timestamp < newest else {
             return recordInOrder(timestamp)
         }
         if let lowest = cutoff(newest), timestamp <= lowest { return .ignored }
         insertLate(timestamp)
+        count += 1
         return .joinedLate
     }
 
     private mutating func recordInOrder(_ timestamp: Int64) -> SpikeOutcome {
         count += 1
-        if timestamp == newestTimestamp {
+        if timestamp == newestTimestamp, entryCount > 0 {
             // The same window as the last record: nothing more falls out of it.
             newestPending += 1
             return evaluate()
         }
-        if newestPending > 0 {
-            entries[entries.count - 1].count += newestPending
-            newestPending = 0
-        }
         newestTimestamp = timestamp
-        entries.append(Entry(timestamp: timestamp, count: 1))
+        appendNewest(timestamp)
         // ZREMRANGEBYSCORE key -inf t−W: drop everything at or before the cutoff.
-        if let lowest = cutoff(timestamp) {
-            while head < entries.count, entries[head].timestamp <= lowest {
-                count -= entries[head].count
-                head += 1
-            }
-        }
-        if head >= 64, head * 2 >= entries.count {
-            entries.removeFirst(head)
-            head = 0
-        }
+        if let lowest = cutoff(timestamp) { evict(atOrBefore: lowest) }
         return evaluate()
     }
 
@@ -112,19 +121,16 @@ public struct SpikeWindow: Sendable {
         return .evaluated(count: count)
     }
 
-    /// Inserts a timestamp older than the newest (and inside its window) in sorted position.
-    private mutating func insertLate(_ timestamp: Int64) {
-        var low = head
-        var high = entries.count
-        while low < high {
-            let middle = low + (high - low) / 2
-            if entries[middle].timestamp < timestamp { low = middle + 1 } else { high = middle }
-        }
-        if low < entries.count, entries[low].timestamp == timestamp {
-            entries[low].count += 1
-        } else {
-            entries.insert(Entry(timestamp: timestamp, count: 1), at: low)
-        }
-        count += 1
+    /// Drops every entry: the caller has established that no later evaluation can count any of
+    /// them (the newest is at or before the rule clock's `G − 2W`). `newestTimestamp` and
+    /// `isSpiking` stay, so a later transaction is treated exactly as if the entries were kept.
+    public mutating func expire() {
+        chunks = []
+        tail = []
+        chunkFirstTimestamps = []
+        head = 0
+        entryCount = 0
+        count = 0
+        newestPending = 0
     }
 }

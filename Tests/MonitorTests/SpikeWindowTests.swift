@@ -2,8 +2,8 @@ import Monitor
 import PropertyBased
 import Testing
 
-/// DESIGN.md §4's spike rule, literally: keep every timestamp; evaluate only in-order ones by
-/// counting the timestamps in (t − W, t].
+/// DESIGN.md §4's spike rule, literally: keep every timestamp (sorted, so that long streams stay
+/// cheap); evaluate only in-order ones by counting the timestamps in (t − W, t].
 struct SpikeReference {
     let window: Int64
     let threshold: Int
@@ -11,12 +11,28 @@ struct SpikeReference {
     var newest: Int64?
     var spiking = false
 
+    /// The first index whose timestamp is above `timestamp`.
+    func upperBound(_ timestamp: Int64) -> Int {
+        var low = 0
+        var high = timestamps.count
+        while low < high {
+            let middle = (low + high) / 2
+            if timestamps[middle] <= timestamp { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// Transactions in (end − W, end].
+    func count(endingAt end: Int64) -> Int {
+        upperBound(end) - upperBound(end - window)
+    }
+
     /// Returns the count when an alert is raised.
     mutating func record(_ timestamp: Int64) -> Int? {
-        timestamps.append(timestamp)
+        timestamps.insert(timestamp, at: upperBound(timestamp))
         if let newest, timestamp < newest { return nil }
         newest = timestamp
-        let count = timestamps.filter { $0 > timestamp - window && $0 <= timestamp }.count
+        let count = count(endingAt: timestamp)
         if count > threshold {
             defer { spiking = true }
             return spiking ? nil : count
@@ -27,7 +43,13 @@ struct SpikeReference {
 
     var count: Int {
         guard let newest else { return 0 }
-        return timestamps.filter { $0 > newest - window && $0 <= newest }.count
+        return count(endingAt: newest)
+    }
+
+    /// Distinct timestamps in (newest − W, newest]: what the window must hold.
+    var distinctCount: Int {
+        guard let newest else { return 0 }
+        return Set(timestamps[upperBound(newest - window)..<upperBound(newest)]).count
     }
 }
 

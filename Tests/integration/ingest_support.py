@@ -323,6 +323,8 @@ class ReferenceModel:
         self.events: list[tuple] = []
         self.transactions = 0
         self.spike_paths = {"evaluated": 0, "joined_late": 0, "ignored": 0, "cleared": 0}
+        # The spike rule's clock G: the newest timestamp accepted for any syndicate (docs/SPIKE-RULE.md).
+        self.clock: int | None = None
 
     # Rankings
 
@@ -419,7 +421,13 @@ class ReferenceModel:
                  self.window_seconds, self.spike_threshold, timestamp))
 
     def spike(self, syndicate: Syndicate, timestamp: int) -> int | None:
-        """The spike rule of DESIGN.md §4; returns the count when an alert is raised."""
+        """The spike rule of DESIGN.md §4 with the rule clock of docs/SPIKE-RULE.md; returns the count
+        when an alert is raised."""
+        clock = self.clock
+        self.clock = timestamp if clock is None else max(clock, timestamp)
+        if clock is not None and timestamp <= clock - self.window:
+            self.spike_paths["ignored"] += 1
+            return None
         if syndicate.newest is None or timestamp >= syndicate.newest:
             syndicate.newest = timestamp
             bisect.insort(syndicate.timestamps, timestamp)
@@ -444,7 +452,8 @@ class ReferenceModel:
 
     def window_count(self, syndicate_id: str) -> int:
         state = self.syndicates[syndicate_id]
-        assert state.newest is not None
+        if state.newest is None or (self.clock is not None and state.newest <= self.clock - 2 * self.window):
+            return 0
         return bisect.bisect_right(state.timestamps, state.newest) - bisect.bisect_right(
             state.timestamps, state.newest - self.window)
 
@@ -510,7 +519,9 @@ def encode_amount(random_source: random.Random, cents: int) -> Any:
 def generated_rows(seed: int, count: int, investors: int, syndicates: int, in_order: bool) -> list[dict[str, Any]]:
     """`count` valid transactions with explicit timestamps, ids t-<seed>-<n>, skewed syndicates,
     bursts (equal and close timestamps), amounts from a small set (ties), and — unless `in_order` —
-    runs of out-of-order timestamps, some inside the spike window and some far behind it."""
+    runs of out-of-order timestamps, some inside the spike window and some far behind it. With
+    `in_order` the timestamps never decrease from row to row (a burst moves the clock on), so the
+    spike rule's clock G never puts a row at or before G − W (docs/SPIKE-RULE.md)."""
     rng = random.Random(seed)
     amounts = [10000, 25050, 50000, 99999, 100000, 100001, 150025, 1000000]
     weights = [1.0 / (rank + 1) for rank in range(syndicates)]
@@ -536,6 +547,8 @@ def generated_rows(seed: int, count: int, investors: int, syndicates: int, in_or
             syndicate = "metro"
             metronome += tick
             timestamp = metronome
+        if in_order:
+            clock = max(clock, timestamp)
         if not in_order:
             if late_run == 0 and rng.random() < 0.03:
                 late_run = rng.randint(2, 8)

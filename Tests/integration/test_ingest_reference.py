@@ -51,10 +51,11 @@ def compare_state(api: Api, model: ReferenceModel) -> None:
                sorted(body["syndicateIds"]))
         want = (investor_id, len(state.syndicates), state.total, state.count, sorted(state.syndicates))
         assert got == want, f"GET /api/investors/{investor_id}: expected {want}, got {got}"
+    # A syndicate whose every transaction the spike rule ignored (docs/SPIKE-RULE.md) has no newest.
     for syndicate_id, state in sorted(model.syndicates.items()):
         body = api.get_json(f"/api/syndicates/{syndicate_id}")
         got = (parse_amount(body["totalInvested"]), body["transactionCount"], body["windowCount"], body["spiking"],
-               parse_time(body["newestTimestamp"]))
+               None if body["newestTimestamp"] is None else parse_time(body["newestTimestamp"]))
         want = (state.total, state.count, model.window_count(syndicate_id), state.spiking, state.newest)
         assert got == want, f"GET /api/syndicates/{syndicate_id}: expected (total, count, window, spiking, newest) {want}, got {got}"
 
@@ -110,9 +111,15 @@ def handmade_batches() -> list[tuple[str, list[dict]]]:
         ("object", [row("h12", "p1", "alpha", 1, t + 266 * SECOND)]),                   # {265,266}: no alert
         ("object", [row("h13", "p1", "alpha", 1, rfc3339(t + 266 * SECOND, 120))]),     # equal timestamp counts: alert
         # Late transactions must not be evaluated: b4's own window would hold 3 (> 2).
-        ("json", [row("b1", "p2", "beta", 1, t + 100 * SECOND), row("b2", "p2", "beta", 1, t + 50 * SECOND),
-                  row("b3", "p2", "beta", 1, t + 60 * SECOND), row("b4", "p2", "beta", 1, t + 55 * SECOND)]),
-        ("object", [row("b5", "p2", "beta", 1, t + 101 * SECOND)]),                     # (41,101] holds 5: alert on b5
+        ("json", [row("b1", "p2", "beta", 1, t + 400 * SECOND), row("b2", "p2", "beta", 1, t + 350 * SECOND),
+                  row("b3", "p2", "beta", 1, t + 360 * SECOND), row("b4", "p2", "beta", 1, t + 355 * SECOND)]),
+        ("object", [row("b5", "p2", "beta", 1, t + 401 * SECOND)]),                     # (341,401] holds 5: alert on b5
+        # The rule clock G is now b5's time: gamma is in order for itself but at or before G − W
+        # (docs/SPIKE-RULE.md), so all three are ignored by the spike rule (3 > 2, yet no alert).
+        ("json", [row("g1", "p3", "gamma", 1, t + 300 * SECOND), row("g2", "p3", "gamma", 1, t + 330 * SECOND),
+                  row("g3", "p3", "gamma", 1, t + 341 * SECOND)]),
+        # Just after G − W: counted and evaluated, window (282,342] holds only this one.
+        ("object", [row("g4", "p3", "gamma", 1, t + 342 * SECOND)]),
     ]
 
 
@@ -133,7 +140,7 @@ def test_handmade_dataset_matches_reference_and_stated_expectations(start_server
         assert [event[5] for event in model.alerts() if event[2] == "syndicate_spike"] == ["h3", "h8", "h13", "b5"]
         assert [event[5] for event in model.alerts() if event[2] == "amount_threshold"] == ["m3"]
         assert [entry[0] for entry in model.ranking()[:6]] == ["amy", "dan", "eve", "ann", "bob", "cat"]
-        assert model.spike_paths["joined_late"] == 4 and model.spike_paths["ignored"] == 2
+        assert model.spike_paths["joined_late"] == 4 and model.spike_paths["ignored"] == 5
 
         events = server_events(recorder, model.seq)
         assert events == model.events, "stream events " + first_difference(model.events, events)

@@ -1,6 +1,6 @@
 // syndicast-microbench: throughput of the hot protocol and domain code, side by side with a
 // reference implementation where one exists, median of several runs (this machine is noisy).
-// Run: swift run -c release syndicast-microbench [runs]
+// Run: swift run -c release syndicast-microbench [runs] [broker|decode|spike [sizes]]
 import Broker
 import Foundation
 import HTTP1
@@ -31,6 +31,13 @@ func report(_ name: String, _ rate: Double, unit: String = "/s", versus referenc
         line += String(format: "   %.1f× %@", rate / referenceRate, referenceName)
     }
     print(line)
+}
+
+// `… spike [SIZES]` runs only the spike window benchmark (SpikeBenchmark.swift).
+if only == "spike" {
+    let sizes = CommandLine.arguments.count > 3 ? CommandLine.arguments[3].split(separator: ",").compactMap { Int($0) } : []
+    spikeBenchmark(runs: runs, sizes: sizes.isEmpty ? [200_000, 400_000] : sizes)
+    exit(0)
 }
 
 // MARK: Transaction decoding vs Foundation's JSONDecoder

@@ -1,0 +1,74 @@
+/// The spike rule's clock G and the sweep that empties quiet syndicates' windows
+/// (docs/SPIKE-RULE.md).
+///
+/// G is the newest timestamp the ``Monitor`` has accepted for any syndicate. It is part of the
+/// state the journal's order determines, like everything else in the ``Monitor``: no wall clock.
+struct SpikeRuleClock: Sendable {
+    /// G; `Int64.min` before any transaction (its floors are then `nil`, as for no clock).
+    private(set) var newest = Int64.min
+    /// `G − W`: the spike rule ignores a timestamp at or before it; `nil` below `Int64.min`.
+    private(set) var ignoreFloor: Int64?
+    /// `G − 2W`: a window whose newest timestamp is at or before it can never count an entry
+    /// again; `nil` below `Int64.min`.
+    private(set) var expiryFloor: Int64?
+    /// The next syndicate ordinal the sweep checks.
+    var sweepCursor = 0
+    /// Syndicates left to check since G last advanced: the sweep visits every syndicate once
+    /// after each advance, a few per transaction.
+    var sweepRemaining = 0
+
+    /// Syndicates checked per applied transaction while a sweep is due: amortised O(1), and a
+    /// syndicate quiet for more than 2W of rule-clock time is emptied within `syndicates / 2`
+    /// transactions.
+    static let sweepStep = 2
+
+    /// Moves G to `timestamp` if it is newer and starts a sweep of all `syndicates`; callers test
+    /// `timestamp > newest` first, so that the window length is only computed on an advance.
+    @inline(__always)
+    mutating func advance(to timestamp: Int64, windowMilliseconds: Int64, syndicates: Int) {
+        guard timestamp > newest else { return }
+        newest = timestamp
+        let (ignore, ignoreOverflow) = timestamp.subtractingReportingOverflow(windowMilliseconds)
+        ignoreFloor = ignoreOverflow ? nil : ignore
+        let (expiry, expiryOverflow) = ignore.subtractingReportingOverflow(windowMilliseconds)
+        expiryFloor = ignoreOverflow || expiryOverflow ? nil : expiry
+        sweepRemaining = syndicates
+    }
+}
+
+extension Monitor {
+    /// Distinct-timestamp entries held by every syndicate's spike window (a `/metrics` gauge);
+    /// O(syndicates).
+    public var spikeWindowEntryCount: Int {
+        syndicateStates.reduce(0) { $0 + $1.window.entryCount }
+    }
+
+    /// The count of `state`'s last window, `(newest − W, newest]`, or 0 once the rule clock has
+    /// passed `newest + 2W` (the sweep empties such a window whenever it reaches it; the answer
+    /// does not depend on whether it has).
+    func spikeWindowCount(of state: SyndicateState) -> Int {
+        if let floor = spikeClock.expiryFloor, let newest = state.window.newestTimestamp, newest <= floor { return 0 }
+        return state.window.count
+    }
+
+    /// Checks the next ``SpikeRuleClock/sweepStep`` syndicates round-robin and empties the
+    /// window of each whose newest timestamp is at or before `G − 2W`.
+    mutating func sweepQuietSyndicates() {
+        guard let floor = spikeClock.expiryFloor else {
+            spikeClock.sweepRemaining = 0
+            return
+        }
+        let steps = min(SpikeRuleClock.sweepStep, spikeClock.sweepRemaining)
+        spikeClock.sweepRemaining -= steps
+        for _ in 0..<steps {
+            if spikeClock.sweepCursor >= syndicateStates.count { spikeClock.sweepCursor = 0 }
+            let ordinal = spikeClock.sweepCursor
+            spikeClock.sweepCursor += 1
+            if syndicateStates[ordinal].window.entryCount > 0, let newest = syndicateStates[ordinal].window.newestTimestamp,
+                newest <= floor
+            {
+                syndicateStates[ordinal].window.expire()
+            }
+        }
+    }
+}
