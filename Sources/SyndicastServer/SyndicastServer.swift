@@ -27,7 +27,13 @@ public final class SyndicastServer: Sendable {
         }
         let box = JournalBox(journal)
         self.journal = box
-        let group = try EventLoopGroup(threads: configuration.threads, connectionLimit: configuration.connectionLimit)
+        // One outbound rule for every connection (DESIGN.md §6): past the soft bound a connection's
+        // input is paused until its queue drains, so replies (HTTP responses, pongs, acks, errors)
+        // cannot pile up; only events go on past it, up to `--outbound-limit` (then 4008). Kept at
+        // most half the hard bound so a subscriber's own replies never reach it.
+        let group = try EventLoopGroup(
+            threads: configuration.threads, connectionLimit: configuration.connectionLimit,
+            outboundSoftLimit: min(EventLoopGroup.defaultOutboundSoftLimit, configuration.outboundLimit / 2))
         self.group = group
         let broker = Broker(
             monitor: Monitor(configuration: configuration.monitor), epoch: journal.epoch,
