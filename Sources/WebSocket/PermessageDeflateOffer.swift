@@ -91,7 +91,9 @@ struct PermessageDeflateOffer: Equatable {
         for value in headerValues {
             guard let extensions = HeaderValueParser.extensions(value) else { continue }
             for item in extensions where item.name == "permessage-deflate" {
-                if let offer = PermessageDeflateOffer(parameters: item.parameters), let accepted = offer.accepted(acceptsLimitedServerWindow: acceptsLimitedServerWindow) {
+                if let offer = PermessageDeflateOffer(parameters: item.parameters),
+                    let accepted = offer.accepted(acceptsLimitedServerWindow: acceptsLimitedServerWindow)
+                {
                     return accepted
                 }
             }
