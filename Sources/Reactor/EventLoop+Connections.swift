@@ -95,15 +95,25 @@ extension EventLoop {
 
     /// Offers bytes to the handler until it consumes them all, stops making progress, or its
     /// queued output passes the soft bound (then reading pauses until the queue drains).
+    ///
+    /// Kept input can be large (up to the leftover bound while a handler waits), so it is offered
+    /// in slices of at most `offerSliceLimit` bytes: a handler that answers every request it is
+    /// given in one call (pipelined `GET /healthz`, a burst of WebSocket pings) then queues the
+    /// replies to one slice before the bound is checked again, not to a mebibyte of requests. A
+    /// handler that consumes nothing of a slice (its next request is longer) gets the rest whole.
     private func offer(_ bytes: UnsafeRawBufferPointer, to connection: Connection) {
         var offset = 0
         var stalled = false
         while offset < bytes.count && connection.state == .open {
             if connection.isOverOutboundSoftLimit && pauseForBackpressure(connection) { break }
             let handler = connection.handler
-            let consumed = handler.connectionReceived(connection, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            let end = min(bytes.count, offset + Self.offerSliceLimit)
+            var consumed = handler.connectionReceived(connection, UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+            if consumed <= 0 && end < bytes.count && connection.handler === handler && connection.state == .open {
+                consumed = handler.connectionReceived(connection, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            }
             offset += min(max(consumed, 0), bytes.count - offset)
-            if consumed == 0 && connection.handler === handler {
+            if consumed <= 0 && connection.handler === handler {
                 stalled = true
                 break
             }
@@ -137,6 +147,9 @@ extension EventLoop {
 
     /// Most unconsumed input kept before reading is suspended.
     static var leftoverLimit: Int { 1 << 20 }
+
+    /// Most bytes offered to a handler in one call (one read's worth).
+    static var offerSliceLimit: Int { 64 << 10 }
 
     /// Re-offers kept input to the handler; re-enables reading if it was suspended. While the
     /// connection is paused for backpressure the input stays kept until the queue drains.

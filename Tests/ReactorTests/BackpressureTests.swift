@@ -12,6 +12,8 @@ final class BackpressureProbe: Sendable {
     let largestQueue = Atomic<Int>(0)
     /// Times the handler was told the peer finished sending.
     let readEnded = Atomic<Int>(0)
+    /// Largest input offered in one call (recorded by `GreedyHandler`).
+    let largestOffer = Atomic<Int>(0)
     /// Times the handler was called with input.
     let calls = Atomic<Int>(0)
     /// Whether the handler consumes input (false: it waits, as for an answer from another thread).
@@ -56,6 +58,25 @@ final class AmplifyingHandler: ConnectionHandler {
     func connectionReadEnded(_ connection: Connection) {
         probe.readEnded.add(1, ordering: .relaxed)
         connection.close()
+    }
+}
+
+/// Consumes everything it is offered (once the probe is `accepting`) and answers every byte with
+/// eight: a handler that answers all pipelined requests of one call at once.
+final class GreedyHandler: ConnectionHandler {
+    let probe: BackpressureProbe
+
+    init(probe: BackpressureProbe) { self.probe = probe }
+
+    func connectionReceived(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) -> Int {
+        probe.calls.add(1, ordering: .relaxed)
+        guard probe.accepting.load(ordering: .relaxed) else { return 0 }
+        if bytes.count > probe.largestOffer.load(ordering: .relaxed) { probe.largestOffer.store(bytes.count, ordering: .relaxed) }
+        connection.write(ByteChunk(count: bytes.count * 8) { $0.initializeMemory(as: UInt8.self, repeating: 0x62) })
+        probe.consumed.add(bytes.count, ordering: .relaxed)
+        let queued = connection.pendingOutboundBytes
+        if queued > probe.largestQueue.load(ordering: .relaxed) { probe.largestQueue.store(queued, ordering: .relaxed) }
+        return bytes.count
     }
 }
 
@@ -194,6 +215,34 @@ struct BackpressureTests {
         _ = snapshot(group.loops[0], resuming: true)
         _ = settled { probe.readEnded.load(ordering: .relaxed) }
         #expect(probe.readEnded.load(ordering: .relaxed) == 1)
+    }
+
+    @Test func keptInputIsOfferedInSlicesSoOneCallCannotQueueWithoutBound() throws {
+        let probe = BackpressureProbe(accepting: false)
+        let group = try EventLoopGroup(threads: 1, connectionLimit: 100, outboundSoftLimit: Self.softLimit)
+        let port = try group.listen(host: "127.0.0.1", port: 0) { _ in GreedyHandler(probe: probe) }
+        group.start()
+        defer { group.stopAndWait() }
+        let client = try TestClient(port: port, receiveBuffer: 16_384)
+        // The handler waits while 1 MiB arrives: all of it is kept, then offered at once.
+        let sent = (1 << 20) + 16_384
+        client.send([UInt8](repeating: 0x78, count: sent))
+        _ = settled { probe.calls.load(ordering: .relaxed) }
+        #expect(snapshot(group.loops[0]).suspended)
+        probe.accepting.store(true, ordering: .relaxed)
+        _ = snapshot(group.loops[0], resuming: true)
+        _ = settled { probe.consumed.load(ordering: .relaxed) }
+
+        let largestOffer = probe.largestOffer.load(ordering: .relaxed)
+        #expect(largestOffer > 0 && largestOffer <= 64 << 10)
+        // Eight bytes out per byte in: 8 MiB unbounded; one slice past the bound at most.
+        #expect(probe.largestQueue.load(ordering: .relaxed) <= Self.softLimit + 8 * (64 << 10))
+        #expect(probe.consumed.load(ordering: .relaxed) < sent)
+        #expect(snapshot(group.loops[0]).pausedForBackpressure)
+
+        let received = client.receive(count: sent * 8)
+        #expect(received.count == sent * 8)
+        #expect(probe.consumed.load(ordering: .relaxed) == sent)
     }
 
     @Test func aSocketEpollRefusesIsClosedAndItsSlotReleased() throws {
