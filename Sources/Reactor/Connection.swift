@@ -26,8 +26,18 @@ public final class Connection {
     var isDirty = false
     /// Whether `EPOLLOUT` is currently registered.
     var wantsWritable = false
-    /// Whether `EPOLLIN` is switched off because unconsumed input passed the loop's bound.
+    /// Whether `EPOLLIN` is switched off because unconsumed input passed the loop's bound (the
+    /// handler waits on another thread); `resumeProcessing` clears it.
     var readSuspended = false
+    /// Whether reading is paused because the queued output passed the group's soft bound; the
+    /// loop clears it once the queue drains below half of that bound. Independent of
+    /// `readSuspended`: input is read and offered again only when neither holds.
+    public internal(set) var isReadPausedForBackpressure = false
+    /// Whether a read returned end of file: the handler was told once, and input is no longer
+    /// polled (a level-triggered EOF would otherwise wake the loop on every iteration).
+    var inputEnded = false
+    /// The epoll interest last registered, so an unchanged interest costs no `epoll_ctl`.
+    var registeredEvents: UInt32 = 0
     var state: State = .open
     /// Monotonic milliseconds at which the handler's deadline fires; `Int64.max` for none.
     public private(set) var deadline: Int64 = .max
@@ -50,6 +60,17 @@ public final class Connection {
 
     /// Bytes queued and not yet accepted by the kernel.
     public var pendingOutboundBytes: Int { outbound.byteCount }
+
+    /// Whether the queued output (with the bookkeeping of its chunks) has passed the group's soft
+    /// bound. The loop stops offering input at that point; a handler that answers several
+    /// requests from one `connectionReceived` call should stop consuming there too.
+    public var isOverOutboundSoftLimit: Bool { outbound.footprint > loop.outboundSoftLimit }
+
+    /// Whether `EPOLLIN` is in the registered interest.
+    var isPollingInput: Bool { registeredEvents & CLINUX_EPOLLIN != 0 }
+
+    /// Whether input is neither read nor offered now, for either reason.
+    var isReadPaused: Bool { readSuspended || isReadPausedForBackpressure }
 
     /// Whether the connection still accepts writes.
     public var isOpen: Bool { state == .open }

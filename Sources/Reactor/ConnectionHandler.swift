@@ -9,9 +9,15 @@ public protocol ConnectionHandler: AnyObject {
 
     /// Bytes arrived. Returns how many were consumed; the rest are kept and offered again,
     /// with more data appended, on the next read.
+    ///
+    /// At most 64 KiB are offered per call (more only when nothing of that could be consumed).
+    /// While the connection's queued output is over the group's soft bound the loop neither
+    /// reads nor calls this, until the queue drains below half of it; a handler that answers
+    /// several requests per call should stop consuming once `isOverOutboundSoftLimit` is true.
     func connectionReceived(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) -> Int
 
-    /// The peer closed its sending side (read returned 0).
+    /// The peer closed its sending side (read returned 0). Called once; input is not polled
+    /// afterwards, but kept input is still offered when the handler calls `resumeProcessing`.
     func connectionReadEnded(_ connection: Connection)
 
     /// The deadline set with `Connection.setDeadline` passed.

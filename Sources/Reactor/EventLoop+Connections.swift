@@ -28,7 +28,10 @@ extension EventLoop {
     }
 
     /// Adopts a connected non-blocking socket into this loop (`peer` is accepted for callers'
-    /// convenience and not stored: `Connection.peer` asks the kernel).
+    /// convenience and not stored: `Connection.peer` asks the kernel). If epoll refuses the
+    /// socket (ENOMEM, or the per-user watch limit), it is closed at once and its slot released:
+    /// a connection nobody polls would hold a descriptor forever. The returned connection is
+    /// then already closed, and its handler got `connectionClosed` without `connectionOpened`.
     @discardableResult
     public func register(fd: Int32, handler: ConnectionHandler, peer: String = "") -> Connection {
         nextRegistration = nextRegistration &+ 1
@@ -39,7 +42,11 @@ extension EventLoop {
             connections.append(contentsOf: repeatElement(nil, count: max(slot + 1 - connections.count, connections.count)))
         }
         connections[slot] = connection
-        _ = clinux_epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, CLINUX_EPOLLIN | CLINUX_EPOLLRDHUP, data(for: connection))
+        connection.registeredEvents = CLINUX_EPOLLIN | CLINUX_EPOLLRDHUP
+        guard clinux_epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, connection.registeredEvents, data(for: connection)) == 0 else {
+            destroy(connection)
+            return connection
+        }
         handler.connectionOpened(connection)
         return connection
     }
@@ -57,8 +64,11 @@ extension EventLoop {
                     deliver(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]), to: connection)
                 }
                 if count < readBuffer.count || connection.state == .closed { return }
+                if connection.state == .open && connection.isReadPaused { return }
             } else if count == 0 {
                 if connection.state == .open {
+                    connection.inputEnded = true
+                    updateInterest(connection)
                     connection.handler.connectionReadEnded(connection)
                 } else {
                     destroy(connection)
@@ -83,48 +93,97 @@ extension EventLoop {
         }
     }
 
-    /// Offers bytes to the handler until it consumes them all or stops making progress.
+    /// Offers bytes to the handler until it consumes them all, stops making progress, or its
+    /// queued output passes the soft bound (then reading pauses until the queue drains).
+    ///
+    /// Kept input can be large (up to the leftover bound while a handler waits), so it is offered
+    /// in slices of at most `offerSliceLimit` bytes: a handler that answers every request it is
+    /// given in one call (pipelined `GET /healthz`, a burst of WebSocket pings) then queues the
+    /// replies to one slice before the bound is checked again, not to a mebibyte of requests. A
+    /// handler that consumes nothing of a slice (its next request is longer) gets the rest whole.
     private func offer(_ bytes: UnsafeRawBufferPointer, to connection: Connection) {
         var offset = 0
+        var stalled = false
         while offset < bytes.count && connection.state == .open {
+            if connection.isOverOutboundSoftLimit && pauseForBackpressure(connection) { break }
             let handler = connection.handler
-            let consumed = handler.connectionReceived(connection, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            let end = min(bytes.count, offset + Self.offerSliceLimit)
+            var consumed = handler.connectionReceived(connection, UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+            if consumed <= 0 && end < bytes.count && connection.handler === handler && connection.state == .open {
+                consumed = handler.connectionReceived(connection, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            }
             offset += min(max(consumed, 0), bytes.count - offset)
-            if consumed == 0 && connection.handler === handler { break }
+            if consumed <= 0 && connection.handler === handler {
+                stalled = true
+                break
+            }
         }
-        if offset < bytes.count && connection.state == .open {
+        guard connection.state == .open else { return }
+        if offset < bytes.count {
             connection.leftover = Array(bytes[offset...])
-            if bytes.count - offset > Self.leftoverLimit && !connection.readSuspended {
+            if stalled && bytes.count - offset > Self.leftoverLimit && !connection.readSuspended {
                 // The handler is not consuming (it waits for another thread): stop reading
                 // rather than buffer without bound; `resumeProcessing` reads again.
                 connection.readSuspended = true
                 updateInterest(connection)
             }
+        } else if connection.isOverOutboundSoftLimit {
+            // Everything was consumed, but the replies passed the bound: read no more for now.
+            _ = pauseForBackpressure(connection)
         }
+    }
+
+    /// Called when the queue passed the soft bound: writes what the kernel takes now, and if the
+    /// queue is still over the bound, stops reading. Returns whether reading is now paused.
+    private func pauseForBackpressure(_ connection: Connection) -> Bool {
+        flush(connection)
+        guard connection.state == .open, connection.isOverOutboundSoftLimit else { return connection.state != .open }
+        if !connection.isReadPausedForBackpressure {
+            connection.isReadPausedForBackpressure = true
+            updateInterest(connection)
+        }
+        return true
     }
 
     /// Most unconsumed input kept before reading is suspended.
     static var leftoverLimit: Int { 1 << 20 }
 
-    /// Re-offers kept input to the handler; re-enables reading if it was suspended.
+    /// Most bytes offered to a handler in one call (one read's worth).
+    static var offerSliceLimit: Int { 64 << 10 }
+
+    /// Re-offers kept input to the handler; re-enables reading if it was suspended. While the
+    /// connection is paused for backpressure the input stays kept until the queue drains.
     func redeliver(_ connection: Connection) {
         guard connection.state == .open else { return }
         if connection.readSuspended {
             connection.readSuspended = false
             updateInterest(connection)
         }
-        if let pending = connection.leftover {
-            connection.leftover = nil
-            pending.withUnsafeBytes { offer($0, to: connection) }
-        }
+        offerKeptInput(connection)
     }
 
-    /// Registers the events the connection needs now: input unless suspended, output while backlogged.
+    /// Offers the kept input unless reading is paused for either reason.
+    private func offerKeptInput(_ connection: Connection) {
+        guard connection.state == .open, !connection.isReadPaused, let pending = connection.leftover else { return }
+        connection.leftover = nil
+        pending.withUnsafeBytes { offer($0, to: connection) }
+    }
+
+    /// Registers the events the connection needs now: input unless paused, output while
+    /// backlogged. `EPOLLRDHUP` is level-triggered and cannot be consumed without reading, so it
+    /// is registered only together with `EPOLLIN`: a half-closed peer of a paused connection
+    /// would otherwise wake the loop on every iteration (a busy spin). The EOF is seen once
+    /// reading resumes. A failed `epoll_ctl` closes the connection: it could not be polled.
     func updateInterest(_ connection: Connection) {
-        var events: UInt32 = CLINUX_EPOLLRDHUP
-        if !connection.readSuspended { events |= CLINUX_EPOLLIN }
+        guard connection.state != .closed else { return }
+        var events: UInt32 = 0
+        if !connection.isReadPaused && !connection.inputEnded { events |= CLINUX_EPOLLIN | CLINUX_EPOLLRDHUP }
         if connection.wantsWritable { events |= CLINUX_EPOLLOUT }
-        _ = clinux_epoll_ctl(epollFD, EPOLL_CTL_MOD, connection.fd, events, data(for: connection))
+        guard events != connection.registeredEvents else { return }
+        connection.registeredEvents = events
+        if clinux_epoll_ctl(epollFD, EPOLL_CTL_MOD, connection.fd, events, data(for: connection)) != 0 {
+            destroy(connection)
+        }
     }
 
     /// Flushes every connection written to during this iteration, once each.
@@ -143,30 +202,33 @@ extension EventLoop {
         guard connection.state == .open || connection.state == .closing else { return }
         switch connection.outbound.flush(fd: connection.fd, iovecs: iovecs, capacity: 64) {
         case .drained:
-            if connection.wantsWritable {
-                connection.wantsWritable = false
-                updateInterest(connection)
-            }
-            if connection.state == .closing {
+            connection.wantsWritable = false
+            if connection.state == .closing && connection.inputEnded {
+                // Everything is out and the peer has finished sending: nothing to wait for.
+                destroy(connection)
+                return
+            } else if connection.state == .closing {
                 // Everything is out: send FIN, then wait (bounded) for the peer's FIN so the
                 // kernel does not answer its late bytes with a reset that could eat our last frame.
                 connection.state = .lingering
                 connection.leftover = nil
-                if connection.readSuspended {
-                    connection.readSuspended = false
-                    updateInterest(connection)
-                }
+                connection.readSuspended = false
+                connection.isReadPausedForBackpressure = false
                 shutdown(connection.fd, Int32(SHUT_WR))
                 connection.setDeadline(now + 2_000)
             }
         case .wouldBlock:
-            if !connection.wantsWritable {
-                connection.wantsWritable = true
-                updateInterest(connection)
-            }
+            connection.wantsWritable = true
         case .failed:
             destroy(connection)
+            return
         }
+        let resumes =
+            connection.isReadPausedForBackpressure && connection.state == .open
+            && connection.outbound.footprint <= outboundResumeLevel
+        if resumes { connection.isReadPausedForBackpressure = false }
+        updateInterest(connection)
+        if resumes { offerKeptInput(connection) }
     }
 
     /// Closes the socket now and tells the handler.

@@ -26,6 +26,9 @@ public final class EventLoop: @unchecked Sendable {
     private var endOfIterationTasks: [() -> Void] = []
     private var running = true
     private var lastSweep: Int64 = 0
+    /// Iterations run so far: an idle loop makes about one a second, a busy-spinning one
+    /// thousands (the tests check that a paused, half-closed connection does not spin).
+    private(set) var iterationCount = 0
 
     /// Monotonic milliseconds, updated once per iteration.
     public private(set) var now: Int64 = monotonicMilliseconds()
@@ -39,12 +42,20 @@ public final class EventLoop: @unchecked Sendable {
     private let mailbox = Mutex<[@Sendable () -> Void]>([])
     private let mailboxArmed = Atomic<Bool>(false)
 
+    /// Per-connection soft bound on queued output (from the group): past it reading pauses.
+    public let outboundSoftLimit: Int
+    /// Reading resumes once a paused connection's queue is at or below this (half the bound,
+    /// so a peer that drains slowly does not flip reading on and off every iteration).
+    let outboundResumeLevel: Int
+
     /// Bytes the loop's handlers keep per loop (e.g. subscriber lists); set by the server.
     public var context: AnyObject?
 
     init(index: Int, shared: GroupShared) throws(SystemError) {
         self.index = index
         self.group = shared
+        self.outboundSoftLimit = shared.outboundSoftLimit
+        self.outboundResumeLevel = shared.outboundSoftLimit / 2
         let epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epollFD >= 0 else { throw SystemError("epoll_create1") }
         let wakeFD = clinux_eventfd()
@@ -136,6 +147,7 @@ public final class EventLoop: @unchecked Sendable {
             let timeout = dirty.isEmpty && endOfIterationTasks.isEmpty ? nextTimeout() : 0
             let count = clinux_epoll_wait(epollFD, datas, events, Int32(capacity), timeout)
             now = monotonicMilliseconds()
+            iterationCount &+= 1
             if count < 0 && clinux_errno() != EINTR { break }
             for slot in 0..<max(Int(count), 0) {
                 dispatch(data: datas[slot], events: events[slot])
@@ -165,7 +177,15 @@ public final class EventLoop: @unchecked Sendable {
             guard fd >= 0, Int(fd) < connections.count, let connection = connections[Int(fd)],
                 connection.registration == registration
             else { return }  // stale event for a closed or reused fd
-            if events & (CLINUX_EPOLLIN | CLINUX_EPOLLERR | CLINUX_EPOLLHUP) != 0 {
+            if (connection.isReadPaused || connection.inputEnded) && connection.state == .open {
+                // Input is off; only the kernel's unmaskable HUP or ERR can arrive here. Without
+                // our own shutdown, HUP means the peer reset the connection: nothing queued can
+                // reach it any more.
+                if events & (CLINUX_EPOLLERR | CLINUX_EPOLLHUP) != 0 {
+                    destroy(connection)
+                    return
+                }
+            } else if events & (CLINUX_EPOLLIN | CLINUX_EPOLLERR | CLINUX_EPOLLHUP | CLINUX_EPOLLRDHUP) != 0 {
                 read(connection)
             }
             if events & CLINUX_EPOLLOUT != 0 && connection.state != .closed {

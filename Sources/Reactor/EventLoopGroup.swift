@@ -8,12 +8,27 @@ public final class EventLoopGroup: Sendable {
     public let loops: [EventLoop]
     let shared: GroupShared
 
+    /// The default soft bound on one connection's queued output, 256 KiB.
+    ///
+    /// The queue only holds what the kernel's send buffer (hundreds of KiB to a few MiB once
+    /// autotuned) has refused, so a peer that reads at any pace rarely reaches it, while one
+    /// that does not read costs at most this much (plus one handler call's replies) per
+    /// connection: 10,000 such peers stay within about 2.5 GiB instead of growing without end.
+    /// It is far below the 4 MiB hard bound at which the server closes a stream subscriber, so
+    /// events keep flowing to a subscriber whose input is paused.
+    public static let defaultOutboundSoftLimit = 256 << 10
+
     /// Creates `threads` loops; call `start()` to run them.
     /// The connection limit is capped to what the process may open: the soft descriptor limit is
     /// raised to the hard one, and 64 descriptors are kept for listeners, the journal and files.
-    public init(threads: Int, connectionLimit: Int = 100_000) throws(SystemError) {
+    /// `outboundSoftLimit` bounds each connection's queued output: past it the loop stops
+    /// reading from that connection until the queue drains below half of it.
+    public init(
+        threads: Int, connectionLimit: Int = 100_000, outboundSoftLimit: Int = EventLoopGroup.defaultOutboundSoftLimit
+    ) throws(SystemError) {
         clinux_ignore_sigpipe()
-        let shared = GroupShared(connectionLimit: min(connectionLimit, Self.raiseDescriptorLimit() - 64))
+        let shared = GroupShared(
+            connectionLimit: min(connectionLimit, Self.raiseDescriptorLimit() - 64), outboundSoftLimit: max(outboundSoftLimit, 1))
         var loops: [EventLoop] = []
         for index in 0..<max(threads, 1) {
             loops.append(try EventLoop(index: index, shared: shared))
@@ -36,6 +51,9 @@ public final class EventLoopGroup: Sendable {
 
     /// Connections open right now, across all loops.
     public var openConnections: Int { shared.open.load(ordering: .relaxed) }
+
+    /// The per-connection soft bound on queued output (see `init`).
+    public var outboundSoftLimit: Int { shared.outboundSoftLimit }
 
     /// Most connections open at once; more are accepted and reset at once.
     public var connectionLimit: Int { shared.connectionLimit }
@@ -85,11 +103,13 @@ public final class EventLoopGroup: Sendable {
 /// State the loops of one group share: connection accounting and liveness.
 final class GroupShared: Sendable {
     let connectionLimit: Int
+    let outboundSoftLimit: Int
     let open = Atomic<Int>(0)
     let running = Atomic<Int>(0)
 
-    init(connectionLimit: Int) {
+    init(connectionLimit: Int, outboundSoftLimit: Int) {
         self.connectionLimit = connectionLimit
+        self.outboundSoftLimit = outboundSoftLimit
     }
 
     /// Counts a new connection unless the limit is reached.

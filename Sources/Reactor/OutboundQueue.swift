@@ -20,6 +20,18 @@ struct OutboundQueue {
 
     var isEmpty: Bool { byteCount == 0 }
 
+    /// Heap bytes one queued chunk costs beyond its payload: the `ByteChunk` object (~48 bytes
+    /// from malloc), its storage's rounding (a 2-byte pong still takes a 32-byte block) and the
+    /// array slot. Counted so a flood of tiny replies (6-byte WebSocket pings each answered by a
+    /// 2-byte pong) passes the soft bound by its real memory, not by its payload alone.
+    static let chunkOverhead = 96
+
+    /// Chunks queued and not yet fully written.
+    var chunkCount: Int { single == nil ? chunks.count - head : 1 }
+
+    /// What the queue holds in memory, approximately: payload plus per-chunk bookkeeping.
+    var footprint: Int { byteCount + chunkCount * Self.chunkOverhead }
+
     mutating func append(_ chunk: ByteChunk) {
         if chunk.count == 0 { return }
         byteCount += chunk.count

@@ -38,7 +38,14 @@ public final class SyndicastServer: Sendable {
         }
         let box = JournalBox(journal)
         self.journal = box
-        let group = try EventLoopGroup(threads: configuration.threads, connectionLimit: configuration.connectionLimit)
+        // One outbound rule for every connection (DESIGN.md §6): past the soft bound a connection's
+        // input is paused until its queue drains, so replies (HTTP responses, pongs, acks, errors)
+        // cannot pile up; only events go on past it, up to `--outbound-limit` (then 4008). Kept at
+        // most half the hard bound, so the replies to a subscriber's own requests (at most one
+        // 64 KiB slice of them past the soft bound) do not by themselves get it closed.
+        let group = try EventLoopGroup(
+            threads: configuration.threads, connectionLimit: configuration.connectionLimit,
+            outboundSoftLimit: min(EventLoopGroup.defaultOutboundSoftLimit, configuration.outboundLimit / 2))
         self.group = group
         var brokerConfiguration = configuration.broker
         brokerConfiguration.replayByteLimit = configuration.outboundLimit

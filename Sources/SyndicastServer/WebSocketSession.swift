@@ -29,9 +29,10 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     /// True while acting on the events of one `receive`: they are in wire order, so a message
     /// parsed before a close or a protocol error is still answered before that close goes out.
     private var actingOnReceivedEvents = false
-    /// Takes the shared deflated frame (deflate negotiated without a window limit).
+    /// Takes the shared deflated frame: deflate was negotiated, and the stream's options
+    /// (`acceptsLimitedServerWindow` false) admit only clients that accept its 15-bit window.
+    /// `/echo`, which may honour a smaller window, never receives events.
     let usesSharedDeflate: Bool
-    private let usesDeflate: Bool
 
     init(
         kind: Kind, connection: Connection, context: ServerContext, options: WebSocketOptions, deflate: DeflateParameters?,
@@ -42,8 +43,7 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
         self.context = context
         self.protocolState = WebSocketConnection(role: .server, options: options, deflate: deflate)
         self.subscriptions = TopicSubscriptions(topics)
-        self.usesDeflate = deflate != nil
-        self.usesSharedDeflate = deflate.map { ($0.serverMaxWindowBits ?? 15) == 15 } ?? false
+        self.usesSharedDeflate = deflate != nil
     }
 
     private var pingIntervalMilliseconds: Int64 { Int64(context.configuration.pingIntervalSeconds) * 1_000 }
@@ -71,27 +71,22 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
 
     func enqueue(_ event: EncodedEvent) {
         guard protocolState.state == .open else { return }
-        if usesDeflate {
-            if usesSharedDeflate, let frame = event.deflatedFrame {
-                connection.write(frame)
-            } else {
-                // A client that limited the server's window gets its own compression.
-                connection.write(event.json.withUnsafeBytes { protocolState.encodeMessage(.text, $0) })
-            }
-        } else {
-            connection.write(event.webSocketFrame)
-        }
+        connection.write(frame(for: event))
         closeIfOverOutboundLimit()
     }
 
     func enqueue(contentsOf events: [EncodedEvent], frames: [ByteChunk]) {
         guard protocolState.state == .open else { return }
-        if usesDeflate {
-            for event in events { enqueue(event) }
-            return
-        }
-        connection.write(contentsOf: frames)
+        connection.write(contentsOf: usesSharedDeflate ? events.map(frame(for:)) : frames)
         closeIfOverOutboundLimit()
+    }
+
+    /// The shared frame this subscriber takes. A batch encoded before the first deflate
+    /// subscriber joined has no deflated frame; this one connection then compresses its own.
+    private func frame(for event: EncodedEvent) -> ByteChunk {
+        guard usesSharedDeflate else { return event.webSocketFrame }
+        if let shared = event.deflatedFrame { return shared }
+        return ByteChunk(event.json.withUnsafeBytes { protocolState.encodeMessage(.text, $0) })
     }
 
     /// Closes with 4008 a subscriber whose queue has grown past `--outbound-limit`.

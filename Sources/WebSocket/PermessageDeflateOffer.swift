@@ -58,17 +58,21 @@ struct PermessageDeflateOffer: Equatable {
         }
     }
 
-    /// The parameters Syndicast answers with, or nil if it cannot honour this offer.
+    /// The parameters Syndicast answers with, or nil if it cannot (or chooses not to) honour
+    /// this offer.
     ///
     /// - `server_no_context_takeover` always (one compressed event serves every client).
     /// - `server_max_window_bits` echoed when offered; 8 is declined because zlib cannot write raw
     ///   DEFLATE with a 256-byte window, and "the server MUST NOT" use a larger one (§7.1.2.1).
+    ///   Without `acceptsLimitedServerWindow`, any value below 15 is declined: the shared
+    ///   15-bit encoding would not be valid for that client.
     /// - `client_no_context_takeover` echoed when offered, so the inflater is freed per message.
     /// - `client_max_window_bits` echoed when offered with a value; omitted when offered bare
     ///   (the client then uses up to 15 bits, §7.1.2.2). The inflater always uses a 15-bit window,
     ///   which reads any smaller one.
-    func accepted() -> DeflateParameters? {
+    func accepted(acceptsLimitedServerWindow: Bool = true) -> DeflateParameters? {
         if serverMaxWindowBits == 8 { return nil }
+        if !acceptsLimitedServerWindow, let bits = serverMaxWindowBits, bits < 15 { return nil }
         return DeflateParameters(
             serverNoContextTakeover: true,
             clientNoContextTakeover: clientNoContextTakeover,
@@ -82,11 +86,14 @@ struct PermessageDeflateOffer: Equatable {
     ///
     /// "A server MAY decline an offer ... the server accepts the first acceptable offer" in order
     /// of preference, which is the order of the header (RFC 6455 §9.1, RFC 7692 §5).
-    static func negotiate(headerValues: [String]) -> DeflateParameters? {
+    /// `acceptsLimitedServerWindow` is `WebSocketOptions.acceptsLimitedServerWindow`.
+    static func negotiate(headerValues: [String], acceptsLimitedServerWindow: Bool = true) -> DeflateParameters? {
         for value in headerValues {
             guard let extensions = HeaderValueParser.extensions(value) else { continue }
             for item in extensions where item.name == "permessage-deflate" {
-                if let offer = PermessageDeflateOffer(parameters: item.parameters), let accepted = offer.accepted() {
+                if let offer = PermessageDeflateOffer(parameters: item.parameters),
+                    let accepted = offer.accepted(acceptsLimitedServerWindow: acceptsLimitedServerWindow)
+                {
                     return accepted
                 }
             }

@@ -68,7 +68,9 @@ public enum WebSocketHandshake {
         let subprotocol = offeredProtocols.first { options.subprotocols.contains(String($0)) }.map(String.init)
         let deflate =
             options.permessageDeflate
-            ? PermessageDeflateOffer.negotiate(headerValues: values("Sec-WebSocket-Extensions")) : nil
+            ? PermessageDeflateOffer.negotiate(
+                headerValues: values("Sec-WebSocket-Extensions"), acceptsLimitedServerWindow: options.acceptsLimitedServerWindow)
+            : nil
         return .success(
             WebSocketHandshakeAccepted(
                 acceptValue: acceptValue(forKey: key),

@@ -5,8 +5,13 @@ import Reactor
 final class TestClient {
     let fd: Int32
 
-    init(port: Int) throws {
+    /// Connects to `port`; `receiveBuffer` (bytes) fixes `SO_RCVBUF` before connecting, so the
+    /// kernel holds little of what the server sends while the test does not read.
+    init(port: Int, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port)).bigEndian

@@ -79,6 +79,47 @@ struct DeflateNegotiationTests {
         #expect(PermessageDeflateOffer.negotiate(headerValues: headers) == nil)
     }
 
+    @Test(
+        "a stream (the default options) declines offers that limit the server window, taking the next offer",
+        arguments: [
+            (["permessage-deflate; server_max_window_bits=10"], nil),
+            (["permessage-deflate; server_max_window_bits=14"], nil),
+            (["permessage-deflate; server_max_window_bits=15"], DeflateParameters(serverMaxWindowBits: 15)),
+            // RFC 7692 §5.1 example: the limiting first offer is declined, the fallback accepted.
+            (
+                ["permessage-deflate; client_max_window_bits; server_max_window_bits=10, permessage-deflate; client_max_window_bits"],
+                plain
+            ),
+            (
+                ["permessage-deflate; server_max_window_bits=9", "permessage-deflate; client_no_context_takeover"],
+                DeflateParameters(clientNoContextTakeover: true)
+            ),
+            // Only the server's window matters: a client window limit is still honoured.
+            (["permessage-deflate; client_max_window_bits=10"], DeflateParameters(clientMaxWindowBits: 10)),
+            (["permessage-deflate"], plain),
+        ] as [([String], DeflateParameters?)])
+    func streamDeclinesLimitedServerWindow(headers: [String], expected: DeflateParameters?) {
+        let options = WebSocketOptions()
+        #expect(!options.acceptsLimitedServerWindow)
+        #expect(
+            PermessageDeflateOffer.negotiate(headerValues: headers, acceptsLimitedServerWindow: options.acceptsLimitedServerWindow)
+                == expected)
+    }
+
+    @Test("the handshake applies the option: /echo honours a limited server window, a stream declines it")
+    func handshakeUsesTheOption() throws {
+        let headers: [(name: String, value: String)] = [
+            ("Host", "example.com"), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13"),
+            ("Sec-WebSocket-Extensions", "permessage-deflate; server_max_window_bits=10"),
+        ]
+        let echo = try WebSocketHandshake.negotiate(method: "GET", versionMinor: 1, headers: headers, options: .echo).get()
+        #expect(echo.deflate == DeflateParameters(serverMaxWindowBits: 10))
+        let stream = try WebSocketHandshake.negotiate(method: "GET", versionMinor: 1, headers: headers, options: WebSocketOptions()).get()
+        #expect(stream.deflate == nil)
+        #expect(!String(decoding: stream.responseBytes(), as: UTF8.self).contains("Sec-WebSocket-Extensions"))
+    }
+
     @Test("response header values")
     func responseValues() {
         #expect(Self.plain.responseHeaderValue == "permessage-deflate; server_no_context_takeover")

@@ -198,6 +198,25 @@ def test_13_x_offers_in_separate_header_lines(server: RunningServer) -> None:
         connection.close_handshake()
 
 
+@pytest.mark.parametrize("limit", [9, 10, 14])
+def test_13_x_stream_declines_an_offer_limiting_the_server_window(server: RunningServer, limit: int) -> None:
+    """`/ws` compresses each event once with a 15-bit window for every client, so it declines an
+    offer that limits the server window (RFC 7692 §5.1) and takes the next one; `/echo` (above)
+    honours such offers."""
+    offer = f"permessage-deflate; server_max_window_bits={limit}"
+    with open_websocket(server.port, path="/ws", extensions=offer) as connection:
+        assert connection.negotiated_extensions() == [], connection.header("Sec-WebSocket-Extensions")
+        connection.close()
+    fallback = "permessage-deflate; client_max_window_bits"
+    with open_websocket(server.port, path="/ws", extensions=f"{offer}, {fallback}") as connection:
+        params = assert_deflate_accepted(connection, offered_client_bits=True)
+        assert params.get("server_max_window_bits") is None, f"answered the declined offer: {params}"
+        connection.close()
+    with open_websocket(server.port, path="/ws", extensions="permessage-deflate; server_max_window_bits=15") as connection:
+        assert_deflate_accepted(connection)
+        connection.close()
+
+
 def test_13_x_only_unknown_extension_gets_none(server: RunningServer) -> None:
     with open_websocket(server.port, extensions="x-unknown-extension; a=1") as connection:
         assert connection.header("Sec-WebSocket-Extensions") is None
