@@ -4,8 +4,8 @@ import Reactor
 /// How the publisher reaches the server.
 public enum PublisherKind: Sendable {
     /// `POST /api/transactions` over `connections` keep-alive connections, `batch` transactions per
-    /// request (NDJSON when more than one).
-    case http(connections: Int, batch: Int)
+    /// request (NDJSON when more than one), up to `pipeline` requests in flight on each connection.
+    case http(connections: Int, batch: Int, pipeline: Int = 1)
     /// Text messages of `size` bytes on one `/broadcast` WebSocket at `target`.
     case webSocket(target: String, size: Int)
 }
@@ -21,9 +21,9 @@ final class Publisher: HTTPClientDelegate, WebSocketClientDelegate {
     let shared: RunShared
 
     private var httpClients: [HTTPClient] = []
-    /// The counters each HTTP client has in flight (first, count, send time).
-    private var requests: [(first: Int, count: Int, sentAt: UInt64)] = []
-    private var retryQueue: [(first: Int, count: Int, sentAt: UInt64)] = []
+    /// The requests each HTTP client has in flight, oldest first (its responses come in this order).
+    private var requests: [[StampedRequest]] = []
+    private var retryQueue: [StampedRequest] = []
     private var socket: WebSocketClient?
     private var sample = LoopSample()
     private var nextCounter = 0
@@ -44,7 +44,7 @@ final class Publisher: HTTPClientDelegate, WebSocketClientDelegate {
     /// Opens the publisher's connections.
     func connect() {
         switch kind {
-        case .http(let connections, _):
+        case .http(let connections, _, _):
             for index in 0..<max(connections, 1) { openHTTP(index) }
         case .webSocket(let target, _):
             do {
@@ -59,14 +59,16 @@ final class Publisher: HTTPClientDelegate, WebSocketClientDelegate {
     }
 
     private func openHTTP(_ index: Int) {
+        guard case .http(_, _, let pipeline) = kind else { return }
         do {
             let fd = try ClientSocket.connect(to: endpoint)
-            let client = HTTPClient(index: index, delegate: self)
+            let client = HTTPClient(index: index, depth: pipeline, delegate: self)
             if index < httpClients.count {
                 httpClients[index] = client
+                requests[index].removeAll(keepingCapacity: true)
             } else {
                 httpClients.append(client)
-                requests.append((0, 0, 0))
+                requests.append([])
             }
             loop.register(fd: fd, handler: client, peer: endpoint.description)
         } catch {
@@ -109,19 +111,22 @@ final class Publisher: HTTPClientDelegate, WebSocketClientDelegate {
             return
         }
         switch kind {
-        case .http(_, let batch):
-            for client in httpClients where client.isIdle {
-                if let retry = retryQueue.first {
-                    retryQueue.removeFirst()
-                    sample.retries += 1
-                    send(client, first: retry.first, count: retry.count, sentAt: retry.sentAt)
-                    continue
+        case .http(_, let batch, _):
+            // Each client is filled up to its pipeline depth before the next one gets a request.
+            clients: for client in httpClients {
+                while client.isIdle {
+                    if let retry = retryQueue.first {
+                        retryQueue.removeFirst()
+                        sample.retries += 1
+                        send(client, retry)
+                        continue
+                    }
+                    guard allowance(now: now) >= batch else { break clients }
+                    let first = nextCounter
+                    nextCounter += batch
+                    shared.published.store(nextCounter, ordering: .relaxed)
+                    send(client, StampedRequest(first: first, count: batch, sentAt: MonotonicClock.nanoseconds()))
                 }
-                guard allowance(now: now) >= batch else { break }
-                let first = nextCounter
-                nextCounter += batch
-                shared.published.store(nextCounter, ordering: .relaxed)
-                send(client, first: first, count: batch, sentAt: MonotonicClock.nanoseconds())
             }
         case .webSocket(_, let size):
             guard let socket, socket.isOpen else { return }
@@ -139,14 +144,17 @@ final class Publisher: HTTPClientDelegate, WebSocketClientDelegate {
         }
     }
 
-    private func send(_ client: HTTPClient, first: Int, count: Int, sentAt: UInt64) {
-        requests[client.index] = (first, count, sentAt)
-        let request = TransactionRequest.chunk(host: endpoint.description, firstCounter: first, count: count, sentAt: sentAt)
-        client.send(request, tag: first, now: MonotonicClock.nanoseconds())
+    private func send(_ client: HTTPClient, _ stamped: StampedRequest) {
+        requests[client.index].append(stamped)
+        let request = TransactionRequest.chunk(
+            host: endpoint.description, firstCounter: stamped.first, count: stamped.count, sentAt: stamped.sentAt)
+        client.send(request, tag: stamped.first, now: MonotonicClock.nanoseconds())
     }
 
     func httpClient(_ client: HTTPClient, received response: HTTPResponse, sentAt: UInt64, tag: Int) {
-        let request = requests[client.index]
+        guard httpClients[client.index] === client, !requests[client.index].isEmpty else { return }
+        let request = requests[client.index].removeFirst()
+        if request.first != tag { note("publisher: response for counter \(tag) matched to \(request.first)", in: &sample.failures) }
         sample.statusCounts[response.status, default: 0] += 1
         _ = sample.requestLatency.record((MonotonicClock.nanoseconds() - sentAt) / 1_000)
         if (200..<300).contains(response.status) {
@@ -160,11 +168,13 @@ final class Publisher: HTTPClientDelegate, WebSocketClientDelegate {
         pump()
     }
 
-    func httpClientClosed(_ client: HTTPClient, inFlight: Bool, tag: Int, reason: String) {
-        guard running else { return }
+    func httpClientClosed(_ client: HTTPClient, unanswered: [HTTPPipeline.Entry], reason: String) {
+        guard running, httpClients[client.index] === client else { return }
         sample.transportErrors += 1
         note("publisher: \(reason)", in: &sample.failures)
-        if inFlight { retryQueue.append(requests[client.index]) }
+        // Every request without a response goes again, oldest first, with its original stamp.
+        retryQueue.append(contentsOf: requests[client.index])
+        requests[client.index].removeAll(keepingCapacity: true)
         reconnects += 1
         if reconnects <= 1_000 { openHTTP(client.index) }
     }
@@ -201,4 +211,14 @@ final class Publisher: HTTPClientDelegate, WebSocketClientDelegate {
         for client in httpClients { client.abort() }
         socket?.abort()
     }
+}
+
+/// Counters sent in one request, with the send time stamped into their ids (kept for a retry).
+struct StampedRequest {
+    /// The first counter.
+    var first: Int
+    /// How many counters (transactions).
+    var count: Int
+    /// The monotonic ns stamped into the ids.
+    var sentAt: UInt64
 }

@@ -36,21 +36,26 @@ struct FanoutCommand: ParsableCommand {
     @Option(help: "Subscribers.") var subscribers = 10_000
     @Option(help: "Publisher keep-alive connections.") var publishers = 4
     @Option(help: "Most transactions not yet delivered to every subscriber (≤ 200).") var window = 128
+    @Option(help: "Most POSTs in flight on each publisher connection (HTTP/1.1 pipelining, ≤ 32).") var pipeline = 1
 
     func validate() throws {
         guard subscribers >= 1 else { throw ValidationError("--subscribers must be positive") }
         guard (1...200).contains(window) else { throw ValidationError("--window must be 1…200") }
         guard (1...64).contains(publishers) else { throw ValidationError("--publishers must be 1…64") }
+        // The server parses at most 32 requests ahead on one connection (HTTPSession.pipelineWindow).
+        guard (1...32).contains(pipeline) else { throw ValidationError("--pipeline must be 1…32") }
     }
 
     func run() throws {
         let harness = Harness(
             scenario: "fanout", common: common,
-            options: recordedOptions(common, ["subscribers": "\(subscribers)", "publishers": "\(publishers)", "window": "\(window)"]))
+            options: recordedOptions(
+                common,
+                ["subscribers": "\(subscribers)", "publishers": "\(publishers)", "window": "\(window)", "pipeline": "\(pipeline)"]))
         let runs = try harness.run(servers: ["ours"]) { server in
             var configuration = StreamRunConfiguration(
                 scenario: "fanout", subscribers: subscribers, subscriberTarget: "/ws?topics=alerts", kind: .alerts,
-                publisher: .http(connections: publishers, batch: 1))
+                publisher: .http(connections: publishers, batch: 1, pipeline: pipeline))
             configuration.apply(common)
             configuration.window = window
             return try StreamRun.run(configuration, server: server, log: harness.log)
