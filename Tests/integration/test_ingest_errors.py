@@ -34,7 +34,7 @@ class Guard:
 
     def snapshot(self) -> tuple:
         stats = self.api.stats()
-        rankings = self.api.get_json("/api/rankings?limit=1000")
+        rankings = self.api.get_json("/api/rankings?limit=5")
         return stats["seq"], stats["transactions"], stats["investors"], stats["alerts"], json.dumps(rankings["top"])
 
     def refused(self, reply: Reply, status: int, code: str, fields: list[tuple[int, str]] | None = None,
