@@ -27,6 +27,9 @@ final class HTTPSession: ConnectionHandler {
     private var inRequest = false
     /// What the admission check decided from the head of the request whose body is being read.
     private var admitted: RequestDecision?
+    /// The peer closed its sending side: the requests already read are answered, then the
+    /// connection closes.
+    private var peerFinished = false
 
     /// Most requests that may wait for an answer at once before the parser stops reading.
     static let pipelineWindow = 32
@@ -54,7 +57,9 @@ final class HTTPSession: ConnectionHandler {
 
     func connectionReceived(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) -> Int {
         var offset = 0
-        while offset < bytes.count && acceptsAnotherRequest && connection.isOpen && connection.handler === self {
+        while offset < bytes.count && acceptsAnotherRequest && connection.isOpen && connection.handler === self
+            && !connection.isOverOutboundSoftLimit
+        {
             if !inRequest {
                 // Deadlines run from a request's first byte (empty lines before it included) and
                 // are never re-armed by later bytes of the same request.
@@ -94,6 +99,11 @@ final class HTTPSession: ConnectionHandler {
             }
         }
         return offset
+    }
+
+    func connectionReadEnded(_ connection: Connection) {
+        peerFinished = true
+        if replies.isEmpty && deferred == nil { connection.close() }
     }
 
     func connectionDeadlinePassed(_ connection: Connection, now: Int64) {
@@ -195,6 +205,7 @@ final class HTTPSession: ConnectionHandler {
             handle(request, decide(request.head), on: connection)
         }
         if connection.isOpen { connection.resumeProcessing() }
+        if peerFinished && replies.isEmpty && connection.isOpen && connection.handler === self { connection.close() }
     }
 
     /// Called at shutdown: idle keep-alive connections close now; busy ones after their response.

@@ -260,3 +260,16 @@ def test_empty_or_blank_api_keys_are_refused_at_start(tmp_path) -> None:
         )
         assert result.returncode != 0, key
         assert b"api-key" in result.stderr, result.stderr
+
+
+def test_a_client_that_half_closes_after_pipelining_gets_every_answer(server) -> None:
+    requests = b"".join(
+        post_bytes("/api/transactions", json.dumps(transaction(3000 + index)).encode(), {"Content-Type": "application/json"})
+        for index in range(5)
+    ) + request_bytes("GET", "/api/rankings")
+    with RawHTTPConnection(server.port, timeout=10) as connection:
+        connection.send(requests)
+        connection.sock.shutdown(socket.SHUT_WR)
+        statuses = [connection.read_response().status for _ in range(6)]
+        assert statuses == [201, 201, 201, 201, 201, 200]
+        assert connection.is_closed_by_peer(5)
