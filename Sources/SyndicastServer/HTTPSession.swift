@@ -143,10 +143,18 @@ final class HTTPSession: ConnectionHandler {
 
     /// Writes a response in its turn; keeps the connection for the next request unless told otherwise.
     func respond(_ response: HTTPResponse, to head: HTTPRequestHead?, keepAlive: Bool = true, on connection: Connection) {
+        let (bytes, persist) = serialize(response, to: head, keepAlive: keepAlive, on: connection)
+        emit(bytes, persist: persist, on: connection)
+    }
+
+    /// The response's wire bytes and whether the connection stays open after it.
+    private func serialize(
+        _ response: HTTPResponse, to head: HTTPRequestHead?, keepAlive: Bool, on connection: Connection
+    ) -> (bytes: [UInt8], persist: Bool) {
         let persist = keepAlive && (head?.keepAlive ?? false) && !context.shutdown.isSet
         let bytes = HTTPResponseWriter.serialize(
             response, date: connection.loop.server.dateHeader(), keepAlive: persist, headOnly: head?.method == "HEAD")
-        emit(bytes, persist: persist, on: connection)
+        return (bytes, persist)
     }
 
     /// Writes an answer now if nothing is before it, or queues it behind the outstanding ones.
@@ -191,9 +199,7 @@ final class HTTPSession: ConnectionHandler {
     /// Fills a reserved answer (on the loop), writes every answer now in turn, and reads on.
     func finishReply(_ slot: PendingReplies.Slot, _ response: HTTPResponse, to head: HTTPRequestHead, on connection: Connection) {
         guard connection.isOpen, connection.handler === self else { return }
-        let persist = head.keepAlive && !context.shutdown.isSet
-        let bytes = HTTPResponseWriter.serialize(
-            response, date: connection.loop.server.dateHeader(), keepAlive: persist, headOnly: head.method == "HEAD")
+        let (bytes, persist) = serialize(response, to: head, keepAlive: true, on: connection)
         if !persist { closesAfterReplies = true }
         outstandingBodyBytes -= replies.fill(slot, bytes, persist: persist)
         while let (ready, persists) = replies.popReady() {
