@@ -202,6 +202,8 @@ extension EventLoop {
         guard connection.state == .open || connection.state == .closing else { return }
         switch connection.outbound.flush(fd: connection.fd, iovecs: iovecs, capacity: 64) {
         case .drained:
+            // A subscriber that keeps up: nothing registered changes, so nothing more to do.
+            if connection.state == .open && !connection.wantsWritable && !connection.isReadPausedForBackpressure { return }
             connection.wantsWritable = false
             if connection.state == .closing && connection.inputEnded {
                 // Everything is out and the peer has finished sending: nothing to wait for.
