@@ -6,10 +6,11 @@
 struct SpikeRuleClock: Sendable {
     /// G; `Int64.min` before any transaction (its floors are then `nil`, as for no clock).
     private(set) var newest = Int64.min
-    /// `G − W`: the spike rule ignores a timestamp at or before it; `nil` below `Int64.min`.
+    /// `G − W − M`: the spike rule ignores a timestamp at or before it; `nil` below `Int64.min`
+    /// or when M is unbounded.
     private(set) var ignoreFloor: Int64?
-    /// `G − 2W`: a window whose newest timestamp is at or before it can never count an entry
-    /// again; `nil` below `Int64.min`.
+    /// `G − 2W − M`: a window whose newest timestamp is at or before it can never count an
+    /// entry again; `nil` below `Int64.min` or when M is unbounded.
     private(set) var expiryFloor: Int64?
     /// The next syndicate ordinal the sweep checks.
     var sweepCursor = 0
@@ -23,12 +24,14 @@ struct SpikeRuleClock: Sendable {
     static let sweepStep = 2
 
     /// Moves G to `timestamp` if it is newer and starts a sweep of all `syndicates`; callers test
-    /// `timestamp > newest` first, so that the window length is only computed on an advance.
+    /// `timestamp > newest` first, so that the floors are only computed on an advance. `lag` is
+    /// `W + M` (`nil` when M is unbounded: no floors, no sweep).
     @inline(__always)
-    mutating func advance(to timestamp: Int64, windowMilliseconds: Int64, syndicates: Int) {
+    mutating func advance(to timestamp: Int64, lagMilliseconds lag: Int64?, windowMilliseconds: Int64, syndicates: Int) {
         guard timestamp > newest else { return }
         newest = timestamp
-        let (ignore, ignoreOverflow) = timestamp.subtractingReportingOverflow(windowMilliseconds)
+        guard let lag else { return }
+        let (ignore, ignoreOverflow) = timestamp.subtractingReportingOverflow(lag)
         ignoreFloor = ignoreOverflow ? nil : ignore
         let (expiry, expiryOverflow) = ignore.subtractingReportingOverflow(windowMilliseconds)
         expiryFloor = ignoreOverflow || expiryOverflow ? nil : expiry
@@ -44,7 +47,7 @@ extension Monitor {
     }
 
     /// The count of `state`'s last window, `(newest − W, newest]`, or 0 once the rule clock has
-    /// passed `newest + 2W` (the sweep empties such a window whenever it reaches it; the answer
+    /// passed `newest + 2W + M` (the sweep empties such a window whenever it reaches it; the answer
     /// does not depend on whether it has).
     func spikeWindowCount(of state: SyndicateState) -> Int {
         if let floor = spikeClock.expiryFloor, let newest = state.window.newestTimestamp, newest <= floor { return 0 }
@@ -52,7 +55,7 @@ extension Monitor {
     }
 
     /// Checks the next ``SpikeRuleClock/sweepStep`` syndicates round-robin and empties the
-    /// window of each whose newest timestamp is at or before `G − 2W`.
+    /// window of each whose newest timestamp is at or before `G − 2W − M`.
     mutating func sweepQuietSyndicates() {
         guard let floor = spikeClock.expiryFloor else {
             spikeClock.sweepRemaining = 0

@@ -160,7 +160,8 @@ public struct Monitor: Sendable {
             amount: amount, timestamp: timestamp, ignoringAtOrBefore: spikeClock.ignoreFloor, in: &syndicateStates[ordinal])
         if timestamp > spikeClock.newest {
             spikeClock.advance(
-                to: timestamp, windowMilliseconds: configuration.spikeWindowMilliseconds, syndicates: syndicateStates.count)
+                to: timestamp, lagMilliseconds: configuration.spikeClockLagMilliseconds,
+                windowMilliseconds: configuration.spikeWindowMilliseconds, syndicates: syndicateStates.count)
         }
         if spikeClock.sweepRemaining > 0 { sweepQuietSyndicates() }
         return outcome

@@ -84,7 +84,7 @@ public struct SpikeWindow: Sendable {
     }
 
     /// Records one accepted transaction's timestamp and applies the rule; a timestamp at or
-    /// before `floor` (the rule clock's `G − W`, `nil` for none) is ignored.
+    /// before `floor` (the rule clock's `G − W − M`, `nil` for none) is ignored.
     public mutating func record(_ timestamp: Int64, ignoringAtOrBefore floor: Int64? = nil) -> SpikeOutcome {
         if let floor, timestamp <= floor { return .ignored }
         guard let newest = newestTimestamp, timestamp < newest else {
@@ -122,7 +122,7 @@ public struct SpikeWindow: Sendable {
     }
 
     /// Drops every entry: the caller has established that no later evaluation can count any of
-    /// them (the newest is at or before the rule clock's `G − 2W`). `newestTimestamp` and
+    /// them (the newest is at or before the rule clock's `G − 2W − M`). `newestTimestamp` and
     /// `isSpiking` stay, so a later transaction is treated exactly as if the entries were kept.
     public mutating func expire() {
         chunks = []

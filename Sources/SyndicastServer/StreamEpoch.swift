@@ -4,7 +4,8 @@ import Monitor
 /// quote when they resume (`?epoch=`, the SSE id's prefix).
 ///
 /// Sequence numbers and events are a function of the journal *and* the rules: the same journal
-/// replayed with another `--amount-threshold`, `--spike-window`, `--spike-threshold` or `--top-k`
+/// replayed with another `--amount-threshold`, `--spike-window`, `--spike-threshold`, `--top-k` or
+/// `--max-clock-skew` (the spike rule's clock margin, docs/SPIKE-RULE.md)
 /// gives other alerts and rankings events, so other events at the same numbers. The epoch is
 /// therefore derived from the journal's own identity (``Journal/epoch``, random per history and
 /// stored with it) and the rule parameters that shape the events: a restart with the same journal
@@ -22,7 +23,8 @@ enum StreamEpoch {
     /// The rule parameters that shape the events, as stable text.
     static func ruleText(_ rules: MonitorConfiguration) -> String {
         "amount-threshold=\(rules.amountThreshold);spike-window=\(rules.spikeWindowSeconds);"
-            + "spike-threshold=\(rules.spikeThreshold);top-k=\(rules.topK)"
+            + "spike-threshold=\(rules.spikeThreshold);top-k=\(rules.topK);"
+            + "spike-clock-margin=\(rules.spikeClockMarginSeconds.map(String.init) ?? "none")"
     }
 
     /// FNV-1a (64-bit) over the UTF-8 bytes, then a SplitMix64 finaliser to spread the bits. The

@@ -102,7 +102,8 @@ struct ServeCommand: ParsableCommand {
         configuration.synchronous = JournalSynchronous(rawValue: sync) ?? .full
         configuration.monitor = MonitorConfiguration(
             amountThreshold: (try? Money(parsing: amountThreshold)) ?? Money(cents: 1_000_000),
-            spikeWindowSeconds: Int64(spikeWindow), spikeThreshold: spikeThreshold, topK: topK)
+            spikeWindowSeconds: Int64(spikeWindow), spikeThreshold: spikeThreshold, topK: topK,
+            spikeClockMarginSeconds: Int64(maxClockSkew))
         configuration.transactionLimits.maximumAmount =
             (try? Money(parsing: maxAmount)) ?? TransactionDecoder.Limits.defaultMaximumAmount
         configuration.transactionLimits.maximumClockSkewMilliseconds = Int64(maxClockSkew) * 1000

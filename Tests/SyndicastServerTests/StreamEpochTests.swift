@@ -16,13 +16,14 @@ struct StreamEpochTests {
         // Pinned: a change to the derivation would make every durable server's clients lose their
         // resume on upgrade; it must be deliberate.
         // (Value computed independently: FNV-1a 64 then SplitMix64's finaliser, in Python.)
-        #expect(epoch == "2f36181eef83e44d")
+        #expect(epoch == "401b90b35b46c311")
         #expect(epoch == StreamEpoch.derive(journalEpoch: journal, rules: MonitorConfiguration(recentAlertCapacity: 7)))
     }
 
     @Test(arguments: [
         MonitorConfiguration(amountThreshold: Money(cents: 1_000_001)), MonitorConfiguration(spikeWindowSeconds: 3_601),
         MonitorConfiguration(spikeThreshold: 101), MonitorConfiguration(topK: 6),
+        MonitorConfiguration(spikeClockMarginSeconds: 300), MonitorConfiguration(spikeClockMarginSeconds: nil),
     ])
     func anotherRuleGivesAnotherEpoch(rules: MonitorConfiguration) {
         #expect(

@@ -310,10 +310,13 @@ class Syndicate:
 class ReferenceModel:
     """DESIGN.md §3–§4 in plain Python: rankings, amount rule, spike rule, idempotency, seqs."""
 
-    def __init__(self, amount_threshold_cents: int, window_seconds: int, spike_threshold: int, top_k: int = 5) -> None:
+    def __init__(self, amount_threshold_cents: int, window_seconds: int, spike_threshold: int, top_k: int = 5,
+                 clock_margin_seconds: int = 300) -> None:
         self.amount_threshold = amount_threshold_cents
         self.window_seconds = window_seconds
         self.window = window_seconds * 1000
+        # M, the rule clock's margin: the server's --max-clock-skew (300 s by default).
+        self.margin = clock_margin_seconds * 1000
         self.spike_threshold = spike_threshold
         self.top_k = top_k
         self.investors: dict[str, Investor] = {}
@@ -425,7 +428,7 @@ class ReferenceModel:
         when an alert is raised."""
         clock = self.clock
         self.clock = timestamp if clock is None else max(clock, timestamp)
-        if clock is not None and timestamp <= clock - self.window:
+        if clock is not None and timestamp <= clock - self.window - self.margin:
             self.spike_paths["ignored"] += 1
             return None
         if syndicate.newest is None or timestamp >= syndicate.newest:
@@ -452,7 +455,7 @@ class ReferenceModel:
 
     def window_count(self, syndicate_id: str) -> int:
         state = self.syndicates[syndicate_id]
-        if state.newest is None or (self.clock is not None and state.newest <= self.clock - 2 * self.window):
+        if state.newest is None or (self.clock is not None and state.newest <= self.clock - 2 * self.window - self.margin):
             return 0
         return bisect.bisect_right(state.timestamps, state.newest) - bisect.bisect_right(
             state.timestamps, state.newest - self.window)

@@ -114,12 +114,13 @@ def handmade_batches() -> list[tuple[str, list[dict]]]:
         ("json", [row("b1", "p2", "beta", 1, t + 400 * SECOND), row("b2", "p2", "beta", 1, t + 350 * SECOND),
                   row("b3", "p2", "beta", 1, t + 360 * SECOND), row("b4", "p2", "beta", 1, t + 355 * SECOND)]),
         ("object", [row("b5", "p2", "beta", 1, t + 401 * SECOND)]),                     # (341,401] holds 5: alert on b5
-        # The rule clock G is now b5's time: gamma is in order for itself but at or before G − W
-        # (docs/SPIKE-RULE.md), so all three are ignored by the spike rule (3 > 2, yet no alert).
-        ("json", [row("g1", "p3", "gamma", 1, t + 300 * SECOND), row("g2", "p3", "gamma", 1, t + 330 * SECOND),
-                  row("g3", "p3", "gamma", 1, t + 341 * SECOND)]),
-        # Just after G − W: counted and evaluated, window (282,342] holds only this one.
-        ("object", [row("g4", "p3", "gamma", 1, t + 342 * SECOND)]),
+        # The rule clock G is now b5's time: gamma is in order for itself but at or before
+        # G − W − M = t + 41 s (M = --max-clock-skew, 300 s; docs/SPIKE-RULE.md), so all three
+        # are ignored by the spike rule (3 > 2, yet no alert).
+        ("json", [row("g1", "p3", "gamma", 1, t + 20 * SECOND), row("g2", "p3", "gamma", 1, t + 30 * SECOND),
+                  row("g3", "p3", "gamma", 1, t + 41 * SECOND)]),
+        # Just after G − W − M: counted and evaluated, window (-18,42] holds only this one.
+        ("object", [row("g4", "p3", "gamma", 1, t + 42 * SECOND)]),
     ]
 
 
