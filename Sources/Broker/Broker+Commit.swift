@@ -39,9 +39,10 @@ extension Broker {
 
     /// A commit group is closed once it holds this many transactions, and the rest of the drain
     /// starts the next one: the journal thread starts writing the first part while the broker
-    /// decides the rest, instead of waiting for a whole drain of NDJSON batches (measured with
-    /// eager hand-offs from the loops, durable NDJSON: median ~0.80 → ~0.87 M tx/s; within this
-    /// machine's noise on its own, so it is kept for the overlap it gives, not a proven gain).
+    /// decides the rest, rather than waiting for a whole drain of NDJSON batches (durable NDJSON
+    /// with eager hand-offs from the loops: median ~0.87 against ~0.80 M tx/s, within this
+    /// machine's noise on its own, so it stands for the overlap it gives, not a proven gain;
+    /// `loadtest/run.sh ingest --batch 1000`).
     static let groupTransactionLimit = 4_096
 
     /// One commit group: decide every write against the state (idempotency, overflow), apply the
@@ -61,7 +62,7 @@ extension Broker {
         var entries: [LogEntry] = []
         var events: [BrokerEvent] = []
         // A transaction event each, and room for some alerts: growing the array by doubling
-        // (copying it each time) was ~2% of the broker's time under NDJSON ingest.
+        // (copying it each time) costs ~2% of the broker's time under NDJSON ingest.
         events.reserveCapacity(transactionCount * 3 / 2 + 4)
         let seqBefore = seq
         newEventBytes = 0
@@ -77,8 +78,8 @@ extension Broker {
                 for index in requests.indices {
                     // The idempotency table is tens of megabytes: each request's first probe is a
                     // cache miss unless started early. Within a request `decideIngest` prefetches
-                    // ahead; across single-transaction requests this does (the probe was ~10% of
-                    // the broker's time under single-transaction POSTs).
+                    // ahead; across single-transaction requests this does (an unprefetched probe
+                    // is ~10% of the broker's time under single-transaction POSTs, `wrk`).
                     let ahead = index + IdempotencyIndex.prefetchDistance
                     if ahead < requests.count, let key = requests[ahead].digests.first?.key { knownIds.prefetch(key) }
                     let outcome =
@@ -195,8 +196,8 @@ extension Broker {
     /// Large groups the history drops (NDJSON batches) go to the first sink to be released on an
     /// event loop (see ``BrokerSink/dispose(_:)``), where their transactions' strings were
     /// allocated. Small ones (single POSTs) are released here: there the event loop is the busier
-    /// thread, and moving their frees to it cost ~4–9% of single-POST requests/s in alternating
-    /// `wrk` runs.
+    /// thread, and moving their frees to it costs ~4–9% of single-POST requests/s
+    /// (`loadtest/wrk/ingest-vs-nginx.sh`).
     /// `retainedBytes` is the events' ``BrokerEvent/retainedBytes`` summed as they were made.
     func publish(_ events: [BrokerEvent], retainedBytes: Int) {
         guard !events.isEmpty else { return }
@@ -210,7 +211,7 @@ extension Broker {
         _ transactions: [Transaction], digests: [TransactionDigest], entries: inout [LogEntry], events: inout [BrokerEvent]
     ) -> IngestOutcome {
         // `fresh` is `transactions` itself until the first one is skipped: copying every
-        // transaction into a new array (a retain now, a release later) was ~5% of the broker's
+        // transaction into a new array (a retain now, a release later) costs ~5% of the broker's
         // time under NDJSON ingest, and almost every request is all fresh.
         var fresh = transactions
         var skipped: [Int] = []
@@ -274,8 +275,8 @@ extension Broker {
     /// for the whole entry, only if the top list differs from before the entry.
     /// Returns the sequence numbers of the first and last `transaction` events. Adds the events'
     /// retained bytes to `newEventBytes` while each transaction is in cache (summing them later,
-    /// at the history append, re-read every transaction of the group from memory: ~7% of the
-    /// broker's user time in the NDJSON microbenchmark, by perf).
+    /// at the history append, re-reads every transaction of the group from memory: ~7% of the
+    /// broker's user time in `syndicast-microbench 3 broker`, by perf).
     func applyTransactions(_ transactions: [Transaction], into events: inout [BrokerEvent]) -> (first: UInt64, last: UInt64) {
         var first: UInt64 = 0
         var last: UInt64 = 0
@@ -298,7 +299,7 @@ extension Broker {
         stats.transactions += transactions.count
         // Totals only grow, so a change of the top K cannot be undone later in the entry: "changed"
         // means the list differs from before it, and no snapshot of it is taken up front (one
-        // leaderboard array per request was measurable under single-transaction POSTs).
+        // leaderboard array per request is measurable under single-transaction POSTs, `wrk`).
         if rankingsChanged {
             seq += 1
             let event = BrokerEvent(seq: seq, topic: Topic.rankings, body: .rankings(monitor.leaderboard))
@@ -324,7 +325,8 @@ extension Broker {
         switch entry {
         case .transactions(let transactions):
             // Claimed with the same prefetch as live ingest: without it, each claim's cache miss
-            // was ~23% of a large journal's replay (10 M transactions: 12.7 s to start).
+            // is ~23% of a large journal's replay (10.25 M transactions: 12.5–13.1 s to start
+            // against 9.9–10.3 s).
             let digests = TransactionDigest.of(transactions)
             var keys: [IdempotencyIndex.Key] = []
             for index in digests.indices {

@@ -19,7 +19,8 @@ public struct BrokerEvent: Sendable {
         /// batch's storage instead of holding a copy: one retain of the batch (hot in the broker's
         /// cache) per event, instead of a retain of each transaction's heap-allocated `id` (made
         /// by the event loop, so a cache miss on the broker) and a release when the history
-        /// drops it. Retains and releases were ~9% of the server's CPU under NDJSON ingest.
+        /// drops it. Per-transaction retains and releases are ~9% of the server's CPU under
+        /// NDJSON ingest (`loadtest/run.sh ingest --batch 1000`).
         case transaction(batch: [Transaction], index: Int)
         case alert(Alert)
         case rankings([RankingEntry])

@@ -22,9 +22,8 @@ struct IdempotencyIndex {
         let low: UInt64
 
         init(_ id: String) {
-            // SipHash-128 with the process's random key: both halves keyed (it replaced SipHash
-            // through `Hasher` for one half and a byte-at-a-time FNV-1a for the other, ~4% of
-            // the event loop's time under NDJSON ingest).
+            // SipHash-128 with the process's random key: both halves keyed, in one pass, 2.6–2.8×
+            // the rate of `Hasher` plus a byte-at-a-time FNV-1a (`syndicast-microbench`).
             let (first, second) = KeyedHash.process.hash128(id)
             high = first
             // All-zero marks an empty slot of the table; move the one digest that would clash.
@@ -39,8 +38,9 @@ struct IdempotencyIndex {
     }
 
     /// How many ids ahead to prefetch. Each probe is a cache miss in a table of tens of megabytes
-    /// (measured: ~85% of a probe's time was its first load, ~18% of the broker's time under
-    /// NDJSON ingest); eight misses in flight hide most of that latency.
+    /// (measured without prefetch: ~85% of a probe's time is its first load, ~18% of the broker's
+    /// time under NDJSON ingest, `loadtest/run.sh ingest --batch 1000`); eight misses in flight
+    /// hide most of that latency.
     static let prefetchDistance = 8
 
     private let table: DigestTable
@@ -86,8 +86,8 @@ struct IdempotencyIndex {
                 order.append(id)
             } else {
                 // The id forgotten a few steps from now: its slot, and the line after it that the
-                // backward shift reads, are cache misses otherwise (annotated: most of `remove`'s
-                // time was the load of the slot after the removed one).
+                // backward shift reads, are cache misses otherwise (`perf annotate`: most of
+                // `remove`'s time is the load of the slot after the removed one).
                 var ahead = oldest + Self.prefetchDistance
                 if ahead >= capacity { ahead %= capacity }  // a division only near the ring's end
                 table.prefetchRun(order[ahead])
@@ -104,8 +104,8 @@ struct IdempotencyIndex {
 /// it has no id) and a fingerprint of its content. "The same content" for a re-sent id means
 /// investor, syndicate and amount; the timestamp is left out on purpose, because a retry without
 /// one is stamped with a new receive time. Computed where the request is decoded (an event
-/// loop), so the broker thread does not hash strings (measured: hashing was ~15% of the broker's
-/// time under NDJSON ingest).
+/// loop), so the broker thread does not hash strings (measured: hashing on the broker is ~15% of
+/// its time under NDJSON ingest).
 public struct TransactionDigest: Sendable {
     let key: IdempotencyIndex.Key?
     let fingerprint: Int
@@ -115,7 +115,7 @@ public struct TransactionDigest: Sendable {
     }
 
     /// The digest of a transaction read in place, field by field: copying the whole transaction
-    /// (as `map` over the array did) retained and released its three strings.
+    /// (as `map` over the array would) retains and releases its three strings.
     init(at transaction: UnsafePointer<Transaction>) {
         key = transaction.pointee.id.map(IdempotencyIndex.Key.init)
         // The identifier keys already are keyed SipHash of the ids (computed when the transaction
@@ -139,10 +139,10 @@ public struct TransactionDigest: Sendable {
 /// An open-addressing hash table from 128-bit digests to `Int`, with linear probing and
 /// backward-shift deletion (no tombstones), at most half full.
 ///
-/// It replaced a `Dictionary<Key, Int>`: the digest is already uniformly distributed, so a
+/// Not a `Dictionary<Key, Int>`: the digest is already uniformly distributed, so a
 /// multiply-shift of one half picks the slot without running SipHash again, and a slot is one
-/// 24-byte record (measured: the dictionary's hashing, probing and deletion were ~30% of the
-/// broker's time under NDJSON ingest).
+/// 24-byte record (measured: a dictionary's hashing, probing and deletion are ~30% of the
+/// broker's time under NDJSON ingest, `loadtest/run.sh ingest --batch 1000`).
 final class DigestTable {
     private struct Slot {
         var high: UInt64
@@ -187,8 +187,8 @@ final class DigestTable {
     }
 
     /// Doubles the table. Sized for twice the window, it fills only when one request claims more
-    /// new ids than the window holds (a batch of 100,000 against `--idempotency-window 10`): a
-    /// full table's probe would never end (it did, before this).
+    /// new ids than the window holds (a batch of 100,000 against `--idempotency-window 10`),
+    /// and a full table's probe would never end.
     private func grow() {
         let (oldSlots, oldByteCount, oldSize) = (slots, byteCount, mask + 1)
         (slots, byteCount, mask, shift) = Self.allocate(oldSize * 2)
@@ -201,8 +201,8 @@ final class DigestTable {
     }
 
     /// The slot a key hashes to, from its high half: it is keyed per process, so ids cannot be
-    /// chosen to pile onto one probe run. (The low half was an unkeyed FNV-1a until both halves
-    /// became SipHash-128; homing on the high half keeps the table safe whatever the low half is.)
+    /// chosen to pile onto one probe run. Homing on the high half alone keeps the table safe
+    /// whatever the low half is.
     @inline(__always)
     private func home(_ high: UInt64) -> Int {
         Int(truncatingIfNeeded: (high &* 0x9E37_79B9_7F4A_7C15) >> shift)

@@ -27,8 +27,8 @@ public final class InMemoryJournal: Journal, @unchecked Sendable {
         for entry in entries {
             transactionCount &+= entry.transactionCount
         }
-        // No payload bytes: nothing is stored. (Computing the size the SQLite journal would have
-        // stored took ~4% of in-memory NDJSON ingest once ids were coded against each other.)
+        // No payload bytes: nothing is stored. (Computing the size the SQLite journal would store
+        // costs ~4% of in-memory NDJSON ingest, since ids are coded against each other.)
         statistics = statistics.adding(entries: entries.count, transactions: transactionCount, bytes: 0)
     }
 

@@ -119,17 +119,19 @@ public final class SQLiteJournal: Journal, @unchecked Sendable {
     let logFrames = LogFrames()
     /// How long a log the next append checkpoints first: SQLite's own automatic threshold, 1,000
     /// frames (pages of 4 KiB). Counted in frames, not payload bytes: a small group's commit
-    /// logs whole pages, and with payload bytes the log of single-POST ingest grew to tens of
-    /// megabytes between checkpoints (a growing file's fsync is slower: −20% requests/s).
+    /// logs whole pages, so counting payload bytes lets the log of single-POST ingest grow to tens
+    /// of megabytes between checkpoints (a growing file's fsync is slower: −20% requests/s in
+    /// `loadtest/wrk/ingest-vs-nginx.sh`).
     static let checkpointFrames: Int32 = 1_000
 
     /// Copies the log into the database file before an append once 1,000 frames were logged.
     ///
-    /// SQLite's automatic checkpoint (replaced by the log hook set in `init`) ran inside the `COMMIT` that crossed
-    /// the threshold: that group's callers waited for the copy and the database's fsync as well,
-    /// and under durable NDJSON ingest every connection's request was in that group or queued
-    /// behind it. Run before the next append, the checkpoint overlaps with the replies to the
-    /// group before and with parsing and deciding the next one. A crash between commit and
+    /// SQLite's automatic checkpoint (turned off by the log hook set in `init`) runs inside the
+    /// `COMMIT` that crosses the threshold, so that group's callers would wait for the copy and the
+    /// database's fsync as well, and under durable NDJSON ingest every connection's request is in
+    /// that group or queued behind it. Run before the next append, the checkpoint overlaps with the
+    /// replies to the group before and with parsing and deciding the next one (+0–6% durable NDJSON,
+    /// `loadtest/run.sh ingest --batch 1000`). A crash between commit and
     /// checkpoint loses nothing: committed groups are in the log, and opening replays it.
     private func checkpointIfDue() {
         guard logFrames.count >= Self.checkpointFrames, let handle = connection?.handle else { return }

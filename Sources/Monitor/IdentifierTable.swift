@@ -2,9 +2,9 @@
 /// hash the caller already has: ``Transaction/investorKey`` and ``Transaction/syndicateKey``,
 /// computed where the transaction was decoded (on an event loop), not on the broker's thread.
 ///
-/// It replaced `[String: …]` dictionaries in ``Rankings`` and ``Monitor``, which hashed three
-/// strings per transaction on the broker (measured: ~25% of the broker's time under NDJSON
-/// ingest, in `Hasher` and the dictionaries' probing). The keys are ``KeyedHash``: SipHash with
+/// Not `[String: …]` dictionaries in ``Rankings`` and ``Monitor``: those hash three strings per
+/// transaction on the broker (measured: ~25% of the broker's time under NDJSON ingest, in
+/// `Hasher` and the dictionaries' probing; `loadtest/run.sh ingest --batch 1000`). The keys are ``KeyedHash``: SipHash with
 /// the process's random key, so colliding ids cannot be computed from outside.
 ///
 /// Open addressing with linear probing, at most half full. A slot holds the ordinal plus one in
@@ -28,7 +28,7 @@ struct IdentifierTable: Sendable {
     /// ``key(_:)`` of the identifier whose UTF-8 bytes these are (the decoder hashes the request's
     /// bytes, without going through the `String`).
     /// `hash` is `KeyedHash.process`, passed in so that a loop over many identifiers reads the
-    /// lazily initialised global once (its `swift_once` check was ~1% of the decoding loop).
+    /// lazily initialised global once (its `swift_once` check is ~1% of the decoding loop).
     static func key(bytes: UnsafeRawBufferPointer, hash: KeyedHash) -> Int {
         Int(bitPattern: UInt(hash.hash(bytes).0))
     }

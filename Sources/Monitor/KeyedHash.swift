@@ -2,12 +2,12 @@
 /// hash of transaction ids, investor ids and syndicate ids (``IdentifierTable``, the broker's
 /// idempotency index). Keyed, so nobody outside can compute ids that collide.
 ///
-/// What it bought (`syndicast-microbench`, same run): for a 64-bit hash it is on par with
-/// `Hasher` (1.0–1.2×; Swift's `Hasher` is also SipHash-1-3 with a per-process seed). The gain is
-/// the 128-bit idempotency digest: one SipHash-128 pass is 2.7–2.8× faster than the `Hasher`
-/// plus byte-at-a-time FNV-1a it replaced. With the identifier keys and the fingerprint that
-/// mixes them, hashing on the event loop fell from ~11% of the server's CPU samples under NDJSON
-/// ingest (perf) to ~5.5%.
+/// Why its own (`syndicast-microbench`, same run): for a 64-bit hash it is on par with `Hasher`
+/// (1.0–1.2×; Swift's `Hasher` is also SipHash-1-3 with a per-process seed). The gain is the
+/// 128-bit idempotency digest: one SipHash-128 pass is 2.7–2.8× faster than `Hasher` plus a
+/// byte-at-a-time FNV-1a. With the identifier keys and the fingerprint that mixes them, hashing
+/// on the event loop is ~5.5% of the server's CPU samples under NDJSON ingest (perf), against
+/// ~11% hashing each string separately.
 ///
 /// `compressionRounds`/`finalizationRounds` are SipHash's c and d; the product uses SipHash-1-3
 /// (Swift's own choice for hash tables), and the tests check SipHash-2-4 against the reference

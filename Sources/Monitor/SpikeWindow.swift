@@ -64,9 +64,9 @@ public struct SpikeWindow: Sendable {
     /// Transactions at the newest timestamp not yet added to its entry (the last one), which is
     /// brought up to date when a newer timestamp arrives. A batch shares its receive time, so most
     /// records are another transaction at the newest timestamp, and they touch only this struct.
-    /// Reading the entries' header and last element were two cache misses per transaction (~3% of
-    /// the server's CPU samples under durable NDJSON ingest); two alternating A/B rounds of 6 runs
-    /// measured 1.0–2.5% less server CPU per transaction and +0.7–1.4% transactions/s.
+    /// Reading the entries' header and last element would be two cache misses per transaction
+    /// (~3% of the server's CPU samples under durable NDJSON ingest): counting here takes 1.0–2.5%
+    /// less server CPU per transaction (`loadtest/run.sh ingest --batch 1000`).
     var newestPending = 0
 
     /// Creates an empty window of `windowMilliseconds` (W) with threshold `threshold` (S).

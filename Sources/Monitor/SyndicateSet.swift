@@ -3,15 +3,15 @@
 ///
 /// Every transaction asks "is this one new?", so the common case must be cheap:
 /// - Ordinals below 128 (the first 128 syndicates the server sees) are two bit words stored in
-///   the set itself: one bit test, no memory beyond the investor's own state. Measured: the
-///   sorted-array search for these was the broker's top symbol under NDJSON ingest (~5% of the
+///   the set itself: one bit test, no memory beyond the investor's own state. Measured: a
+///   sorted-array search for these is the broker's top symbol under NDJSON ingest (~5% of the
 ///   server's CPU samples even branch-free, a few cache lines of a separate allocation per
-///   investor).
+///   investor; `loadtest/run.sh ingest --batch 1000`).
 /// - Larger ordinals are a sorted array searched by bisection. Past `arrayLimit` of them, where
 ///   each new member would shift a long array, they move to a `Set`.
 ///
-/// It replaced a `Set<String>` per investor, whose string hashing and scattered tables were ~11%
-/// of the broker's time under NDJSON ingest.
+/// Not a `Set<String>` per investor: its string hashing and scattered tables are ~11% of the
+/// broker's time under NDJSON ingest.
 struct SyndicateSet: Sendable {
     static let arrayLimit = 1_024
     /// Ordinals below this are bits of `inline`.

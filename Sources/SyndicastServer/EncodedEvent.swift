@@ -101,10 +101,11 @@ final class LoopFanout: BrokerSink {
     /// loops the work is spread) instead of the broker's thread.
     ///
     /// A dropped group usually holds the last reference to its requests' transactions, whose id
-    /// strings an event loop allocated. Freed on the broker, every string went through glibc's
+    /// strings an event loop allocated. Freed on the broker, every string goes through glibc's
     /// cross-thread path (the broker's small cache fills at once, then each free locks the
-    /// loop's arena, which the loop's own allocations contend for), and the loop never got its
-    /// memory back in its thread cache: ~5% of durable NDJSON ingest's CPU was `free`/`malloc`.
+    /// loop's arena, which the loop's own allocations contend for), and the loop never gets its
+    /// memory back in its thread cache: ~5% of durable NDJSON ingest's CPU is then `free`/`malloc`
+    /// (`loadtest/run.sh ingest --batch 1000`).
     func dispose(_ groups: [[BrokerEvent]]) {
         guard let seq = groups.first?.first?.seq, !loops.isEmpty else { return }
         let loop = loops[Int(seq % UInt64(loops.count))]

@@ -81,11 +81,11 @@ final class LoopContext {
     /// A large request (``Broker/inlineAppendLimit`` transactions or more, i.e. an NDJSON batch)
     /// is handed over at once, in one command with the small ones queued before it (their order
     /// kept), so that the broker decides it while this loop parses the next one. Held to the end
-    /// of the iteration, a dozen 1,000-transaction batches reached the broker together and each
-    /// stage (parse, decide, append) waited for the whole previous one: ~30% of the machine sat
-    /// idle and a request took ~80 ms.
-    /// Measured (durable NDJSON, batches of 1,000, 64 connections, alternating runs): median
-    /// 0.68–0.70 → ~0.80 M tx/s, idle 30% → ~8%.
+    /// of the iteration, a dozen 1,000-transaction batches would reach the broker together and
+    /// each stage (parse, decide, append) would wait for the whole previous one: ~30% of the
+    /// machine idle and ~80 ms per request, against ~8% idle and a median of ~0.80 against
+    /// 0.68–0.70 M tx/s handed over at once (durable NDJSON, batches of 1,000, 64 connections,
+    /// `loadtest/run.sh ingest --batch 1000`).
     func queueIngest(_ transactions: [Transaction], token: any Sendable, context: ServerContext, loop: EventLoop) {
         if pendingIngest.isEmpty {
             loop.atEndOfIteration { [self] in flushIngest(context: context, loop: loop) }

@@ -20,23 +20,23 @@ public enum TransactionRequest {
     /// 1, NDJSON otherwise.
     ///
     /// Written as bytes into one allocation sized exactly (head and body together), from one flat
-    /// template read through a single pointer. Each step was measured on the generator's own
-    /// profile under NDJSON ingest, where its CPU is taken from the server it measures (2 cores):
-    /// - string interpolation cost ~1 µs per transaction and capped runs near 0.35 M tx/s;
-    /// - appending piece by piece (generic `append(contentsOf:)`) was ~40% of its time;
-    /// - reading the pieces from an array of arrays retained and released each piece per
-    ///   transaction (~18% of its time), and copying a separately built body behind the head
-    ///   another ~9%;
-    /// - then formatting three decimals per transaction (divisions) and a `memmove` call for each
-    ///   short piece were ~60% of its time: now the counter is an ASCII odometer incremented in
-    ///   place, the two residues' digits come from tables, and short copies are inline word
-    ///   stores (~0.17 → ~0.08 µs per transaction).
+    /// template read through a single pointer, because the generator's CPU is taken from the
+    /// server it measures (2 cores). On the generator's own profile under NDJSON ingest
+    /// (`loadtest/run.sh ingest --batch 1000`) the alternatives cost:
+    /// - string interpolation ~1 µs per transaction, capping runs near 0.35 M tx/s;
+    /// - appending piece by piece (generic `append(contentsOf:)`) ~40% of its time;
+    /// - reading the pieces from an array of arrays, which retains and releases each piece per
+    ///   transaction, ~18%, and copying a separately built body behind the head another ~9%;
+    /// - formatting three decimals per transaction (divisions) and a `memmove` call for each short
+    ///   piece ~60%: so the counter is an ASCII odometer incremented in place, the two residues'
+    ///   digits come from tables, and short copies are inline word stores (~0.08 µs per
+    ///   transaction, against ~0.17 µs with formatting and `memmove`).
     public static func bytes(host: String, firstCounter: Int, count: Int, sentAt: UInt64) -> [UInt8] {
         chunk(host: host, firstCounter: firstCounter, count: count, sentAt: sentAt).array
     }
 
     /// The same request, written in place into a chunk the connection sends as it is (copying a
-    /// ~100 KiB request into the connection's queue was ~7% of the generator's time).
+    /// ~100 KiB request into the connection's queue costs ~7% of the generator's time).
     public static func chunk(host: String, firstCounter: Int, count: Int, sentAt: UInt64) -> ByteChunk {
         let total = max(count, 1)
         let stamp = decimal(sentAt)

@@ -112,8 +112,8 @@ struct IngestCommand: ParsableCommand {
 
     func run() throws {
         // Every NDJSON request is a fresh ~100 KiB buffer: keep malloc from returning such memory
-        // to the kernel and faulting it in again for the next one (page faults were ~12% of the
-        // generator's time under NDJSON ingest, CPU taken from the server it measures).
+        // to the kernel and faulting it in again for the next one (page faults are otherwise ~12%
+        // of the generator's time under NDJSON ingest, CPU taken from the server it measures).
         keepFreedMemory()
         let harness = Harness(
             scenario: "ingest", common: common,
