@@ -56,6 +56,9 @@ public final class SQLiteJournal: Journal, @unchecked Sendable {
     public init(directory: String, synchronous: JournalSynchronous = .full) throws(JournalError) {
         try Self.createDirectory(directory)
         path = Self.path(in: directory)
+        // With FULL, every commit's fsync returned before the next frame: damage before a later
+        // commit is not a torn tail (WriteAheadLogCheck).
+        if synchronous == .full { try WriteAheadLogCheck.verify(databasePath: path) }
         let connection = try SQLiteConnection(path: path)
         try Self.configure(connection, path: path, synchronous: synchronous)
         epoch = try Self.prepareSchema(connection)

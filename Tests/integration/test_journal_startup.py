@@ -5,6 +5,7 @@ instead of serving part of the state.
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import subprocess
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HOST, StartServer, binary_path, free_port
+from conftest import HOST, StartServer, binary_path, free_port, make_static_dir, start_server_process
 from ingest_support import Api, StreamRecorder
 
 JOURNAL_FILE = "syndicast.sqlite3"
@@ -87,6 +88,40 @@ def test_a_damaged_page_stops_serve(start_server: StartServer, tmp_path: Path, d
         assert "malformed" in stderr and "SQLite code 11" in stderr, stderr
     assert "listening on" not in stdout or "journal replay failed" in stderr
     assert seconds < 5, seconds
+
+
+def test_damage_inside_the_write_ahead_log_stops_serve(start_server: StartServer, tmp_path: Path) -> None:
+    """A frame in the middle of the WAL damaged after its group was answered: SQLite's recovery
+    would stop there and drop every later group silently, so `serve` refuses to start and says
+    how to proceed; with the log moved aside it starts from the state before the damage."""
+    data = tmp_path / "data"
+    server = start_server_process(make_static_dir(tmp_path / "killed"), tmp_path / "server.log", ["--data", str(data)], in_memory=False)
+    try:
+        api = Api(server.port)
+        for number in range(8):
+            assert api.post_ndjson(rows(f"w{number}", 40)).status == 201
+        api.close()
+    finally:
+        server.process.send_signal(signal.SIGKILL)  # no checkpoint at exit: the groups are still in the log
+        server.process.wait(timeout=10)
+    log = data / (JOURNAL_FILE + "-wal")
+    content = bytearray(log.read_bytes())
+    page_size = int.from_bytes(content[8:12], "big")
+    frames = (len(content) - 32) // (24 + page_size)
+    assert frames >= 8, frames
+    content[32 + 2 * (24 + page_size) + 24 + 64] ^= 0xFF  # frame 3's page, several commits before the end
+    log.write_bytes(bytes(content))
+    code, stdout, stderr, seconds = run_serve(data)
+    assert code != 0, (stdout, stderr)
+    assert f"the write-ahead log {log} is damaged at frame 3" in stderr, stderr
+    assert seconds < 5, seconds
+    log.rename(data / "damaged-wal")
+    restarted = start_server(["--data", str(data)], in_memory=False)
+    api = Api(restarted.port)
+    try:
+        assert api.get_json("/api/stats")["transactions"] < 8 * 40
+    finally:
+        api.close()
 
 
 def hello_and_first(url: str) -> tuple[dict, dict]:
