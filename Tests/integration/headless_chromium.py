@@ -139,14 +139,15 @@ class HeadlessPage:
             time.sleep(0.1)
         raise AssertionError(f"timed out after {timeout} s waiting for {what}; last value {value!r}")
 
-    def press_key(self, key: str, code: str, key_code: int, shift: bool = False) -> None:
-        """One key press (down and up) sent as trusted input, e.g. ("Tab", "Tab", 9)."""
-        modifiers = 8 if shift else 0
-        for kind in ("rawKeyDown", "keyUp"):
-            self.command(
-                "Input.dispatchKeyEvent", type=kind, key=key, code=code, windowsVirtualKeyCode=key_code,
-                nativeVirtualKeyCode=key_code, modifiers=modifiers,
-            )
+    def press_key(self, key: str, code: str, key_code: int, text: str = "") -> None:
+        """One trusted key press (down, then up), e.g. ("Tab", "Tab", 9) or ("Enter", "Enter", 13, "\\r")."""
+        down: dict[str, Any] = {"type": "keyDown" if text else "rawKeyDown", "key": key, "code": code,
+                                "windowsVirtualKeyCode": key_code, "nativeVirtualKeyCode": key_code}
+        if text:
+            down["text"] = text
+        self.command("Input.dispatchKeyEvent", **down)
+        self.command("Input.dispatchKeyEvent", type="keyUp", key=key, code=code, windowsVirtualKeyCode=key_code,
+                     nativeVirtualKeyCode=key_code)
 
     def screenshot(self, path: str) -> None:
         """Save a PNG of the whole page (beyond the viewport) to `path`."""
