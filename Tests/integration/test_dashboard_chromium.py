@@ -228,6 +228,16 @@ def test_keyboard_pause_resume_and_filters(start_server) -> None:
             const select = document.getElementById('alert-rule-filter'); select.value = 'syndicate_spike';
             select.dispatchEvent(new Event('change')); })()""")
         assert page.evaluate("document.getElementById('alert-count').textContent") == "0 of 2 alerts"
+
+        # The tape subscribes only while shown, and keeps at most 50 rows in the DOM.
+        assert "transactions" not in page.evaluate("document.getElementById('stream-topics').textContent")
+        page.evaluate("document.getElementById('tape-toggle').focus()")
+        page.press_key("Enter", "Enter", 13, "\r")
+        page.wait_until("document.getElementById('stream-topics').textContent.includes('transactions')", "the subscribed answer")
+        post(server.base_url, [(f"t{index}", "s-tape", "2.50") for index in range(60)])
+        page.wait_until("document.getElementById('tape-list').textContent.includes('t59 → s-tape')", "the newest transaction on the tape")
+        assert page.evaluate("document.getElementById('tape-list').children.length") == 50
+        assert page.evaluate("document.getElementById('tape-list').firstElementChild.textContent").find("t59") >= 0
         assert page.console_problems() == []
 
 

@@ -31,6 +31,7 @@ export class AlertFeed {
     this.alerts = []; // newest first
     this.known = new Set();
     this.pending = [];
+    this.heldBack = 0;
     this.paused = false;
     ruleFilter.addEventListener("change", () => this.applyFilter());
     textFilter.addEventListener("input", () => this.applyFilter());
@@ -44,6 +45,7 @@ export class AlertFeed {
     this.alerts = [];
     this.known = new Set();
     this.pending = [];
+    this.heldBack = 0;
     this.list.replaceChildren();
     for (const alert of [...(alerts || [])].reverse()) this.insert(alert, false);
     this.render();
@@ -55,6 +57,8 @@ export class AlertFeed {
     this.known.add(alert.id);
     if (this.paused) {
       this.pending.push(alert);
+      this.heldBack += 1;
+      if (this.pending.length > maximumAlerts) this.pending.shift(); // only the newest would be shown
     } else {
       this.insert(alert, true);
     }
@@ -110,6 +114,7 @@ export class AlertFeed {
     if (!paused) {
       for (const alert of this.pending) this.insert(alert, true);
       this.pending = [];
+      this.heldBack = 0;
     }
     this.render();
   }
@@ -128,7 +133,7 @@ export class AlertFeed {
     const filtered = shown === this.alerts.length ? `${shown} alerts` : `${shown} of ${this.alerts.length} alerts`;
     this.countLabel.textContent = this.alerts.length ? filtered : "";
     this.pauseButton.setAttribute("aria-pressed", String(this.paused));
-    this.pauseButton.textContent = this.paused ? `Resume (${this.pending.length} new)` : "Pause";
+    this.pauseButton.textContent = this.paused ? `Resume (${this.heldBack} new)` : "Pause";
     this.list.classList.toggle("is-paused", this.paused);
   }
 }

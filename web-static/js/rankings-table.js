@@ -34,7 +34,7 @@ export class RankingsTable {
     const row = element("tr", { attributes: { "data-investor": investorId } }, [
       element("td", { className: "rank" }),
       element("td", { className: "movement" }),
-      element("th", { className: "investor", text: investorId, attributes: { scope: "row" } }),
+      element("th", { className: "investor", text: investorId, attributes: { scope: "row", title: investorId } }),
       element("td", { className: "num syndicates" }),
       element("td", { className: "num total" }),
     ]);
