@@ -241,6 +241,25 @@ def test_keyboard_pause_resume_and_filters(start_server) -> None:
         assert page.console_problems() == []
 
 
+def test_the_form_asks_for_the_api_key_when_the_server_requires_one(start_server) -> None:
+    server = start_server(extra_args=STATIC + ["--api-key", "key-123"], echo=False)
+    with HeadlessPage(f"{server.base_url}/", width=390, height=844) as page:
+        page.wait_until(LIVE, "the page to go live")
+        assert page.evaluate("document.getElementById('api-key-field').hidden") is True
+        page.evaluate("""(() => { const form = document.getElementById('transaction-form');
+            form.investorId.value = 'kay'; form.syndicateId.value = 's-key'; form.amount.value = '12000';
+            form.requestSubmit(); })()""")
+        page.wait_until("!document.getElementById('api-key-field').hidden", "the API key field after a 401")
+        assert "Authorization" in page.evaluate("document.getElementById('error-apiKey').textContent")
+        assert page.evaluate("document.activeElement.name") == "apiKey"
+        page.evaluate("""(() => { const form = document.getElementById('transaction-form');
+            form.apiKey.value = 'key-123'; form.requestSubmit(); })()""")
+        page.wait_until("document.getElementById('form-result').textContent.startsWith('Accepted as seq')", "the accepted answer")
+        page.wait_until(f"{FEED}.includes('kay invested 12,000.00 in s-key')", "the form's alert in the feed")
+        problems = [entry for entry in page.console_problems() if not ("status of 401" in entry and "/api/transactions" in entry)]
+        assert problems == []
+
+
 def test_stream_token_from_the_fragment_or_the_field_and_the_backoff_schedule(start_server) -> None:
     server = start_server(extra_args=STATIC, echo=False)
     with HeadlessPage(f"{server.base_url}/#token=fragment-token-1", width=1280, height=800) as page:
