@@ -279,6 +279,11 @@ def test_stream_token_from_the_fragment_or_the_field_and_the_backoff_schedule(st
             " [module.reconnectDelay(attempt, () => 0), module.reconnectDelay(attempt, () => 1)]))"
         )
         assert bounds == [[250, 500], [500, 1000], [1000, 2000], [2000, 4000], [15000, 30000], [15000, 30000], [15000, 30000]]
+        formatted = page.evaluate_async(
+            "import('/js/format.js').then(module => [module.ruleLabel('velocity_rule_per_hour'),"
+            " module.ruleLabel('syndicate_spike'), module.money('1234567.05'), module.money('0.10'), module.duration(3600)])"
+        )
+        assert formatted == ["velocity rule per hour", "Syndicate spike", "1,234,567.05", "0.10", "1 h"]
         assert page.console_problems() == []
     try:
         urllib.request.urlopen(f"{server.base_url}/favicon.svg", timeout=5).close()
