@@ -122,16 +122,17 @@ def healthz_ok(port: int) -> bool:
 
 def start_server_process(
     static_dir: Path, log_path: Path, extra_args: list[str] | None = None, echo: bool = True,
-    in_memory: bool = True,
+    in_memory: bool = True, port: int | None = None,
 ) -> RunningServer:
     """Start `syndicast serve` on a free loopback port and wait until it is ready.
 
-    With `in_memory=False` no `--in-memory` is passed (give `--data DIR` in `extra_args`).
+    With `in_memory=False` no `--in-memory` is passed (give `--data DIR` in `extra_args`); `port`
+    reuses a known port (a restart that clients reconnect to).
     """
     binary = binary_path()
     if not binary.exists():
         pytest.fail(f"server binary not found at {binary} (set SYNDICAST_BIN)")
-    port = free_port()
+    port = port or free_port()
     args = [
         str(binary), "serve",
         "--host", HOST, "--port", str(port),
@@ -198,11 +199,13 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
     """
     started: list[RunningServer] = []
 
-    def start(extra_args: list[str] | None = None, echo: bool = True, in_memory: bool = True) -> RunningServer:
+    def start(
+        extra_args: list[str] | None = None, echo: bool = True, in_memory: bool = True, port: int | None = None
+    ) -> RunningServer:
         index = len(started)
         root = tmp_path / f"server-{index}"
         static = make_static_dir(root)
-        running = start_server_process(static, root / "server.log", extra_args, echo, in_memory)
+        running = start_server_process(static, root / "server.log", extra_args, echo, in_memory, port)
         started.append(running)
         return running
 
