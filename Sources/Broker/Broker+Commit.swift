@@ -238,11 +238,7 @@ extension Broker {
         }
         if !conflicts.isEmpty {
             for id in claimed { knownIds.release(id) }
-            return .rejected(
-                status: 409,
-                body: StreamEncoding.error(
-                    code: "conflict", message: "a transaction id was reused with different content; nothing was accepted",
-                    details: conflicts))
+            return .idConflict(conflicts)
         }
         let overflow = monitor.validate(fresh)
         if !overflow.isEmpty {
@@ -255,10 +251,7 @@ extension Broker {
                 mapped.index = freshIndices[detail.index]
                 return mapped
             }
-            return .rejected(
-                status: 400,
-                body: StreamEncoding.error(
-                    code: "invalid_fields", message: "a total would overflow; nothing was accepted", details: details))
+            return .invalid(details)
         }
         knownIds.commit(claimed)
         guard !fresh.isEmpty else {
