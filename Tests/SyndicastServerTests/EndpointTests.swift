@@ -74,6 +74,14 @@ struct EndpointTests {
         #expect(negative.status == 400)
         #expect(negative.text.hasPrefix(#"{"error":{"code":"invalid_fields","message":"#))
         #expect(negative.text.hasSuffix(#","details":[{"index":0,"field":"amount","reason":"must be greater than 0"}]}}"#))
+        let ndjson = await api.send(
+            "POST", "/api/transactions", headers: [("Content-Type", "application/x-ndjson")],
+            body: #"{"investorId":"i","syndicateId":"s","amount":0}"# + "\n")
+        #expect(ndjson.status == 400)
+        #expect(
+            ndjson.text
+                == #"{"error":{"code":"invalid_fields","message":"1 of 1 transactions are invalid (1 problems); nothing was accepted.","details":[{"index":0,"line":1,"field":"amount","reason":"must be greater than 0"}]}}"#
+        )
         let limit = await api.send("GET", "/api/alerts?limit=0")
         #expect(limit.status == 400)
         #expect(limit.text == #"{"error":{"code":"invalid_limit","message":"limit must be an integer from 1 to 1000"}}"#)
