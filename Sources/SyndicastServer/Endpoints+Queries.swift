@@ -20,7 +20,8 @@ extension Endpoints {
             let subscribers = context.counters.streamSubscribers
             context.broker.query { broker in
                 reply(
-                    Self.answer(route, broker: broker, limit: chosenLimit, identifier: identifier, context: context, subscribers: subscribers))
+                    Self.answer(
+                        route, broker: broker, limit: chosenLimit, identifier: identifier, context: context, subscribers: subscribers))
             }
         }
     }

@@ -17,14 +17,18 @@ struct APIErrorTests {
             String(decoding: error.body, as: UTF8.self)
                 == #"{"error":{"code":"invalid_fields","message":"bad \"x\"","details":[{"index":0,"line":1,"field":"amount","reason":"must be greater than 0"},{"index":2,"field":"","reason":"r"}]}}"#
         )
-        #expect(String(decoding: APIError.requestTimeout.body, as: UTF8.self) == #"{"error":{"code":"request_timeout","message":"request not completed in time"}}"#)
+        #expect(
+            String(decoding: APIError.requestTimeout.body, as: UTF8.self)
+                == #"{"error":{"code":"request_timeout","message":"request not completed in time"}}"#)
         let response = APIError.overloaded.response
         #expect(response.status == 429 && response.headers["Content-Type"] == "application/json" && response.headers["Retry-After"] == "1")
     }
 
     @Test("a parse error keeps its status and gets its code")
     func parseErrors() {
-        #expect(APIError.malformed(HTTPParseError(status: 413, message: "body too large")) == APIError(status: 413, code: "too_large", message: "body too large"))
+        #expect(
+            APIError.malformed(HTTPParseError(status: 413, message: "body too large"))
+                == APIError(status: 413, code: "too_large", message: "body too large"))
         #expect(APIError.malformed(HTTPParseError(status: 400, message: "bad")).code == "bad_request")
     }
 

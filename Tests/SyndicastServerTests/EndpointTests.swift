@@ -29,7 +29,8 @@ struct EndpointTests {
         let first = await api.send("POST", "/api/transactions", headers: jsonBody, body: body)
         #expect(first.status == 201)
         #expect(first.text == #"{"accepted":2,"duplicates":0,"firstSeq":1,"lastSeq":2}"#)
-        let again = await api.send("POST", "/api/transactions", headers: [("Content-Type", "application/x-ndjson")], body: transactionJSON("t1"))
+        let again = await api.send(
+            "POST", "/api/transactions", headers: [("Content-Type", "application/x-ndjson")], body: transactionJSON("t1"))
         #expect(again.text == #"{"accepted":0,"duplicates":1,"firstSeq":null,"lastSeq":null}"#)
         #expect(api.journal.count == 1)
         #expect(api.context.inFlightTransactions.load(ordering: .relaxed) == 0, "admission released")
@@ -101,7 +102,8 @@ struct EndpointTests {
         #expect(refused.status == 401 && refused.header("WWW-Authenticate") == "Bearer")
         #expect(refused.text == #"{"error":{"code":"unauthorized","message":"a valid Authorization: Bearer key is required"}}"#)
         let allowed = await api.send(
-            "POST", "/api/transactions", headers: jsonBody + [("Authorization", "Bearer secret-key")], body: "[" + transactionJSON("k") + "]")
+            "POST", "/api/transactions", headers: jsonBody + [("Authorization", "Bearer secret-key")],
+            body: "[" + transactionJSON("k") + "]")
         #expect(allowed.status == 201)
     }
 

@@ -49,7 +49,8 @@ final class InProcessAPI: Sendable {
     func send(_ method: String, _ target: String, headers: [(String, String)] = [], body: String = "") async -> Answer {
         var fields = headers
         if !fields.contains(where: { $0.0.lowercased() == "host" }) { fields.insert(("Host", "127.0.0.1"), at: 0) }
-        let request = HTTPRequest(head: HTTPRequestHead(method: method, target: target, headers: HTTPHeaders(fields)), body: Array(body.utf8))
+        let request = HTTPRequest(
+            head: HTTPRequestHead(method: method, target: target, headers: HTTPHeaders(fields)), body: Array(body.utf8))
         return await answer(request)
     }
 
