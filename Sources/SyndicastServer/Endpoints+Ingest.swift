@@ -3,7 +3,6 @@ import Foundation
 import Glibc
 import HTTP1
 import Monitor
-import Reactor
 
 extension Endpoints {
     /// Most transactions waiting for the broker before ingest answers 429.

@@ -1,7 +1,6 @@
 import Broker
 import HTTP1
 import Monitor
-import Reactor
 
 extension Endpoints {
     /// Read-only API routes: answered by the broker (in order with writes queued before them).

@@ -1,6 +1,5 @@
 import HTTP1
 import Reactor
-import WebSocket
 
 /// The connection driver of one HTTP/1.1 connection: parses requests in place, has
 /// ``Endpoints`` decide each from its head (before any body is read) and answer it, writes the
