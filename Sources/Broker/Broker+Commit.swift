@@ -52,7 +52,7 @@ extension Broker {
     /// State is applied before the append so that each request is decided against everything
     /// before it, in this group and in the groups still being written. If an append fails the
     /// state is ahead of the journal: the broker refuses all further writes (`failed`) and every
-    /// request of that group and of every later one gets 503, so nothing is published that is not
+    /// request of that group and of every later one is answered `unavailable`, so nothing is published that is not
     /// durable; a restart replays the journal and is consistent.
     /// `transactionCount` is the sum of the writes' `transactionCount`s (the caller counts them
     /// as it gathers the group).
@@ -134,7 +134,7 @@ extension Broker {
         awaitingJournal.removeFirst(completions.count)
     }
 
-    /// Answers 503 to every request of a group that could not be stored, and stops ingest: the
+    /// Answers `unavailable` to every request of a group that could not be stored, and stops ingest: the
     /// state is ahead of the journal (fail-stop). The sequence number goes back to the last one
     /// published.
     private func refuse(_ decided: [Decided], failure: String, seqBefore: UInt64) {

@@ -18,7 +18,7 @@ public enum IngestOutcome: Sendable, Equatable {
     /// Refused, nothing stored: applying the request would overflow a total (one detail per
     /// offending transaction, `index` into the request).
     case invalid([TransactionValidationError.Detail])
-    /// The journal failed or the server is stopping: 503, nothing stored.
+    /// The journal failed or the server is stopping: nothing stored (the server answers 503).
     case unavailable(String)
 }
 
