@@ -53,7 +53,7 @@ extension Broker {
     /// State is applied before the append so that each request is decided against everything
     /// before it, in this group and in the groups still being written. If an append fails the
     /// state is ahead of the journal: the broker refuses all further writes (`failed`) and every
-    /// request of that group and of every later one gets 503, so nothing is published that is not
+    /// request of that group and of every later one is answered `unavailable`, so nothing is published that is not
     /// durable; a restart replays the journal and is consistent.
     /// `transactionCount` is the sum of the writes' `transactionCount`s (the caller counts them
     /// as it gathers the group).
@@ -135,7 +135,7 @@ extension Broker {
         awaitingJournal.removeFirst(completions.count)
     }
 
-    /// Answers 503 to every request of a group that could not be stored, and stops ingest: the
+    /// Answers `unavailable` to every request of a group that could not be stored, and stops ingest: the
     /// state is ahead of the journal (fail-stop). The sequence number goes back to the last one
     /// published.
     private func refuse(_ decided: [Decided], failure: String, seqBefore: UInt64) {
@@ -239,11 +239,7 @@ extension Broker {
         }
         if !conflicts.isEmpty {
             for id in claimed { knownIds.release(id) }
-            return .rejected(
-                status: 409,
-                body: StreamEncoding.error(
-                    code: "conflict", message: "a transaction id was reused with different content; nothing was accepted",
-                    details: conflicts))
+            return .idConflict(conflicts)
         }
         let overflow = monitor.validate(fresh)
         if !overflow.isEmpty {
@@ -256,10 +252,7 @@ extension Broker {
                 mapped.index = freshIndices[detail.index]
                 return mapped
             }
-            return .rejected(
-                status: 400,
-                body: StreamEncoding.error(
-                    code: "invalid_fields", message: "a total would overflow; nothing was accepted", details: details))
+            return .invalid(details)
         }
         knownIds.commit(claimed)
         guard !fresh.isEmpty else {

@@ -34,7 +34,7 @@ extension Broker {
         var messages: [[UInt8]] = []
         var bytes = 0
         for event in missed where topics.contains(event.topic) {
-            let json = event.json
+            let json = event.encodeJSON()
             bytes += json.count + Self.replayFramingAllowance
             if bytes > configuration.replayByteLimit { return nil }
             messages.append(json)

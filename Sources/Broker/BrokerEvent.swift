@@ -41,9 +41,14 @@ public struct BrokerEvent: Sendable {
         return nil
     }
 
-    /// The complete JSON text of the message (what a WebSocket text frame or an SSE `data:` holds).
-    public var json: [UInt8] {
-        switch body {
+    /// Encodes the complete JSON text of the message (what a WebSocket text frame or an SSE
+    /// `data:` holds). Each call writes the JSON anew: callers encode an event once and share the
+    /// bytes (the fan-out per batch, a resume per replayed event; DESIGN.md §5).
+    public func encodeJSON() -> [UInt8] {
+        #if DEBUG
+            Self.encodeCounter?.increment()
+        #endif
+        return switch body {
         case .transaction(let batch, let index): StreamEncoding.transaction(batch[index], seq: seq)
         case .alert(let alert): StreamEncoding.alert(alert, seq: seq)
         case .rankings(let top): StreamEncoding.rankings(top, seq: seq)
@@ -51,7 +56,22 @@ public struct BrokerEvent: Sendable {
         case .encoded(let bytes): bytes
         }
     }
+
+    #if DEBUG
+        /// Test hook: counts ``encodeJSON()`` calls made by the task that set it (debug builds only).
+        @TaskLocal public static var encodeCounter: EncodeCounter?
+    #endif
 }
+
+#if DEBUG
+    /// Counts event encodes for a test (see ``BrokerEvent/encodeCounter``).
+    public final class EncodeCounter: @unchecked Sendable {
+        /// Encodes counted so far; written only by the task that installed the counter.
+        public private(set) var count = 0
+        public init() {}
+        func increment() { count += 1 }
+    }
+#endif
 
 extension BrokerEvent {
     /// Bytes this event keeps alive while the history holds it: the event itself plus the heap

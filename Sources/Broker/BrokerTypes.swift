@@ -12,9 +12,13 @@ public enum LogEntry: Sendable, Equatable {
 public enum IngestOutcome: Sendable, Equatable {
     /// Stored durably and applied. Sequence numbers are those of the `transaction` events.
     case accepted(accepted: Int, duplicates: Int, firstSeq: UInt64?, lastSeq: UInt64?)
-    /// Refused, nothing stored: the HTTP status (400 overflow, 409 id conflict) and JSON body.
-    case rejected(status: Int, body: [UInt8])
-    /// The journal failed or the server is stopping: 503, nothing stored.
+    /// Refused, nothing stored: a transaction id was reused with different content (one detail
+    /// per reused id, `index` into the request).
+    case idConflict([TransactionValidationError.Detail])
+    /// Refused, nothing stored: applying the request would overflow a total (one detail per
+    /// offending transaction, `index` into the request).
+    case invalid([TransactionValidationError.Detail])
+    /// The journal failed or the server is stopping: nothing stored (the server answers 503).
     case unavailable(String)
 }
 

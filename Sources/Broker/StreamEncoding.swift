@@ -81,17 +81,4 @@ public enum StreamEncoding {
         writer.appendRaw("}")
         return writer.bytes
     }
-
-    /// `{"error":{"code":…,"message":…,"details":[…]}}` (DESIGN.md §3).
-    public static func error(code: String, message: String, details: [TransactionValidationError.Detail] = []) -> [UInt8] {
-        var writer = JSONWriter(capacity: 128)
-        writer.appendRaw("{\"error\":{\"code\":")
-        writer.appendString(code)
-        writer.appendRaw(",\"message\":")
-        writer.appendString(message)
-        writer.appendRaw(",\"details\":")
-        writer.appendArray(details)
-        writer.appendRaw("}}")
-        return writer.bytes
-    }
 }

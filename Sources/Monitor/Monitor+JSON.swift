@@ -70,20 +70,6 @@ extension Transaction: JSONWritable {
     }
 }
 
-extension TransactionValidationError: JSONWritable {
-    /// `{"error":{"code":…,"message":…,"details":[{"index":0,"line":1,"field":"amount","reason":…}]}}`
-    /// (`line` only for NDJSON).
-    public func appendJSON(to writer: inout JSONWriter) {
-        writer.appendRaw("{\"error\":{\"code\":")
-        writer.appendString(code.rawValue)
-        writer.appendRaw(",\"message\":")
-        writer.appendString(message)
-        writer.appendRaw(",\"details\":")
-        writer.appendArray(details)
-        writer.appendRaw("}}")
-    }
-}
-
 extension TransactionValidationError.Detail: JSONWritable {
     /// `{"index":0,"line":1,"field":"amount","reason":…}` (`line` only for NDJSON).
     public func appendJSON(to writer: inout JSONWriter) {

@@ -1,7 +1,7 @@
 /// Why a request body was not accepted as a batch of transactions (an HTTP `400` or `413`).
 ///
-/// The shape mirrors DESIGN.md §3: `{"error":{"code":…,"message":…,"details":[{"index":0,
-/// "field":"amount","reason":…}]}}`; ``TransactionValidationError/jsonBytes()`` writes it.
+/// The server answers it with DESIGN.md §3's error document (its `APIError`); each ``Detail``
+/// writes its own `{"index":0,"line":1,"field":"amount","reason":…}`.
 public struct TransactionValidationError: Error, Sendable, Hashable {
     /// The machine-readable class of the error.
     public enum Code: String, Sendable, Hashable {

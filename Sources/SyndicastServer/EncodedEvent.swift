@@ -19,20 +19,21 @@ final class EncodedEvent: Sendable {
 
     /// `epoch` goes into the SSE record's id (``ServerSentEvents/eventID(epoch:seq:)``).
     init(_ event: BrokerEvent, epoch: String, deflater: inout SharedMessageDeflater?, serverSentEvents: Bool) {
+        let json = event.encodeJSON()
         seq = event.seq
         topic = event.topic
-        json = event.json
-        webSocketFrame = event.json.withUnsafeBytes { ByteChunk(WebSocketFrameEncoder.encode(.text, payload: $0)) }
+        self.json = json
+        webSocketFrame = json.withUnsafeBytes { ByteChunk(WebSocketFrameEncoder.encode(.text, payload: $0)) }
         if deflater != nil {
-            let compressed = event.json.withUnsafeBytes { deflater?.compress($0) } ?? []
+            let compressed = json.withUnsafeBytes { deflater?.compress($0) } ?? []
             deflatedFrame =
-                compressed.count < event.json.count
+                compressed.count < json.count
                 ? compressed.withUnsafeBytes { ByteChunk(WebSocketFrameEncoder.encode(.text, payload: $0, rsv1: true)) }
                 : webSocketFrame
         } else {
             deflatedFrame = nil
         }
-        serverSentEvent = serverSentEvents ? ByteChunk(Self.serverSentRecord(seq: event.seq, epoch: epoch, json: event.json)) : nil
+        serverSentEvent = serverSentEvents ? ByteChunk(Self.serverSentRecord(seq: event.seq, epoch: epoch, json: json)) : nil
     }
 
     /// The SSE record of an event: sequenced events carry `<epoch>-<seq>` as their id, the
@@ -70,12 +71,12 @@ final class EncodedEvent: Sendable {
 
 /// The broker's sink: encodes each batch once, then posts it to every event loop's mailbox.
 final class LoopFanout: BrokerSink {
-    private let loops: [EventLoop]
+    private let loops: ServerLoops
     let counters: StreamCounters
     /// The broker's epoch, for the SSE records' ids.
     let epoch: String
 
-    init(loops: [EventLoop], counters: StreamCounters, epoch: String) {
+    init(loops: ServerLoops, counters: StreamCounters, epoch: String) {
         self.loops = loops
         self.counters = counters
         self.epoch = epoch
@@ -91,9 +92,10 @@ final class LoopFanout: BrokerSink {
             EncodedEvent($0, epoch: epoch, deflater: &deflater, serverSentEvents: serverSent)
         }
         guard !encoded.isEmpty else { return }
-        for (index, loop) in loops.enumerated() {
+        let loops = self.loops
+        for (index, loop) in loops.all.enumerated() {
             let batch = index == 0 ? encoded : encoded.map { $0.copyForAnotherLoop() }
-            loop.execute { loop.server.subscribers.post(batch, on: loop) }
+            loop.execute { loops.state(of: loop).subscribers.post(batch, on: loop) }
         }
     }
 
@@ -107,8 +109,8 @@ final class LoopFanout: BrokerSink {
     /// memory back in its thread cache: ~5% of durable NDJSON ingest's CPU is then `free`/`malloc`
     /// (`loadtest/run.sh ingest --batch 1000`).
     func dispose(_ groups: [[BrokerEvent]]) {
-        guard let seq = groups.first?.first?.seq, !loops.isEmpty else { return }
-        let loop = loops[Int(seq % UInt64(loops.count))]
+        guard let seq = groups.first?.first?.seq, !loops.all.isEmpty else { return }
+        let loop = loops.all[Int(seq % UInt64(loops.all.count))]
         loop.execute { withExtendedLifetime(groups) {} }
     }
 }

@@ -1,10 +1,11 @@
 import HTTP1
 import Reactor
-import WebSocket
 
-/// One HTTP/1.1 connection: parses requests in place, decides each from its head (before any body
-/// is read), and answers them strictly in order, and hands the socket to a WebSocket or SSE
-/// session when a request switches protocols.
+/// The connection driver of one HTTP/1.1 connection: parses requests in place, has
+/// ``Endpoints`` decide each from its head (before any body is read) and answer it, writes the
+/// answers strictly in order, keeps the connection alive or closes it, runs its deadlines, and
+/// hands the socket to a WebSocket or SSE session when a request switches protocols. What a
+/// request means is the endpoints' business; this type only moves bytes and keeps order.
 ///
 /// Pipelining: requests answered by the broker (ingest, publish, queries) do not stop the parser.
 /// Up to ``pipelineWindow`` requests (and ``pipelineBodyBytes`` of their bodies) may wait for
@@ -14,6 +15,7 @@ import WebSocket
 /// A request that takes the connection over (WebSocket, SSE) waits until every earlier answer is out.
 final class HTTPSession: ConnectionHandler {
     let context: ServerContext
+    let endpoints: Endpoints
     private var parser: HTTPRequestParser
     /// Answers not yet written, in request order.
     private var replies = PendingReplies()
@@ -39,7 +41,8 @@ final class HTTPSession: ConnectionHandler {
 
     init(context: ServerContext) {
         self.context = context
-        self.parser = HTTPRequestParser(limits: context.parserLimits)
+        self.endpoints = Endpoints(context: context)
+        self.parser = HTTPRequestParser(limits: context.routing.parserLimits)
     }
 
     private var requestDeadline: Int64 { Int64(context.configuration.requestTimeoutSeconds) * 1_000 }
@@ -67,7 +70,7 @@ final class HTTPSession: ConnectionHandler {
                 connection.setDeadline(connection.loop.now + requestDeadline)
             }
             let result = parser.parse(UnsafeRawBufferPointer(rebasing: bytes[offset...])) { head in
-                let decision = decide(head)
+                let decision = endpoints.decide(head)
                 admitted = decision
                 return decision.admission
             }
@@ -82,19 +85,19 @@ final class HTTPSession: ConnectionHandler {
                 offset += consumed
                 inRequest = false
                 context.metrics.httpRequests.add(1, ordering: .relaxed)
-                let decision = admitted ?? decide(request.head)
+                let decision = admitted ?? endpoints.decide(request.head)
                 admitted = nil
                 handle(request, decision, on: connection)
             case .refused(let head, _):
                 inRequest = false
                 context.metrics.httpRequests.add(1, ordering: .relaxed)
-                if case .refuse(let response) = admitted {
-                    respond(response, to: head, keepAlive: false, on: connection)
+                if case .refuse(let error) = admitted {
+                    respond(error.response, to: head, keepAlive: false, on: connection)
                 }
                 admitted = nil
                 return bytes.count
             case .error(let error):
-                respond(.parseError(error), to: nil, keepAlive: false, on: connection)
+                respond(APIError.malformed(error).response, to: nil, keepAlive: false, on: connection)
                 return bytes.count
             }
         }
@@ -109,9 +112,7 @@ final class HTTPSession: ConnectionHandler {
     func connectionDeadlinePassed(_ connection: Connection, now: Int64) {
         if inRequest && !parser.isIdle {
             inRequest = false
-            respond(
-                .jsonError(status: 408, code: "request_timeout", message: "request not completed in time"), to: nil,
-                keepAlive: false, on: connection)
+            respond(APIError.requestTimeout.response, to: nil, keepAlive: false, on: connection)
         } else if replies.isEmpty || inRequest {
             connection.close()
         } else {
@@ -120,25 +121,15 @@ final class HTTPSession: ConnectionHandler {
         }
     }
 
+    /// Has the endpoints answer a complete request, unless it takes the connection over while
+    /// earlier answers are outstanding (it waits for them in ``deferred``).
     private func handle(_ request: HTTPRequest, _ decision: RequestDecision, on connection: Connection) {
-        let head = request.head
-        if !head.keepAlive { closesAfterReplies = true }
-        switch decision {
-        case .refuse(let response):
-            respond(response, to: head, on: connection)
-        case .staticFile:
-            if let response = context.staticFiles.response(for: head) {
-                respond(response, to: head, on: connection)
-            } else {
-                respond(.jsonError(status: 404, code: "not_found", message: "no such resource: \(head.path)"), to: head, on: connection)
-            }
-        case .route(let route, let parameters, _):
-            if route.takesOverConnection && !replies.isEmpty {
-                deferred = request
-                return
-            }
-            handle(route, request, parameters: parameters, on: connection)
+        if !request.head.keepAlive { closesAfterReplies = true }
+        if case .route(let route, _, _) = decision, route.takesOverConnection, !replies.isEmpty {
+            deferred = request
+            return
         }
+        perform(endpoints.reply(to: request, decision), to: request, on: connection)
     }
 
     /// Writes a response in its turn; keeps the connection for the next request unless told otherwise.
@@ -151,9 +142,9 @@ final class HTTPSession: ConnectionHandler {
     private func serialize(
         _ response: HTTPResponse, to head: HTTPRequestHead?, keepAlive: Bool, on connection: Connection
     ) -> (bytes: [UInt8], persist: Bool) {
-        let persist = keepAlive && (head?.keepAlive ?? false) && !context.shutdown.isSet
+        let persist = keepAlive && (head?.keepAlive ?? false) && !context.lifecycle.shutdown.isSet
         let bytes = HTTPResponseWriter.serialize(
-            response, date: connection.loop.server.dateHeader(), keepAlive: persist, headOnly: head?.method == "HEAD")
+            response, date: context.loops.state(of: connection.loop).dateHeader(), keepAlive: persist, headOnly: head?.method == "HEAD")
         return (bytes, persist)
     }
 
@@ -181,9 +172,9 @@ final class HTTPSession: ConnectionHandler {
     /// response from any thread.
     func respondLater(to head: HTTPRequestHead, bodyBytes: Int = 0, on connection: Connection) -> @Sendable (HTTPResponse) -> Void {
         let slot = reserveReply(bodyBytes: bodyBytes, on: connection)
-        let session = LoopBound(self)
-        let bound = LoopBound(connection)
         let loop = connection.loop
+        let session = LoopBound(self, on: loop)
+        let bound = LoopBound(connection, on: loop)
         return { response in
             loop.execute { session.value.finishReply(slot, response, to: head, on: bound.value) }
         }
@@ -208,7 +199,7 @@ final class HTTPSession: ConnectionHandler {
         }
         if replies.isEmpty, let request = deferred {
             deferred = nil
-            handle(request, decide(request.head), on: connection)
+            handle(request, endpoints.decide(request.head), on: connection)
         }
         if connection.isOpen { connection.resumeProcessing() }
         if peerFinished && replies.isEmpty && connection.isOpen && connection.handler === self { connection.close() }

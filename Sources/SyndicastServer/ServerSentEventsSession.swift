@@ -9,6 +9,7 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
     var subscriptions: TopicSubscriptions
     var registration = StreamRegistration()
     var counters: StreamCounters { context.counters }
+    var loopSubscribers: LoopSubscribers { context.loops.state(of: connection.loop).subscribers }
     let usesSharedDeflate = false
     let isServerSentEvents = true
 
@@ -22,7 +23,7 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
 
     /// Writes the response head and asks the broker for hello and snapshot or replay.
     func start(since: UInt64?, epoch: String?) {
-        connection.write(ServerSentEvents.responseHead(date: connection.loop.server.dateHeader()))
+        connection.write(ServerSentEvents.responseHead(date: context.loops.state(of: connection.loop).dateHeader()))
         connection.setDeadline(connection.loop.now + keepaliveMilliseconds)
         declareInterest()
         requestStart(from: context.broker, since: since, epoch: epoch) { $0.subscriptionStarted($1) }

@@ -9,6 +9,8 @@ protocol StreamSubscriber: AnyObject {
     /// How far it has joined the stream.
     var registration: StreamRegistration { get set }
     var counters: StreamCounters { get }
+    /// Its loop's subscriber lists.
+    var loopSubscribers: LoopSubscribers { get }
     /// Takes the shared deflated frame.
     var usesSharedDeflate: Bool { get }
     var isServerSentEvents: Bool { get }
@@ -42,9 +44,9 @@ extension StreamSubscriber {
     func requestStart(
         from broker: Broker, since: UInt64?, epoch: String?, then started: @escaping (Self, SubscriptionStart) -> Void
     ) {
-        let session = LoopBound(self)
-        let handler = LoopBound(started)
         let loop = connection.loop
+        let session = LoopBound(self, on: loop)
+        let handler = LoopBound(started, on: loop)
         broker.subscribe(
             SubscriptionRequest(topics: Set(subscriptions.names), since: since, epoch: epoch) { start in
                 loop.execute { handler.value(session.value, start) }
@@ -54,14 +56,14 @@ extension StreamSubscriber {
     /// Step 2, on the loop, once hello and snapshot or replay are queued: receive live events.
     func joinLoopLists() {
         registration.isListed = true
-        connection.loop.server.subscribers.add(self, topics: subscriptions.names)
+        loopSubscribers.add(self, topics: subscriptions.names)
     }
 
     /// Leaves the stream (idempotent).
     func leaveStream() {
         if registration.isListed {
             registration.isListed = false
-            connection.loop.server.subscribers.remove(self, topics: subscriptions.names)
+            loopSubscribers.remove(self, topics: subscriptions.names)
         }
         if registration.hasInterest {
             registration.hasInterest = false
@@ -74,12 +76,12 @@ extension StreamSubscriber {
     func addTopics(_ added: Set<String>) {
         if registration.hasInterest { counters.topicsAdded(added) }
         for topic in added { subscriptions.insert(topic) }
-        if registration.isListed { connection.loop.server.subscribers.add(self, topics: added) }
+        if registration.isListed { loopSubscribers.add(self, topics: added) }
     }
 
     /// Removes topics mid-stream (client `unsubscribe` op).
     func removeTopics(_ removed: Set<String>) {
-        if registration.isListed { connection.loop.server.subscribers.remove(self, topics: removed) }
+        if registration.isListed { loopSubscribers.remove(self, topics: removed) }
         if registration.hasInterest { counters.topicsRemoved(removed) }
         for topic in removed { subscriptions.remove(topic) }
     }

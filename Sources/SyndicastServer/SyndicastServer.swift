@@ -56,12 +56,9 @@ public final class SyndicastServer: Sendable {
         ) { entries in
             try box.journal.append(entries.map(JournalEntry.init))
         }
-        let context = ServerContext(configuration: configuration, broker: broker, group: group, shutdown: shutdown)
-        self.context = context
-        for loop in group.loops {
-            // Installed before the loop threads start; afterwards touched only on each loop.
-            loop.context = LoopContext()
-        }
+        self.context = ServerContext(
+            configuration: configuration, broker: broker, shutdown: shutdown, loops: group.loops,
+            openConnections: { group.openConnections })
     }
 
     /// Binds, starts the loops, and replays the journal into the broker (`/readyz` turns ready
@@ -73,18 +70,22 @@ public final class SyndicastServer: Sendable {
     @discardableResult
     public func start(replayFailed: @escaping @Sendable (String) -> Void = { _ in }) throws -> Int {
         let context = self.context
-        let port = try group.listen(host: configuration.host, port: configuration.port) { _ in
-            HTTPSession(context: context)
+        for loop in group.loops {
+            loop.execute { CurrentLoop.enter(loop) }
+        }
+        let port = try group.listen(host: configuration.host, port: configuration.port) { loop in
+            CurrentLoop.enter(loop)
+            return HTTPSession(context: context)
         }
         group.start()
-        let fanout = LoopFanout(loops: group.loops, counters: context.counters, epoch: context.broker.epoch)
+        let fanout = LoopFanout(loops: context.loops, counters: context.counters, epoch: context.broker.epoch)
         let journal = self.journal
         let journalName = self.journalName
         context.broker.query { broker in
             broker.addSink(fanout)
             do {
                 try journal.journal.replay { entry in broker.replay(LogEntry(entry)) }
-                context.ready.store(true, ordering: .relaxed)
+                context.lifecycle.ready.store(true, ordering: .relaxed)
             } catch {
                 let reason = "journal replay failed: \(journalName): \(error)"
                 broker.stopIngest(reason)

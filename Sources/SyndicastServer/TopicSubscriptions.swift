@@ -1,13 +1,15 @@
+import Broker
+
 /// A subscriber's topics and its positions in its loop's per-topic lists, kept compact because
-/// every idle stream connection holds one: the well-known topics are bits and five inline slots;
-/// custom topics (rare) spill into two small arrays. Replacing a `Set<String>` and a
-/// `[String: Int]` (two heap objects, ~250 bytes) with this cut idle memory per connection.
+/// every idle stream connection holds one: the well-known topics are bits and four inline slots;
+/// custom topics (rare) and the `/broadcast` list spill into two small arrays. A `Set<String>`
+/// and a `[String: Int]` would be two heap objects, ~250 bytes per idle connection.
 struct TopicSubscriptions {
     /// Topics with an inline slot, in bit order.
-    static let wellKnown = ["alerts", "rankings", "transactions", "stats", BroadcastHub.topic]
+    static let wellKnown = [Topic.alerts, Topic.rankings, Topic.transactions, Topic.stats]
 
     private var mask: UInt8 = 0
-    private var slots: (Int32, Int32, Int32, Int32, Int32) = (-1, -1, -1, -1, -1)
+    private var slots: (Int32, Int32, Int32, Int32) = (-1, -1, -1, -1)
     private var custom: [String] = []
     private var customSlots: [Int32] = []
 
@@ -21,7 +23,6 @@ struct TopicSubscriptions {
         case "rankings": 1
         case "transactions": 2
         case "stats": 3
-        case BroadcastHub.topic: 4
         default: nil
         }
     }

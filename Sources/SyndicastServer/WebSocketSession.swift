@@ -25,6 +25,7 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     var subscriptions: TopicSubscriptions
     var registration = StreamRegistration()
     var counters: StreamCounters { context.counters }
+    var loopSubscribers: LoopSubscribers { context.loops.state(of: connection.loop).subscribers }
     let isServerSentEvents = false
     /// True while acting on the events of one `receive`: they are in wire order, so a message
     /// parsed before a close or a protocol error is still answered before that close goes out.
@@ -115,7 +116,7 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
                 act(on: event)
             }
         }
-        BroadcastHub.broadcast(broadcasts, from: connection.loop, loops: context.group.loops)
+        BroadcastHub.broadcast(broadcasts, from: connection.loop, loops: context.loops)
         return consumed
     }
 

@@ -99,12 +99,8 @@ struct BrokerTests {
         let again = await ingest(broker, [transaction("t1", "i1", "s1", cents: 100, at: 5_000)])
         #expect(again == .accepted(accepted: 0, duplicates: 1, firstSeq: nil, lastSeq: nil))
         let conflict = await ingest(broker, [transaction("t2", "i1", "s1", cents: 1), transaction("t1", "i9", "s1", cents: 100)])
-        guard case .rejected(let status, let body) = conflict else {
-            Issue.record("expected a conflict, got \(conflict)")
-            return
-        }
-        #expect(status == 409)
-        #expect(String(decoding: body, as: UTF8.self).contains("\"index\":1"))
+        #expect(
+            conflict == .idConflict([.init(index: 1, field: "id", reason: "id \"t1\" was already used with different content")]))
         // Nothing of the conflicting batch was stored: t2 is still new.
         let retry = await ingest(broker, [transaction("t2", "i1", "s1", cents: 1)])
         #expect(retry == .accepted(accepted: 1, duplicates: 0, firstSeq: 3, lastSeq: 3))
@@ -136,8 +132,8 @@ struct BrokerTests {
         _ = await ingest(broker, [transaction("x", "i1", "s1", cents: 100)])
         // "y" is new, "x" conflicts: the whole request is refused, so "y" stays unknown.
         let refused = await ingest(broker, [transaction("y", "i2", "s1", cents: 5), transaction("x", "i9", "s1", cents: 100)])
-        guard case .rejected(409, _) = refused else {
-            Issue.record("expected 409, got \(refused)")
+        guard case .idConflict = refused else {
+            Issue.record("expected an id conflict, got \(refused)")
             return
         }
         #expect(counts(await ingest(broker, [transaction("y", "i3", "s1", cents: 7)])) == [1, 0])
@@ -177,8 +173,8 @@ struct BrokerTests {
         let broker = makeBroker(journal, threshold: Int64.max)
         _ = await ingest(broker, [transaction(nil, "i1", "s1", cents: 10)])
         let outcome = await ingest(broker, [transaction(nil, "i2", "s2", cents: 5), transaction(nil, "i1", "s1", cents: 0)])
-        guard case .rejected(400, _) = outcome else {
-            Issue.record("expected 400, got \(outcome)")
+        guard case .invalid = outcome else {
+            Issue.record("expected invalid, got \(outcome)")
             return
         }
         #expect(await broker.currentSeq == 2)
@@ -197,11 +193,11 @@ struct BrokerTests {
                 transaction("d", "i1", "s1", cents: Int64.max - 10), transaction("f", "i2", "s2", cents: 5),
                 transaction("d", "i1", "s1", cents: Int64.max - 10), transaction("o", "i1", "s3", cents: 0),
             ])
-        guard case .rejected(400, let body) = outcome else {
-            Issue.record("expected 400, got \(outcome)")
+        guard case .invalid(let details) = outcome else {
+            Issue.record("expected invalid, got \(outcome)")
             return
         }
-        #expect(String(decoding: body, as: UTF8.self).contains("\"index\":3"), "\(String(decoding: body, as: UTF8.self))")
+        #expect(details.map(\.index) == [3], "\(details)")
         // Only the fresh transactions of an accepted request with duplicates reach the journal.
         let mixed = await ingest(
             broker, [transaction("d", "i1", "s1", cents: Int64.max - 10), transaction("g", "i3", "s2", cents: 7)])

@@ -11,6 +11,7 @@ final class RecordingSubscriber: StreamSubscriber {
     var subscriptions: TopicSubscriptions
     var registration = StreamRegistration()
     let counters = StreamCounters()
+    let loopSubscribers = LoopSubscribers()
     let usesSharedDeflate = false
     let isServerSentEvents = false
     var received: [UInt64] = []

@@ -3,8 +3,8 @@ import HTTP1
 /// What the server does with a request, decided from its head alone (DESIGN.md §6: limits and
 /// refusals are decided before a body is read or parsed).
 enum RequestDecision {
-    /// Answer with this response; a body the request announced is never read.
-    case refuse(HTTPResponse)
+    /// Answer with this error; a body the request announced is never read.
+    case refuse(APIError)
     /// Serve a dashboard file (GET or HEAD).
     case staticFile
     /// Run a route, reading a body of at most `bodyLimit` bytes.
@@ -29,28 +29,23 @@ enum RouteLimits {
     static let publishBodyBytes = 64 * 1_024
 }
 
-extension HTTPSession {
+extension Endpoints {
     /// Methods of RFC 9110 §9.3 (and PATCH, RFC 5789); any other gets 501.
     static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]
 
     /// Decides a request from its head: host, method, route, origin, authentication, media type
     /// and body limit, in that order.
     func decide(_ head: HTTPRequestHead) -> RequestDecision {
-        let policy = context.policy
-        guard policy.acceptsHost(head) else {
-            return .refuse(.jsonError(status: 421, code: "host_not_allowed", message: "this server does not answer for that Host"))
-        }
-        guard Self.knownMethods.contains(head.method) else {
-            return .refuse(.jsonError(status: 501, code: "not_implemented", message: "method \(head.method) is not implemented"))
-        }
-        switch context.router.match(method: head.method, path: head.path) {
+        guard context.routing.policy.acceptsHost(head) else { return .refuse(.hostNotAllowed) }
+        guard Self.knownMethods.contains(head.method) else { return .refuse(.notImplemented(method: head.method)) }
+        switch context.routing.router.match(method: head.method, path: head.path) {
         case .found(let route, let parameters):
             return decide(route, parameters: parameters, head: head)
         case .methodNotAllowed(let allowed):
-            return .refuse(Self.methodNotAllowed(head, allowed: allowed))
+            return .refuse(.methodNotAllowed(method: head.method, path: head.path, allowed: allowed))
         case .notFound:
             guard head.method == "GET" || head.method == "HEAD" else {
-                return .refuse(Self.methodNotAllowed(head, allowed: ["GET", "HEAD"]))
+                return .refuse(.methodNotAllowed(method: head.method, path: head.path, allowed: ["GET", "HEAD"]))
             }
             return .staticFile
         }
@@ -59,49 +54,27 @@ extension HTTPSession {
     private func decide(_ route: Route, parameters: [String: String], head: HTTPRequestHead) -> RequestDecision {
         // Browsers attach Origin to cross-origin writes and to every WebSocket handshake; a page
         // elsewhere must neither write nor read the stream.
-        if route.isWrite || route.takesOverConnection, !context.policy.acceptsOrigin(head) {
-            return .refuse(.jsonError(status: 403, code: "origin_not_allowed", message: "requests from this Origin are not allowed"))
+        if route.isWrite || route.takesOverConnection, !context.routing.policy.acceptsOrigin(head) {
+            return .refuse(.originNotAllowed)
         }
         guard route.isWrite else {
             return .route(route, parameters: parameters, bodyLimit: RouteLimits.queryBodyBytes)
         }
-        if !context.policy.isAuthorized(head) {
-            var response = HTTPResponse.jsonError(
-                status: 401, code: "unauthorized", message: "a valid Authorization: Bearer key is required")
-            response.headers.add("WWW-Authenticate", "Bearer")
-            return .refuse(response)
-        }
-        if context.shutdown.isSet {
-            return .refuse(.jsonError(status: 503, code: "shutting_down", message: "the server is stopping; retry on another instance"))
-        }
+        guard context.routing.policy.isAuthorized(head) else { return .refuse(.unauthorized) }
+        if context.lifecycle.shutdown.isSet { return .refuse(.shuttingDown) }
         let mediaType = MediaType.of(head)
         switch route {
         case .ingest:
             guard TransactionMediaType(mediaType) != nil else {
-                return .refuse(
-                    .jsonError(
-                        status: 415, code: "unsupported_media_type",
-                        message:
-                            "Content-Type \(mediaType.isEmpty ? "(none)" : mediaType) is not accepted; use application/json or application/x-ndjson"
-                    ))
+                return .refuse(.unsupportedMediaType(mediaType, accepted: "application/json or application/x-ndjson"))
             }
-            return .route(route, parameters: parameters, bodyLimit: context.parserLimits.maxBodySize)
+            return .route(route, parameters: parameters, bodyLimit: context.routing.parserLimits.maxBodySize)
         default:
             guard mediaType == "application/json" else {
-                return .refuse(
-                    .jsonError(
-                        status: 415, code: "unsupported_media_type",
-                        message: "Content-Type \(mediaType.isEmpty ? "(none)" : mediaType) is not accepted; use application/json"))
+                return .refuse(.unsupportedMediaType(mediaType, accepted: "application/json"))
             }
             return .route(route, parameters: parameters, bodyLimit: RouteLimits.publishBodyBytes)
         }
-    }
-
-    private static func methodNotAllowed(_ head: HTTPRequestHead, allowed: [String]) -> HTTPResponse {
-        var response = HTTPResponse.jsonError(
-            status: 405, code: "method_not_allowed", message: "\(head.method) is not allowed on \(head.path)")
-        response.headers.add("Allow", allowed.joined(separator: ", "))
-        return response
     }
 }
 

@@ -1,32 +1,27 @@
 import Broker
 import HTTP1
 import Monitor
-import Reactor
 
-extension HTTPSession {
+extension Endpoints {
     /// Read-only API routes: answered by the broker (in order with writes queued before them).
-    func query(_ route: Route, _ head: HTTPRequestHead, parameters: [String: String], on connection: Connection) {
+    func query(_ route: Route, _ head: HTTPRequestHead, parameters: [String: String]) -> EndpointReply {
         var limit = route == .alerts ? 100 : 5
         if let text = head.queryItem("limit") {
-            guard let value = Int(text), (1...1_000).contains(value) else {
-                respond(
-                    .jsonError(status: 400, code: "invalid_limit", message: "limit must be an integer from 1 to 1000"), to: head,
-                    on: connection)
-                return
-            }
+            guard let value = Int(text), (1...1_000).contains(value) else { return .failure(.invalidLimit) }
             // The rankings answer from the maintained top K (O(K) on the broker); a larger limit
             // would select from every investor.
             limit = route == .rankings ? min(value, context.configuration.monitor.topK) : value
         }
         let identifier = parameters["id"] ?? ""
         let chosenLimit = limit
-        let reply = respondLater(to: head, on: connection)
         let context = self.context
-        connection.loop.server.flushIngest(context: context, loop: connection.loop)
-        let connections = context.counters.streamSubscribers
-        context.broker.query { broker in
-            reply(
-                Self.answer(route, broker: broker, limit: chosenLimit, identifier: identifier, context: context, subscribers: connections))
+        return .broker { reply in
+            let subscribers = context.counters.streamSubscribers
+            context.broker.query { broker in
+                reply(
+                    Self.answer(
+                        route, broker: broker, limit: chosenLimit, identifier: identifier, context: context, subscribers: subscribers))
+            }
         }
     }
 
@@ -50,23 +45,23 @@ extension HTTPSession {
             writer.appendRaw("}")
         case .investor:
             guard let summary = monitor.investor(identifier) else {
-                return .jsonError(status: 404, code: "not_found", message: "no investor \(identifier)")
+                return APIError.notFound("no investor \(identifier)").response
             }
             writer.append(summary)
         case .syndicate:
             guard let summary = monitor.syndicate(identifier) else {
-                return .jsonError(status: 404, code: "not_found", message: "no syndicate \(identifier)")
+                return APIError.notFound("no syndicate \(identifier)").response
             }
             writer.append(summary)
         case .stats:
             return .json(200, bytes: broker.statisticsJSON(connections: subscribers))
         case .metrics:
             let text = context.metrics.render(
-                openConnections: context.openConnections(), streamSubscribers: subscribers, seq: broker.currentSeq,
+                openConnections: context.loops.openConnections(), streamSubscribers: subscribers, seq: broker.currentSeq,
                 holdings: broker.holdings)
             return .text(200, text, headers: HTTPHeaders([("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]))
         default:
-            return .jsonError(status: 500, code: "internal", message: "unexpected route")
+            return APIError.internalError("unexpected route").response
         }
         return .json(200, bytes: writer.bytes)
     }
