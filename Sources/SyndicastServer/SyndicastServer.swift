@@ -10,7 +10,7 @@ public final class SyndicastServer: Sendable {
     public let configuration: ServerConfiguration
     let group: EventLoopGroup
     let context: ServerContext
-    let journal: JournalBox
+    let journal: any Journal
     /// The journal's file path, for error messages.
     let journalName: String
     private let shutdown = ShutdownFlag()
@@ -18,7 +18,7 @@ public final class SyndicastServer: Sendable {
     /// Opens the journal and creates the loops and the broker; nothing is bound until `start()`.
     public init(configuration: ServerConfiguration) throws {
         self.configuration = configuration
-        let journal: Journal
+        let journal: any Journal
         // A journal write past the file size limit (RLIMIT_FSIZE) must fail like a full disk
         // (503, fail-stop) rather than kill the process with SIGXFSZ.
         clinux_ignore_sigxfsz()
@@ -36,8 +36,7 @@ public final class SyndicastServer: Sendable {
             journal = InMemoryJournal()
             journalName = "the in-memory journal"
         }
-        let box = JournalBox(journal)
-        self.journal = box
+        self.journal = journal
         // One outbound rule for every connection (DESIGN.md §6): past the soft bound a connection's
         // input is paused until its queue drains, so replies (HTTP responses, pongs, acks, errors)
         // cannot pile up; only events go on past it, up to `--outbound-limit` (then 4008). Kept at
@@ -54,7 +53,7 @@ public final class SyndicastServer: Sendable {
             epoch: StreamEpoch.derive(journalEpoch: journal.epoch, rules: configuration.monitor),
             configuration: brokerConfiguration
         ) { entries in
-            try box.journal.append(entries.map(JournalEntry.init))
+            try journal.append(entries)
         }
         let context = ServerContext(configuration: configuration, broker: broker, group: group, shutdown: shutdown)
         self.context = context
@@ -83,7 +82,7 @@ public final class SyndicastServer: Sendable {
         context.broker.query { broker in
             broker.addSink(fanout)
             do {
-                try journal.journal.replay { entry in broker.replay(LogEntry(entry)) }
+                try journal.replay { entry in broker.replay(entry) }
                 context.ready.store(true, ordering: .relaxed)
             } catch {
                 let reason = "journal replay failed: \(journalName): \(error)"
@@ -105,7 +104,8 @@ public final class SyndicastServer: Sendable {
     public var openConnections: Int { group.openConnections }
 
     /// DESIGN.md §6: stop accepting, let in-flight requests finish, close WebSockets with 1001,
-    /// wait (bounded) for clients to go, then stop the loops and close the journal.
+    /// wait (bounded) for clients to go, then stop and join the loops, close the journal, and
+    /// stop and join the broker's threads. No thread the server started is left when it returns.
     public func stopGracefully() {
         shutdown.set()
         for loop in group.loops {
@@ -126,15 +126,11 @@ public final class SyndicastServer: Sendable {
             usleep(5_000)
         }
         group.stopAndWait()
-        // Let the broker finish what is queued, then close the journal on its thread.
-        let closed = ShutdownFlag()
+        // The broker finishes what is queued (a query first waits for the journal pipeline to
+        // write every group), closes the journal on its thread, then both threads are joined.
         let journal = self.journal
-        context.broker.query { _ in
-            journal.journal.close()
-            closed.set()
-        }
-        let closeDeadline = monotonicMilliseconds() + 5_000
-        while !closed.isSet && monotonicMilliseconds() < closeDeadline { usleep(2_000) }
+        context.broker.query { _ in journal.close() }
+        context.broker.shutdown()
     }
 
     /// Blocks SIGINT and SIGTERM in every thread started after this call, so that
@@ -163,28 +159,4 @@ public final class SyndicastServer: Sendable {
 public struct StartupError: Error, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// The journal, used only on the broker's thread (SQLite connection opened without a mutex).
-final class JournalBox: @unchecked Sendable {
-    let journal: Journal
-    init(_ journal: Journal) { self.journal = journal }
-}
-
-extension LogEntry {
-    init(_ entry: JournalEntry) {
-        switch entry {
-        case .transactions(let transactions): self = .transactions(transactions)
-        case .message(let topic, let data): self = .message(topic: topic, data: data)
-        }
-    }
-}
-
-extension JournalEntry {
-    init(_ entry: LogEntry) {
-        switch entry {
-        case .transactions(let transactions): self = .transactions(transactions)
-        case .message(let topic, let data): self = .message(topic: topic, data: data)
-        }
-    }
 }
