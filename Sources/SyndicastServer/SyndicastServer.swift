@@ -4,6 +4,7 @@ import Glibc
 import Journal
 import Monitor
 import Reactor
+import Synchronization
 
 /// The composed server: journal, broker, event loops, listeners, routes, sessions, graceful stop.
 public final class SyndicastServer: Sendable {
@@ -57,6 +58,8 @@ public final class SyndicastServer: Sendable {
         }
         let context = ServerContext(configuration: configuration, broker: broker, group: group, shutdown: shutdown)
         self.context = context
+        // Read once here (and on SIGHUP), never by the event loops per request.
+        StaticFilesLoader.reload(context.staticFiles)
         for loop in group.loops {
             // Installed before the loop threads start; afterwards touched only on each loop.
             loop.context = LoopContext()
@@ -76,6 +79,12 @@ public final class SyndicastServer: Sendable {
             HTTPSession(context: context)
         }
         group.start()
+        let reload: @Sendable () -> Void = { [weak self] in
+            guard let self else { return }
+            print("SIGHUP: reloaded \(reloadStaticFiles()) static files from \(context.staticFiles.root)")
+            fflush(nil)
+        }
+        Self.hangupHandlers.withLock { $0[ObjectIdentifier(self)] = reload }
         let fanout = LoopFanout(loops: group.loops, counters: context.counters, epoch: context.broker.epoch)
         let journal = self.journal
         let journalName = self.journalName
@@ -108,6 +117,7 @@ public final class SyndicastServer: Sendable {
     /// stop and join the broker's threads. No thread the server started is left when it returns.
     public func stopGracefully() {
         shutdown.set()
+        _ = Self.hangupHandlers.withLock { $0.removeValue(forKey: ObjectIdentifier(self)) }
         for loop in group.loops {
             loop.execute {
                 loop.closeListeners()
@@ -133,25 +143,46 @@ public final class SyndicastServer: Sendable {
         context.broker.shutdown()
     }
 
-    /// Blocks SIGINT and SIGTERM in every thread started after this call, so that
-    /// `waitForTerminationSignal` receives them synchronously. Call before `init`.
-    public static func blockTerminationSignals() {
+    /// Reads the static files (`--static-dir`) again and serves the new set from now on;
+    /// returns how many files there are. `waitForTerminationSignal` calls it on SIGHUP.
+    @discardableResult
+    public func reloadStaticFiles() -> Int {
+        StaticFilesLoader.reload(context.staticFiles)
+    }
+
+    /// What SIGHUP runs: each started server's `reloadStaticFiles` (keyed by server).
+    private static let hangupHandlers = Mutex<[ObjectIdentifier: @Sendable () -> Void]>([:])
+
+    /// The signals `waitForTerminationSignal` handles: SIGINT and SIGTERM stop, SIGHUP reloads.
+    private static func handledSignals() -> sigset_t {
         var set = sigset_t()
         sigemptyset(&set)
         sigaddset(&set, SIGINT)
         sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGHUP)
+        return set
+    }
+
+    /// Blocks SIGINT, SIGTERM and SIGHUP in every thread started after this call, so that
+    /// `waitForTerminationSignal` receives them synchronously. Call before `init`.
+    public static func blockTerminationSignals() {
+        var set = handledSignals()
         pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
-    /// Waits for SIGINT or SIGTERM and returns its number.
+    /// Waits for SIGINT or SIGTERM and returns its number. A SIGHUP meanwhile reloads every
+    /// started server's static files (on the calling thread, off the event loops) and prints
+    /// one line saying how many were loaded.
     public static func waitForTerminationSignal() -> Int32 {
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        sigaddset(&set, SIGTERM)
-        var signal: Int32 = 0
-        sigwait(&set, &signal)
-        return signal
+        var set = handledSignals()
+        while true {
+            var signal: Int32 = 0
+            guard sigwait(&set, &signal) == 0 else { return SIGTERM }
+            guard signal == SIGHUP else { return signal }
+            for reload in hangupHandlers.withLock({ Array($0.values) }) {
+                reload()
+            }
+        }
     }
 }
 
