@@ -7,11 +7,14 @@ import Glibc
 /// the condition live in memory allocated once for the object's lifetime: POSIX requires their
 /// address to stay fixed, which a stored property of a Swift class does not promise. Every
 /// `pthread_*` return code is checked; a failure is a broken invariant and stops the process.
+///
+/// The lock and wait paths are `@inlinable`, so that callers in other modules get them
+/// specialised for their state (as `Synchronization.Mutex` is), not through generic metadata.
 public final class ConditionLock<State>: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private let condition: UnsafeMutablePointer<pthread_cond_t>
+    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    @usableFromInline let condition: UnsafeMutablePointer<pthread_cond_t>
     /// Read and written only with `mutex` held.
-    private var state: State
+    @usableFromInline var state: State
 
     /// Creates the lock around `initialState`.
     public init(_ initialState: State) {
@@ -30,6 +33,7 @@ public final class ConditionLock<State>: @unchecked Sendable {
     }
 
     /// Runs `body` with the lock held.
+    @inlinable
     public func withLock<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
         lock()
         defer { unlock() }
@@ -37,6 +41,7 @@ public final class ConditionLock<State>: @unchecked Sendable {
     }
 
     /// Waits until `ready` holds for the state, then runs `body` with the lock still held.
+    @inlinable
     public func withLock<Result>(
         when ready: (State) -> Bool, _ body: (inout State) throws -> Result
     ) rethrows -> Result {
@@ -49,24 +54,29 @@ public final class ConditionLock<State>: @unchecked Sendable {
     }
 
     /// Wakes one waiting thread (use when at most one thread can be waiting).
+    @inlinable
     public func signal() {
         Self.check(pthread_cond_signal(condition), "pthread_cond_signal")
     }
 
     /// Wakes every waiting thread.
+    @inlinable
     public func broadcast() {
         Self.check(pthread_cond_broadcast(condition), "pthread_cond_broadcast")
     }
 
-    private func lock() {
+    @inlinable
+    func lock() {
         Self.check(pthread_mutex_lock(mutex), "pthread_mutex_lock")
     }
 
-    private func unlock() {
+    @inlinable
+    func unlock() {
         Self.check(pthread_mutex_unlock(mutex), "pthread_mutex_unlock")
     }
 
-    private static func check(_ result: Int32, _ operation: StaticString) {
+    @inlinable
+    static func check(_ result: Int32, _ operation: StaticString) {
         precondition(result == 0, "\(operation) failed with \(result)")
     }
 }
