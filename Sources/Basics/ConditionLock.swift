@@ -22,7 +22,12 @@ public final class ConditionLock<State>: @unchecked Sendable {
         mutex = .allocate(capacity: 1)
         condition = .allocate(capacity: 1)
         Self.check(pthread_mutex_init(mutex, nil), "pthread_mutex_init")
-        Self.check(pthread_cond_init(condition, nil), "pthread_cond_init")
+        var attributes = pthread_condattr_t()
+        Self.check(pthread_condattr_init(&attributes), "pthread_condattr_init")
+        // Deadlines (`timeoutMilliseconds`) are measured on the clock that does not jump.
+        Self.check(pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC), "pthread_condattr_setclock")
+        Self.check(pthread_cond_init(condition, &attributes), "pthread_cond_init")
+        pthread_condattr_destroy(&attributes)
     }
 
     deinit {
@@ -49,6 +54,27 @@ public final class ConditionLock<State>: @unchecked Sendable {
         defer { unlock() }
         while !ready(state) {
             Self.check(pthread_cond_wait(condition, mutex), "pthread_cond_wait")
+        }
+        return try body(&state)
+    }
+
+    /// Like `withLock(when:_:)`, but waits at most `milliseconds`; `body` then runs with the
+    /// state as it is (check it again inside). Not `@inlinable`: for waits with a deadline,
+    /// which are rare (a shutdown's grace period).
+    public func withLock<Result>(
+        when ready: (State) -> Bool, timeoutMilliseconds milliseconds: Int, _ body: (inout State) throws -> Result
+    ) rethrows -> Result {
+        var deadline = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &deadline)
+        let nanoseconds = Int(deadline.tv_nsec) + (max(milliseconds, 0) % 1_000) * 1_000_000
+        deadline.tv_sec += max(milliseconds, 0) / 1_000 + nanoseconds / 1_000_000_000
+        deadline.tv_nsec = nanoseconds % 1_000_000_000
+        lock()
+        defer { unlock() }
+        while !ready(state) {
+            let result = pthread_cond_timedwait(condition, mutex, &deadline)
+            if result == ETIMEDOUT { break }
+            Self.check(result, "pthread_cond_timedwait")
         }
         return try body(&state)
     }

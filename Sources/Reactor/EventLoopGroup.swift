@@ -61,6 +61,17 @@ public final class EventLoopGroup: Sendable {
     /// Connections open right now, across all loops.
     public var openConnections: Int { shared.open.load(ordering: .relaxed) }
 
+    /// Blocks until no connection is open or `milliseconds` have passed; returns whether none is
+    /// open. For a graceful stop: the loops wake the waiter when the last connection closes.
+    public func waitUntilNoConnections(timeoutMilliseconds milliseconds: Int) -> Bool {
+        shared.waitingForZero.store(true, ordering: .sequentiallyConsistent)
+        defer { shared.waitingForZero.store(false, ordering: .sequentiallyConsistent) }
+        let shared = self.shared
+        return shared.lastClosed.withLock(
+            when: { _ in shared.open.load(ordering: .sequentiallyConsistent) == 0 }, timeoutMilliseconds: milliseconds
+        ) { _ in shared.open.load(ordering: .sequentiallyConsistent) == 0 }
+    }
+
     /// The per-connection soft bound on queued output (see `init`).
     public var outboundSoftLimit: Int { shared.outboundSoftLimit }
 
@@ -124,6 +135,11 @@ final class GroupShared: Sendable {
     let connectionLimit: Int
     let outboundSoftLimit: Int
     let open = Atomic<Int>(0)
+    /// Set while `waitUntilNoConnections` waits; only then does closing the last connection
+    /// take `lastClosed` (so an ordinary close costs no lock).
+    let waitingForZero = Atomic<Bool>(false)
+    /// Wakes `waitUntilNoConnections` (its state is unused: the count is `open`).
+    let lastClosed = ConditionLock(())
 
     init(connectionLimit: Int, outboundSoftLimit: Int) {
         self.connectionLimit = connectionLimit
@@ -141,6 +157,12 @@ final class GroupShared: Sendable {
     }
 
     func releaseConnection() {
-        open.subtract(1, ordering: .relaxed)
+        let after = open.subtract(1, ordering: .sequentiallyConsistent).newValue
+        // Sequentially consistent with the waiter's flag-then-count: either this close sees the
+        // flag, or the waiter sees the count it left.
+        if after == 0 && waitingForZero.load(ordering: .sequentiallyConsistent) {
+            lastClosed.withLock { _ in }
+            lastClosed.broadcast()
+        }
     }
 }

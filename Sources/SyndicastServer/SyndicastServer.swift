@@ -131,10 +131,7 @@ public final class SyndicastServer: Sendable {
                 }
             }
         }
-        let deadline = monotonicMilliseconds() + Int64(configuration.shutdownGraceSeconds) * 1_000 + 500
-        while group.openConnections > 0 && monotonicMilliseconds() < deadline {
-            usleep(5_000)
-        }
+        _ = group.waitUntilNoConnections(timeoutMilliseconds: configuration.shutdownGraceSeconds * 1_000 + 500)
         group.stopAndWait()
         // The broker finishes what is queued (a query first waits for the journal pipeline to
         // write every group), closes the journal on its thread, then both threads are joined.

@@ -76,6 +76,27 @@ struct NamedThreadTests {
         #expect(seen == 42)
     }
 
+    /// A wait with a deadline gives up when nothing changes, and returns early when it does.
+    @Test func aWaitWithADeadlineTimesOutOrWakesEarly() throws {
+        let lock = ConditionLock(false)
+        var start = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &start)
+        let timedOut = lock.withLock(when: { $0 }, timeoutMilliseconds: 50) { !$0 }
+        var end = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &end)
+        let elapsed = (end.tv_sec - start.tv_sec) * 1_000 + (end.tv_nsec - start.tv_nsec) / 1_000_000
+        #expect(timedOut)
+        #expect(elapsed >= 45)
+        let setter = try NamedThread(name: "basics-early") {
+            usleep(10_000)
+            lock.withLock { $0 = true }
+            lock.broadcast()
+        }
+        let woke = lock.withLock(when: { $0 }, timeoutMilliseconds: 10_000) { $0 }
+        setter.join()
+        #expect(woke)
+    }
+
     @Test func threadErrorsNameTheCallAndTheReason() {
         let error = ThreadError(operation: "pthread_create", code: EAGAIN)
         #expect(error.description.hasPrefix("pthread_create failed: "))

@@ -125,4 +125,25 @@ struct EventLoopGroupLifecycleTests {
         #expect(Set(NamedThread.liveThreadNames()).isDisjoint(with: names))
         group.stopAndWait()  // stopping again is harmless
     }
+
+    /// The graceful stop's wait: bounded while a client stays, prompt once the last one leaves.
+    @Test func waitUntilNoConnectionsReturnsWhenTheLastCloses() throws {
+        let group = try EventLoopGroup(threads: 1, name: "drain")
+        let port = try group.listen(host: "127.0.0.1", port: 0) { _ in EchoHandler(lineMode: false) }
+        group.start()
+        defer { group.stopAndWait() }
+        #expect(group.waitUntilNoConnections(timeoutMilliseconds: 0))
+        let client = try TestClient(port: port)
+        client.send("x")
+        #expect(client.receive(count: 1) == Array("x".utf8))
+        #expect(!group.waitUntilNoConnections(timeoutMilliseconds: 50), "a client is still connected")
+        let fd = client.fd
+        let closer = try NamedThread(name: "drain-closer") {
+            usleep(20_000)
+            Glibc.shutdown(fd, Int32(SHUT_RDWR))
+        }
+        #expect(group.waitUntilNoConnections(timeoutMilliseconds: 10_000))
+        closer.join()
+        #expect(group.openConnections == 0)
+    }
 }
