@@ -25,15 +25,16 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // Layers.
-        .target(name: "Reactor", dependencies: ["CLinux"]),
+        .target(name: "Basics"),
+        .target(name: "Reactor", dependencies: ["Basics", "CLinux"]),
         .target(name: "HTTP1"),
         .target(name: "WebSocket", dependencies: ["COpenSSL", "CZlib"]),
         .target(name: "Monitor"),
         .target(name: "Journal", dependencies: ["CSQLite", "Monitor"]),
-        .target(name: "Broker", dependencies: ["CLinux", "Monitor"]),
+        .target(name: "Broker", dependencies: ["Basics", "CLinux", "Monitor"]),
         .target(
             name: "SyndicastServer",
-            dependencies: ["CLinux", "Reactor", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker"]
+            dependencies: ["Basics", "CLinux", "Reactor", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker"]
         ),
         .executableTarget(
             name: "syndicast",
@@ -53,7 +54,8 @@ let package = Package(
         // Tests mirror the targets.
         // Shared by the unit test targets: the seeded random generator their randomised cases use.
         .target(name: "SeededRandom", path: "Tests/SeededRandom"),
-        .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
+        .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
+        .testTarget(name: "ReactorTests", dependencies: ["Reactor", "Basics"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "SeededRandom"]),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "SeededRandom"]),
         .testTarget(
@@ -61,7 +63,7 @@ let package = Package(
             dependencies: ["Monitor", "SeededRandom", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "CSQLite", "SeededRandom"]),
-        .testTarget(name: "BrokerTests", dependencies: ["Broker", "SeededRandom"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker", "Basics", "SeededRandom"]),
         .testTarget(name: "SyndicastServerTests", dependencies: ["SyndicastServer"]),
     ],
     swiftLanguageModes: [.v6]

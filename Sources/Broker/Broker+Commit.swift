@@ -59,7 +59,7 @@ extension Broker {
     /// as it gathers the group).
     func commitGroup(_ writes: [BrokerCommand], transactionCount: Int) {
         var decided: [Decided] = []
-        var entries: [LogEntry] = []
+        var entries: [JournalEntry] = []
         var events: [BrokerEvent] = []
         // A transaction event each, and room for some alerts: growing the array by doubling
         // (copying it each time) costs ~2% of the broker's time under NDJSON ingest.
@@ -208,7 +208,7 @@ extension Broker {
     }
 
     private func decideIngest(
-        _ transactions: [Transaction], digests: [TransactionDigest], entries: inout [LogEntry], events: inout [BrokerEvent]
+        _ transactions: [Transaction], digests: [TransactionDigest], entries: inout [JournalEntry], events: inout [BrokerEvent]
     ) -> IngestOutcome {
         // `fresh` is `transactions` itself until the first one is skipped: copying every
         // transaction into a new array (a retain now, a release later) costs ~5% of the broker's
@@ -312,7 +312,7 @@ extension Broker {
 
     /// Re-applies journal entries at start-up: the same code path as live ingest, so the state,
     /// alert ids and sequence numbers come out identical. Events go to the history, not to sinks.
-    public func replay(_ entry: LogEntry) {
+    public func replay(_ entry: JournalEntry) {
         var events: [BrokerEvent] = []
         newEventBytes = 0
         switch entry {

@@ -5,7 +5,8 @@ import Synchronization
 /// epoch, and the history ring; turns committed journal entries into events, encodes each event's
 /// JSON once, and hands every sink (one per event loop) one batch per commit group.
 ///
-/// An actor on its own thread (`BrokerExecutor`). Callers never await it per request: they queue
+/// An actor on its own thread (`BrokerExecutor`), with a second thread appending to the journal
+/// (`JournalPipeline`); `shutdown()` stops and joins both. Callers never await it per request: they queue
 /// commands with `submit`, and one drain job takes everything queued so far, so all the POSTs that
 /// arrive during one commit share the next one (group commit) and cost one actor hop together.
 public actor Broker {
@@ -22,9 +23,9 @@ public actor Broker {
     var sinks: [BrokerSink] = []
     /// Appends entries durably; throws if they could not be stored. Called here for small groups
     /// when nothing is being written, otherwise by `journal` on its thread.
-    let persist: @Sendable ([LogEntry]) throws -> Void
+    let persist: @Sendable ([JournalEntry]) throws -> Void
     /// Appends large commit groups durably, on its own thread (see `JournalPipeline`).
-    let journal: JournalPipeline
+    nonisolated let journal: JournalPipeline
     /// Groups decided and applied, waiting for the journal, oldest first.
     var awaitingJournal: [AwaitingGroup] = []
     var nextTicket: UInt64 = 0
@@ -44,7 +45,7 @@ public actor Broker {
 
     public init(
         monitor: Monitor, epoch: String, configuration: BrokerConfiguration = BrokerConfiguration(),
-        executor: BrokerExecutor = BrokerExecutor(), persist: @escaping @Sendable ([LogEntry]) throws -> Void
+        executor: BrokerExecutor = BrokerExecutor(), persist: @escaping @Sendable ([JournalEntry]) throws -> Void
     ) {
         self.monitor = monitor
         self.epoch = epoch
@@ -74,6 +75,15 @@ public actor Broker {
     /// Refuses every later write with 503 (`reason` is the message).
     public func stopIngest(_ reason: String) {
         failed = reason
+    }
+
+    /// Stops the broker's two threads: runs every command queued so far, lets the journal
+    /// pipeline write what it holds, then joins both threads. Commands queued later are
+    /// dropped. Call from a thread that is neither (the server's stop path does, after the
+    /// event loops are joined).
+    public nonisolated func shutdown() {
+        executor.shutdown()
+        journal.shutdown()
     }
 
     // MARK: Queueing (any thread)

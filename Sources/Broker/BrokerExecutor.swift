@@ -1,9 +1,12 @@
+import Basics
 import Glibc
 import Synchronization
 
 /// A serial executor backed by one dedicated thread: the broker actor's jobs never share a
 /// thread with the event loops or with Swift's cooperative pool, so a journal fsync inside the
 /// actor blocks nothing but the broker (and naturally groups the requests that arrive meanwhile).
+///
+/// `shutdown()` runs everything queued before it, then stops and joins the thread.
 public final class BrokerExecutor: SerialExecutor, @unchecked Sendable {
     /// Work for the thread: Swift jobs (actor calls) and plain closures (`execute`).
     enum Work: @unchecked Sendable {
@@ -11,16 +14,25 @@ public final class BrokerExecutor: SerialExecutor, @unchecked Sendable {
         case closure(@Sendable () -> Void)
     }
 
-    private let queue = Mutex<[Work]>([])
-    private var condition = pthread_cond_t()
-    private var mutex = pthread_mutex_t()
-    private let threadID = Atomic<UInt>(0)
+    /// The thread's queue, and whether `shutdown()` was called (work queued after it is dropped).
+    struct Queue {
+        var work: [Work] = []
+        var stopping = false
+    }
 
-    /// Starts the executor's thread.
+    private let queue = ConditionLock(Queue())
+    private let threadID = Atomic<UInt>(0)
+    /// Set once in `init`, read by `shutdown()`.
+    private var thread: NamedThread?
+
+    /// Starts the executor's thread. A process that cannot start one more thread cannot serve,
+    /// so a failure stops it with the system's reason.
     public init(name: String = "broker") {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&condition, nil)
-        startDedicatedThread(name: name) { [self] in run() }
+        do {
+            thread = try NamedThread(name: name) { [self] in run() }
+        } catch {
+            preconditionFailure("cannot start the \(name) thread: \(error)")
+        }
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {
@@ -34,16 +46,22 @@ public final class BrokerExecutor: SerialExecutor, @unchecked Sendable {
         push(.closure(body))
     }
 
+    /// Runs what is queued, then stops the thread and waits for it to end. Later work is
+    /// dropped. Call from another thread (not from a job or closure running on this executor).
+    public func shutdown() {
+        queue.withLock { $0.stopping = true }
+        queue.signal()
+        thread?.join()
+    }
+
     private func push(_ work: Work) {
-        let wasEmpty = queue.withLock { jobs in
-            jobs.append(work)
-            return jobs.count == 1
+        let wake = queue.withLock { queue -> Bool in
+            guard !queue.stopping else { return false }
+            queue.work.append(work)
+            return queue.work.count == 1
         }
-        if wasEmpty {
-            pthread_mutex_lock(&mutex)
-            pthread_cond_signal(&condition)
-            pthread_mutex_unlock(&mutex)
-        }
+        // Only the executor's thread waits, and only on an empty queue.
+        if wake { queue.signal() }
     }
 
     public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
@@ -58,25 +76,19 @@ public final class BrokerExecutor: SerialExecutor, @unchecked Sendable {
     private func run() {
         threadID.store(UInt(pthread_self()), ordering: .relaxed)
         while true {
-            let jobs = queue.withLock { jobs in
-                let taken = jobs
-                jobs.removeAll(keepingCapacity: true)
-                return taken
+            let (work, stopping) = queue.withLock(when: { !$0.work.isEmpty || $0.stopping }) { queue in
+                let taken = queue.work
+                queue.work.removeAll(keepingCapacity: true)
+                return (taken, queue.stopping)
             }
-            if jobs.isEmpty {
-                pthread_mutex_lock(&mutex)
-                while queue.withLock({ $0.isEmpty }) {
-                    pthread_cond_wait(&condition, &mutex)
-                }
-                pthread_mutex_unlock(&mutex)
-                continue
-            }
-            for work in jobs {
-                switch work {
+            for item in work {
+                switch item {
                 case .job(let job): job.runSynchronously(on: asUnownedSerialExecutor())
                 case .closure(let body): body()
                 }
             }
+            // Once stopping, nothing more is queued: a pass that finds nothing ends the thread.
+            if stopping && work.isEmpty { return }
         }
     }
 }

@@ -1,13 +1,5 @@
 import Monitor
 
-/// What the journal stores, in order: the source of truth that replay turns back into state.
-public enum LogEntry: Sendable, Equatable {
-    /// The accepted (non-duplicate) transactions of one POST, applied together.
-    case transactions([Transaction])
-    /// One message published to a custom topic; `data` is its raw JSON text.
-    case message(topic: String, data: [UInt8])
-}
-
 /// The answer to one ingest request.
 public enum IngestOutcome: Sendable, Equatable {
     /// Stored durably and applied. Sequence numbers are those of the `transaction` events.

@@ -1,11 +1,13 @@
-import Glibc
+import Basics
+import Monitor
 
 /// Writes commit groups to the journal on a thread of its own, in order, so that the broker
 /// decides and applies group N+1 while group N is being appended and fsynced.
 ///
-/// Before it, the broker thread spent ~8% of its time in the journal's append and ~15% waiting
-/// for fsync under NDJSON ingest, and nothing was decided meanwhile. Groups queued while a write
-/// is in progress are appended together by the next write (one transaction, one fsync).
+/// Appending on the broker thread would cost it ~8% of its time in the journal's append and ~15%
+/// waiting for fsync under NDJSON ingest (`loadtest/run.sh ingest`), deciding nothing meanwhile.
+/// Groups queued while a write is in progress are appended together by the next write (one
+/// transaction, one fsync).
 ///
 /// Ordering and failure: groups complete in submission order. Once an append fails, every group
 /// queued after it fails too without being written (the journal must not get a hole), and the
@@ -14,6 +16,9 @@ import Glibc
 /// Completions are collected here and announced with `notify` (the broker queues itself a command
 /// that calls `takeCompleted`); `waitUntilIdle` lets the broker block until everything submitted
 /// is written, before it reads state that must not run ahead of what is published.
+///
+/// The thread starts with the first submitted group; `shutdown()` lets it write what is queued,
+/// then stops and joins it.
 final class JournalPipeline: @unchecked Sendable {
     /// The outcome of one submitted group.
     struct Completion {
@@ -22,71 +27,90 @@ final class JournalPipeline: @unchecked Sendable {
         let failure: String?
     }
 
-    private let persist: @Sendable ([LogEntry]) throws -> Void
+    /// Everything the broker's thread and the pipeline's thread share.
+    struct State {
+        var queue: [(ticket: UInt64, entries: [JournalEntry])] = []
+        var completed: [Completion] = []
+        var writing = false
+        var failure: String?
+        var thread: NamedThread?
+        var stopping = false
+    }
+
+    private let persist: @Sendable ([JournalEntry]) throws -> Void
     private let name: String
     /// Called on the pipeline's thread after completions were added.
     var notify: @Sendable () -> Void = {}
+    /// One condition for both waits: the pipeline's thread waits for work, and the broker's
+    /// thread (the only submitter) for idleness, never both at once.
+    private let state = ConditionLock(State())
 
-    // Everything below is guarded by `mutex`.
-    private var mutex = pthread_mutex_t()
-    private var workAvailable = pthread_cond_t()
-    private var becameIdle = pthread_cond_t()
-    private var queue: [(ticket: UInt64, entries: [LogEntry])] = []
-    private var completed: [Completion] = []
-    private var writing = false
-    private var failure: String?
-    private var started = false
-
-    init(name: String = "journal", persist: @escaping @Sendable ([LogEntry]) throws -> Void) {
+    init(name: String = "journal", persist: @escaping @Sendable ([JournalEntry]) throws -> Void) {
         self.name = name
         self.persist = persist
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&workAvailable, nil)
-        pthread_cond_init(&becameIdle, nil)
     }
 
     /// Queues one group's entries (possibly none: it then completes in order without a write).
-    func submit(ticket: UInt64, entries: [LogEntry]) {
-        pthread_mutex_lock(&mutex)
-        if !started {
-            started = true
-            startDedicatedThread(name: name) { [self] in run() }
+    /// If the thread cannot be started, the group fails like a failed append (fail-stop).
+    func submit(ticket: UInt64, entries: [JournalEntry]) {
+        let completedAtOnce = state.withLock { state -> Bool in
+            if state.thread == nil && state.failure == nil && !state.stopping {
+                do {
+                    state.thread = try NamedThread(name: name) { [self] in run() }
+                } catch {
+                    state.failure = "cannot start the \(name) thread: \(error)"
+                }
+            }
+            guard state.thread != nil, !state.stopping else {
+                let failure = state.stopping ? "the journal is stopped" : state.failure
+                state.completed.append(Completion(ticket: ticket, failure: failure))
+                return true
+            }
+            state.queue.append((ticket, entries))
+            return false
         }
-        queue.append((ticket, entries))
-        pthread_cond_signal(&workAvailable)
-        pthread_mutex_unlock(&mutex)
+        if completedAtOnce {
+            notify()
+        } else {
+            state.broadcast()
+        }
     }
 
     /// The completions not taken yet, in submission order.
     func takeCompleted() -> [Completion] {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        let taken = completed
-        completed = []
-        return taken
+        state.withLock { state in
+            let taken = state.completed
+            state.completed = []
+            return taken
+        }
     }
 
     /// Blocks until every submitted group has completed.
     func waitUntilIdle() {
-        pthread_mutex_lock(&mutex)
-        while writing || !queue.isEmpty {
-            pthread_cond_wait(&becameIdle, &mutex)
+        state.withLock(when: { !$0.writing && $0.queue.isEmpty }) { _ in }
+    }
+
+    /// Writes what is queued, then stops the thread and waits for it to end. Groups submitted
+    /// later complete at once with a failure.
+    func shutdown() {
+        let thread = state.withLock { state -> NamedThread? in
+            state.stopping = true
+            return state.thread
         }
-        pthread_mutex_unlock(&mutex)
+        state.broadcast()
+        thread?.join()
     }
 
     private func run() {
-        pthread_mutex_lock(&mutex)
         while true {
-            while queue.isEmpty {
-                pthread_cond_wait(&workAvailable, &mutex)
+            let (groups, failure) = state.withLock(when: { !$0.queue.isEmpty || $0.stopping }) { state in
+                let groups = state.queue
+                state.queue = []
+                state.writing = !groups.isEmpty
+                return (groups, state.failure)
             }
-            let groups = queue
-            queue = []
-            writing = true
+            if groups.isEmpty { return }  // stopping, and everything queued is written
             var outcome = failure
-            pthread_mutex_unlock(&mutex)
-
             if outcome == nil {
                 let entries = groups.count == 1 ? groups[0].entries : groups.flatMap(\.entries)
                 if !entries.isEmpty {
@@ -97,15 +121,13 @@ final class JournalPipeline: @unchecked Sendable {
                     }
                 }
             }
-
-            pthread_mutex_lock(&mutex)
-            if failure == nil { failure = outcome }
-            completed += groups.map { Completion(ticket: $0.ticket, failure: outcome) }
-            writing = false
-            if queue.isEmpty { pthread_cond_broadcast(&becameIdle) }
-            pthread_mutex_unlock(&mutex)
+            state.withLock { state in
+                if state.failure == nil { state.failure = outcome }
+                state.completed += groups.map { Completion(ticket: $0.ticket, failure: outcome) }
+                state.writing = false
+            }
+            state.broadcast()
             notify()
-            pthread_mutex_lock(&mutex)
         }
     }
 }

@@ -1,3 +1,5 @@
+import Monitor
+
 /// A journal that keeps nothing but counts (`--in-memory`).
 ///
 /// ``append(_:)`` always succeeds and counts groups, entries and transactions in ``statistics`` as

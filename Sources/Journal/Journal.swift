@@ -1,3 +1,5 @@
+import Monitor
+
 /// The durable, ordered log of every accepted entry: the server's source of truth.
 ///
 /// DESIGN.md §1: "The journal is the source of truth: it holds every accepted transaction and every
@@ -5,9 +7,10 @@
 /// pure function of that order, so the server calls ``replay(_:)`` once at start-up and then
 /// ``append(_:)`` for every commit group.
 ///
-/// Implementations are used from one thread at a time (the server's ingest thread); they are not
-/// safe for concurrent calls.
-public protocol Journal: AnyObject {
+/// Implementations are not safe for concurrent calls, but may be handed between threads: the
+/// broker calls one from its own thread (replay, small appends, `close`) or from its journal
+/// pipeline's thread (large appends), and waits for the pipeline to be idle before the next call.
+public protocol Journal: AnyObject, Sendable {
     /// Appends entries atomically and durably (one transaction, one commit).
     ///
     /// Returns only after the commit succeeded; on failure nothing of `entries` is stored and the

@@ -1,4 +1,5 @@
 import CSQLite
+import Monitor
 
 extension SQLiteJournal {
     /// Calls `body` with every stored entry, group by group in commit order.

@@ -1,4 +1,5 @@
 import CSQLite
+import Monitor
 
 /// The default journal: one SQLite database in WAL mode, one row per commit group.
 ///

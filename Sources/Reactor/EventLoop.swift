@@ -67,7 +67,10 @@ public final class EventLoop: @unchecked Sendable {
         self.wakeFD = wakeFD
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
         iovecs = .allocate(capacity: Self.iovecCapacity)
-        _ = clinux_epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, CLINUX_EPOLLIN, UInt64(UInt32(bitPattern: wakeFD)))
+        // Without the wake-up descriptor the loop would never see its mailbox.
+        guard clinux_epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, CLINUX_EPOLLIN, UInt64(UInt32(bitPattern: wakeFD))) == 0 else {
+            throw SystemError("epoll_ctl")
+        }
     }
 
     deinit {
@@ -120,10 +123,16 @@ public final class EventLoop: @unchecked Sendable {
         listeners = []
     }
 
+    /// Polls `listener` on this loop. If epoll refuses it, it is closed: with `SO_REUSEPORT` the
+    /// kernel would otherwise keep handing it connections that nobody accepts.
     func addListener(_ listener: Listener) {
-        listeners.append(listener)
         // Listener events carry registration 1 in the high half.
-        _ = clinux_epoll_ctl(epollFD, EPOLL_CTL_ADD, listener.fd, CLINUX_EPOLLIN, (1 << 32) | UInt64(UInt32(bitPattern: listener.fd)))
+        let data = (1 << 32) | UInt64(UInt32(bitPattern: listener.fd))
+        guard clinux_epoll_ctl(epollFD, EPOLL_CTL_ADD, listener.fd, CLINUX_EPOLLIN, data) == 0 else {
+            listener.close()
+            return
+        }
+        listeners.append(listener)
     }
 
     func markDirty(_ connection: Connection) {
@@ -162,7 +171,6 @@ public final class EventLoop: @unchecked Sendable {
         }
         closeListeners()
         forEachConnection { destroy($0) }
-        group.loopFinished()
     }
 
     private func dispatch(data: UInt64, events: UInt32) {

@@ -1,12 +1,19 @@
+import Basics
 import CLinux
 import Glibc
 import Synchronization
 
 /// A fixed set of event loops, one thread each (default: one per core).
+///
+/// `start()` starts a ``NamedThread`` per loop; `stopAndWait()` stops the loops and joins them.
 public final class EventLoopGroup: Sendable {
     /// The loops, in index order.
     public let loops: [EventLoop]
     let shared: GroupShared
+    /// The loops' threads while started.
+    private let threads = Mutex<[NamedThread]>([])
+    /// The loop threads' name prefix: they are named `<name>-<index>`.
+    public let name: String
 
     /// The default soft bound on one connection's queued output, 256 KiB.
     ///
@@ -24,7 +31,8 @@ public final class EventLoopGroup: Sendable {
     /// `outboundSoftLimit` bounds each connection's queued output: past it the loop stops
     /// reading from that connection until the queue drains below half of it.
     public init(
-        threads: Int, connectionLimit: Int = 100_000, outboundSoftLimit: Int = EventLoopGroup.defaultOutboundSoftLimit
+        threads: Int, connectionLimit: Int = 100_000, outboundSoftLimit: Int = EventLoopGroup.defaultOutboundSoftLimit,
+        name: String = "loop"
     ) throws(SystemError) {
         clinux_ignore_sigpipe()
         let shared = GroupShared(
@@ -35,6 +43,7 @@ public final class EventLoopGroup: Sendable {
         }
         self.loops = loops
         self.shared = shared
+        self.name = name
     }
 
     /// Raises the soft RLIMIT_NOFILE to the hard limit; returns the limit in force.
@@ -51,6 +60,17 @@ public final class EventLoopGroup: Sendable {
 
     /// Connections open right now, across all loops.
     public var openConnections: Int { shared.open.load(ordering: .relaxed) }
+
+    /// Blocks until no connection is open or `milliseconds` have passed; returns whether none is
+    /// open. For a graceful stop: the loops wake the waiter when the last connection closes.
+    public func waitUntilNoConnections(timeoutMilliseconds milliseconds: Int) -> Bool {
+        shared.waitingForZero.store(true, ordering: .sequentiallyConsistent)
+        defer { shared.waitingForZero.store(false, ordering: .sequentiallyConsistent) }
+        let shared = self.shared
+        return shared.lastClosed.withLock(
+            when: { _ in shared.open.load(ordering: .sequentiallyConsistent) == 0 }, timeoutMilliseconds: milliseconds
+        ) { _ in shared.open.load(ordering: .sequentiallyConsistent) == 0 }
+    }
 
     /// The per-connection soft bound on queued output (see `init`).
     public var outboundSoftLimit: Int { shared.outboundSoftLimit }
@@ -83,20 +103,30 @@ public final class EventLoopGroup: Sendable {
         return boundPort
     }
 
-    /// Starts one thread per loop.
+    /// Starts one thread per loop, named `<name>-<index>`. A process that cannot start them
+    /// cannot serve, so a failure stops it with the system's reason.
     public func start() {
-        for loop in loops {
-            shared.running.add(1, ordering: .relaxed)
-            startThread(name: "loop-\(loop.index)") { loop.run() }
+        threads.withLock { threads in
+            for loop in loops {
+                do {
+                    threads.append(try NamedThread(name: "\(name)-\(loop.index)") { loop.run() })
+                } catch {
+                    preconditionFailure("cannot start event loop \(loop.index)'s thread: \(error)")
+                }
+            }
         }
     }
 
-    /// Stops every loop (open connections are aborted) and waits for their threads to finish.
+    /// Stops every loop (open connections are aborted) and joins their threads. Call from a
+    /// thread that is not one of the loops.
     public func stopAndWait() {
         for loop in loops { loop.stop() }
-        while shared.running.load(ordering: .acquiring) > 0 {
-            usleep(2_000)
+        let started = threads.withLock { threads in
+            let started = threads
+            threads = []
+            return started
         }
+        for thread in started { thread.join() }
     }
 }
 
@@ -105,7 +135,11 @@ final class GroupShared: Sendable {
     let connectionLimit: Int
     let outboundSoftLimit: Int
     let open = Atomic<Int>(0)
-    let running = Atomic<Int>(0)
+    /// Set while `waitUntilNoConnections` waits; only then does closing the last connection
+    /// take `lastClosed` (so an ordinary close costs no lock).
+    let waitingForZero = Atomic<Bool>(false)
+    /// Wakes `waitUntilNoConnections` (its state is unused: the count is `open`).
+    let lastClosed = ConditionLock(())
 
     init(connectionLimit: Int, outboundSoftLimit: Int) {
         self.connectionLimit = connectionLimit
@@ -123,36 +157,12 @@ final class GroupShared: Sendable {
     }
 
     func releaseConnection() {
-        open.subtract(1, ordering: .relaxed)
-    }
-
-    func loopFinished() {
-        running.subtract(1, ordering: .releasing)
-    }
-}
-
-/// Runs `body` on a new detached POSIX thread.
-public func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
-    let short = String(name.prefix(15))
-    let body: @Sendable () -> Void = {
-        clinux_set_thread_name(short)
-        body()
-    }
-    final class Box: @unchecked Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let box = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    let result = pthread_create(
-        &thread, nil,
-        { argument in
-            guard let argument else { return nil }
-            let box = Unmanaged<Box>.fromOpaque(argument).takeRetainedValue()
-            box.body()
-            return nil
-        }, box)
-    if result == 0 {
-        pthread_detach(thread)
+        let after = open.subtract(1, ordering: .sequentiallyConsistent).newValue
+        // Sequentially consistent with the waiter's flag-then-count: either this close sees the
+        // flag, or the waiter sees the count it left.
+        if after == 0 && waitingForZero.load(ordering: .sequentiallyConsistent) {
+            lastClosed.withLock { _ in }
+            lastClosed.broadcast()
+        }
     }
 }

@@ -4,13 +4,14 @@ import Glibc
 import Journal
 import Monitor
 import Reactor
+import Synchronization
 
 /// The composed server: journal, broker, event loops, listeners, routes, sessions, graceful stop.
 public final class SyndicastServer: Sendable {
     public let configuration: ServerConfiguration
     let group: EventLoopGroup
     let context: ServerContext
-    let journal: JournalBox
+    let journal: any Journal
     /// The journal's file path, for error messages.
     let journalName: String
     private let shutdown = ShutdownFlag()
@@ -18,7 +19,7 @@ public final class SyndicastServer: Sendable {
     /// Opens the journal and creates the loops and the broker; nothing is bound until `start()`.
     public init(configuration: ServerConfiguration) throws {
         self.configuration = configuration
-        let journal: Journal
+        let journal: any Journal
         // A journal write past the file size limit (RLIMIT_FSIZE) must fail like a full disk
         // (503, fail-stop) rather than kill the process with SIGXFSZ.
         clinux_ignore_sigxfsz()
@@ -36,8 +37,7 @@ public final class SyndicastServer: Sendable {
             journal = InMemoryJournal()
             journalName = "the in-memory journal"
         }
-        let box = JournalBox(journal)
-        self.journal = box
+        self.journal = journal
         // One outbound rule for every connection (DESIGN.md §6): past the soft bound a connection's
         // input is paused until its queue drains, so replies (HTTP responses, pongs, acks, errors)
         // cannot pile up; only events go on past it, up to `--outbound-limit` (then 4008). Kept at
@@ -54,11 +54,13 @@ public final class SyndicastServer: Sendable {
             epoch: StreamEpoch.derive(journalEpoch: journal.epoch, rules: configuration.monitor),
             configuration: brokerConfiguration
         ) { entries in
-            try box.journal.append(entries.map(JournalEntry.init))
+            try journal.append(entries)
         }
         self.context = ServerContext(
             configuration: configuration, broker: broker, shutdown: shutdown, loops: group.loops,
             openConnections: { group.openConnections })
+        // Read once here (and on SIGHUP), never by the event loops per request.
+        StaticFilesLoader.reload(context.routing.staticFiles)
     }
 
     /// Binds, starts the loops, and replays the journal into the broker (`/readyz` turns ready
@@ -78,13 +80,19 @@ public final class SyndicastServer: Sendable {
             return HTTPSession(context: context)
         }
         group.start()
+        let reload: @Sendable () -> Void = { [weak self] in
+            guard let self else { return }
+            print("SIGHUP: reloaded \(reloadStaticFiles()) static files from \(context.routing.staticFiles.root)")
+            fflush(nil)
+        }
+        Self.hangupHandlers.withLock { $0[ObjectIdentifier(self)] = reload }
         let fanout = LoopFanout(loops: context.loops, counters: context.counters, epoch: context.broker.epoch)
         let journal = self.journal
         let journalName = self.journalName
         context.broker.query { broker in
             broker.addSink(fanout)
             do {
-                try journal.journal.replay { entry in broker.replay(LogEntry(entry)) }
+                try journal.replay { entry in broker.replay(entry) }
                 context.lifecycle.ready.store(true, ordering: .relaxed)
             } catch {
                 let reason = "journal replay failed: \(journalName): \(error)"
@@ -106,9 +114,11 @@ public final class SyndicastServer: Sendable {
     public var openConnections: Int { group.openConnections }
 
     /// DESIGN.md §6: stop accepting, let in-flight requests finish, close WebSockets with 1001,
-    /// wait (bounded) for clients to go, then stop the loops and close the journal.
+    /// wait (bounded) for clients to go, then stop and join the loops, close the journal, and
+    /// stop and join the broker's threads. No thread the server started is left when it returns.
     public func stopGracefully() {
         shutdown.set()
+        _ = Self.hangupHandlers.withLock { $0.removeValue(forKey: ObjectIdentifier(self)) }
         for loop in group.loops {
             loop.execute {
                 loop.closeListeners()
@@ -122,41 +132,55 @@ public final class SyndicastServer: Sendable {
                 }
             }
         }
-        let deadline = monotonicMilliseconds() + Int64(configuration.shutdownGraceSeconds) * 1_000 + 500
-        while group.openConnections > 0 && monotonicMilliseconds() < deadline {
-            usleep(5_000)
-        }
+        _ = group.waitUntilNoConnections(timeoutMilliseconds: configuration.shutdownGraceSeconds * 1_000 + 500)
         group.stopAndWait()
-        // Let the broker finish what is queued, then close the journal on its thread.
-        let closed = ShutdownFlag()
+        // The broker finishes what is queued (a query first waits for the journal pipeline to
+        // write every group), closes the journal on its thread, then both threads are joined.
         let journal = self.journal
-        context.broker.query { _ in
-            journal.journal.close()
-            closed.set()
-        }
-        let closeDeadline = monotonicMilliseconds() + 5_000
-        while !closed.isSet && monotonicMilliseconds() < closeDeadline { usleep(2_000) }
+        context.broker.query { _ in journal.close() }
+        context.broker.shutdown()
     }
 
-    /// Blocks SIGINT and SIGTERM in every thread started after this call, so that
-    /// `waitForTerminationSignal` receives them synchronously. Call before `init`.
-    public static func blockTerminationSignals() {
+    /// Reads the static files (`--static-dir`) again and serves the new set from now on;
+    /// returns how many files there are. `waitForTerminationSignal` calls it on SIGHUP.
+    @discardableResult
+    public func reloadStaticFiles() -> Int {
+        StaticFilesLoader.reload(context.routing.staticFiles)
+    }
+
+    /// What SIGHUP runs: each started server's `reloadStaticFiles` (keyed by server).
+    private static let hangupHandlers = Mutex<[ObjectIdentifier: @Sendable () -> Void]>([:])
+
+    /// The signals `waitForTerminationSignal` handles: SIGINT and SIGTERM stop, SIGHUP reloads.
+    private static func handledSignals() -> sigset_t {
         var set = sigset_t()
         sigemptyset(&set)
         sigaddset(&set, SIGINT)
         sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGHUP)
+        return set
+    }
+
+    /// Blocks SIGINT, SIGTERM and SIGHUP in every thread started after this call, so that
+    /// `waitForTerminationSignal` receives them synchronously. Call before `init`.
+    public static func blockTerminationSignals() {
+        var set = handledSignals()
         pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
-    /// Waits for SIGINT or SIGTERM and returns its number.
+    /// Waits for SIGINT or SIGTERM and returns its number. A SIGHUP meanwhile reloads every
+    /// started server's static files (on the calling thread, off the event loops) and prints
+    /// one line saying how many were loaded.
     public static func waitForTerminationSignal() -> Int32 {
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        sigaddset(&set, SIGTERM)
-        var signal: Int32 = 0
-        sigwait(&set, &signal)
-        return signal
+        var set = handledSignals()
+        while true {
+            var signal: Int32 = 0
+            guard sigwait(&set, &signal) == 0 else { return SIGTERM }
+            guard signal == SIGHUP else { return signal }
+            for reload in hangupHandlers.withLock({ Array($0.values) }) {
+                reload()
+            }
+        }
     }
 }
 
@@ -164,28 +188,4 @@ public final class SyndicastServer: Sendable {
 public struct StartupError: Error, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// The journal, used only on the broker's thread (SQLite connection opened without a mutex).
-final class JournalBox: @unchecked Sendable {
-    let journal: Journal
-    init(_ journal: Journal) { self.journal = journal }
-}
-
-extension LogEntry {
-    init(_ entry: JournalEntry) {
-        switch entry {
-        case .transactions(let transactions): self = .transactions(transactions)
-        case .message(let topic, let data): self = .message(topic: topic, data: data)
-        }
-    }
-}
-
-extension JournalEntry {
-    init(_ entry: LogEntry) {
-        switch entry {
-        case .transactions(let transactions): self = .transactions(transactions)
-        case .message(let topic, let data): self = .message(topic: topic, data: data)
-        }
-    }
 }

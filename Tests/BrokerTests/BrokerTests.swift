@@ -15,11 +15,11 @@ final class RecordingSink: BrokerSink {
 
 /// A persist function that records entries and can be told to fail.
 final class RecordingJournal: Sendable {
-    let entries = Mutex<[LogEntry]>([])
+    let entries = Mutex<[JournalEntry]>([])
     let failing = Atomic<Bool>(false)
     struct Failure: Error {}
 
-    func append(_ batch: [LogEntry]) throws {
+    func append(_ batch: [JournalEntry]) throws {
         if failing.load(ordering: .relaxed) { throw Failure() }
         entries.withLock { $0 += batch }
     }

@@ -7,7 +7,7 @@ import Testing
 
 /// A journal whose first append blocks until `open()`, recording every append's entries.
 final class GatedJournal: Sendable {
-    let appends = Mutex<[[LogEntry]]>([])
+    let appends = Mutex<[[JournalEntry]]>([])
     let failing = Atomic<Bool>(false)
     /// Appends attempted, failed ones included.
     let calls = Atomic<Int>(0)
@@ -18,7 +18,7 @@ final class GatedJournal: Sendable {
     private let first = Atomic<Bool>(true)
     struct Failure: Error {}
 
-    func append(_ entries: [LogEntry]) throws {
+    func append(_ entries: [JournalEntry]) throws {
         calls.add(1, ordering: .relaxed)
         let thread = currentThreadName()
         threads.withLock { $0.append(thread) }

@@ -17,7 +17,7 @@ build websocket WebSocket Sources/WebSocket/*.swift Tests/Fuzz/WebSocketFrameFuz
 build transactions Monitor Sources/Monitor/*.swift Tests/Fuzz/TransactionDecoderFuzz.swift
 # The payload codec and the types it encodes, as one module (they import Monitor as a package).
 mkdir -p "$out/journal-src"
-for file in JournalPayloadCodec JournalPayloadCodec+Decoding JournalEntry JournalError; do
+for file in JournalPayloadCodec JournalPayloadCodec+Decoding JournalError; do
     grep -v '^import Monitor$' "Sources/Journal/$file.swift" >"$out/journal-src/$file.swift"
 done
 build journal Journal Sources/Monitor/*.swift "$out"/journal-src/*.swift Tests/Fuzz/JournalPayloadFuzz.swift

@@ -260,4 +260,16 @@ struct BackpressureTests {
         // The descriptor was closed.
         #expect(fcntl(fd, F_GETFD) == -1)
     }
+
+    @Test func aListenerEpollRefusesIsClosed() throws {
+        let group = try EventLoopGroup(threads: 1, connectionLimit: 100)
+        let loop = group.loops[0]
+        let file = try #require(tmpfile())
+        let fd = dup(fileno(file))
+        fclose(file)
+        try #require(fd >= 0)
+        loop.addListener(Listener(fd: fd, makeHandler: { AmplifyingHandler(probe: BackpressureProbe()) }))
+        // Not kept (closing the listeners would close it again) and its descriptor was closed.
+        #expect(fcntl(fd, F_GETFD) == -1)
+    }
 }

@@ -1,3 +1,4 @@
+import Basics
 import Glibc
 import Reactor
 import Synchronization
@@ -28,7 +29,7 @@ struct EventLoopTests {
         // Send on a second thread: the echo fills the socket buffers in both directions.
         let sent = Mutex(false)
         let fd = client.fd
-        startThread(name: "sender") {
+        let sender = try NamedThread(name: "sender") {
             var offset = 0
             while offset < payload.count {
                 let written = payload[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, min($0.count, 65_536), 0) }
@@ -38,6 +39,7 @@ struct EventLoopTests {
             sent.withLock { $0 = true }
         }
         let echoed = client.receive(count: payload.count)
+        sender.join()
         #expect(echoed.count == payload.count)
         #expect(echoed == payload)
         #expect(sent.withLock { $0 })
@@ -104,5 +106,44 @@ struct EventLoopTests {
             #expect(client.receive(count: 1) == Array("\(index % 10)".utf8))
         }
         #expect(group.openConnections == 200)
+    }
+}
+
+@Suite("Event loop group lifecycle")
+struct EventLoopGroupLifecycleTests {
+    /// Start, serve, stop: every loop thread has ended when `stopAndWait` returns.
+    @Test func stopAndWaitJoinsEveryLoopThread() throws {
+        let group = try EventLoopGroup(threads: 2, name: "lifecycle")
+        let port = try group.listen(host: "127.0.0.1", port: 0) { _ in EchoHandler(lineMode: false) }
+        group.start()
+        let names = Set(["lifecycle-0", "lifecycle-1"])
+        #expect(Set(NamedThread.liveThreadNames()).isSuperset(of: names))
+        let client = try TestClient(port: port)
+        client.send("ping")
+        #expect(client.receive(count: 4) == Array("ping".utf8))
+        group.stopAndWait()
+        #expect(Set(NamedThread.liveThreadNames()).isDisjoint(with: names))
+        group.stopAndWait()  // stopping again is harmless
+    }
+
+    /// The graceful stop's wait: bounded while a client stays, prompt once the last one leaves.
+    @Test func waitUntilNoConnectionsReturnsWhenTheLastCloses() throws {
+        let group = try EventLoopGroup(threads: 1, name: "drain")
+        let port = try group.listen(host: "127.0.0.1", port: 0) { _ in EchoHandler(lineMode: false) }
+        group.start()
+        defer { group.stopAndWait() }
+        #expect(group.waitUntilNoConnections(timeoutMilliseconds: 0))
+        let client = try TestClient(port: port)
+        client.send("x")
+        #expect(client.receive(count: 1) == Array("x".utf8))
+        #expect(!group.waitUntilNoConnections(timeoutMilliseconds: 50), "a client is still connected")
+        let fd = client.fd
+        let closer = try NamedThread(name: "drain-closer") {
+            usleep(20_000)
+            Glibc.shutdown(fd, Int32(SHUT_RDWR))
+        }
+        #expect(group.waitUntilNoConnections(timeoutMilliseconds: 10_000))
+        closer.join()
+        #expect(group.openConnections == 0)
     }
 }

@@ -1,6 +1,6 @@
 // syndicast-microbench: throughput of the hot protocol and domain code, side by side with a
 // reference implementation where one exists, median of several runs (this machine is noisy).
-// Run: swift run -c release syndicast-microbench [runs] [broker|decode|spike [sizes]]
+// Run: swift run -c release syndicast-microbench [runs] [broker|decode|journal|spike [sizes]]
 import Broker
 import Foundation
 import HTTP1
@@ -37,6 +37,32 @@ func report(_ name: String, _ rate: Double, unit: String = "/s", versus referenc
 if only == "spike" {
     let sizes = CommandLine.arguments.count > 3 ? CommandLine.arguments[3].split(separator: ",").compactMap { Int($0) } : []
     spikeBenchmark(runs: runs, sizes: sizes.isEmpty ? [200_000, 400_000] : sizes)
+    exit(0)
+}
+
+// `… journal` runs only the journal payload encoder: 50,000 load-generator-shaped transactions
+// in commit groups of 1,000 and of 1 (the encode on the journal thread under NDJSON ingest).
+if only == "journal" {
+    let sample = (0..<50_000).map { index in
+        Transaction(
+            id: "lt-\(index)-1764237600000", investorId: "investor-\(index % 997)",
+            syndicateId: "syndicate-\(index % 53)", amount: Money(cents: Int64(index % 500_000 + 125)),
+            timestamp: 1_764_237_600_000 + Int64(index / 100))
+    }
+    var bytesTotal = 0
+    let groupRate = measure(items: sample.count) {
+        for group in 0..<(sample.count / 1_000) {
+            let entries: [JournalEntry] = [.transactions(Array(sample[(group * 1_000)..<((group + 1) * 1_000)]))]
+            bytesTotal &+= JournalPayloadCodec.encode(entries).count
+        }
+    }
+    report("JournalPayloadCodec.encode, 1,000 tx/entry (tx)", groupRate)
+    let singles = sample.prefix(5_000).map { [JournalEntry.transactions([$0])] }
+    let singleRate = measure(items: singles.count) {
+        for entries in singles { bytesTotal &+= JournalPayloadCodec.encode(entries).count }
+    }
+    report("JournalPayloadCodec.encode, 1 tx/entry (entries)", singleRate)
+    if bytesTotal == -1 { print("unreachable") }
     exit(0)
 }
 

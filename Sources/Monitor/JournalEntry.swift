@@ -1,11 +1,12 @@
-import Monitor
-
-/// One accepted request, as the journal stores it.
+/// One accepted request, as the journal stores it: the source of truth that replay turns back
+/// into state, in order.
 ///
 /// A `POST /api/transactions` batch is one entry (a batch is atomic, DESIGN.md §3); a
-/// `POST /api/publish` is one message entry.
+/// `POST /api/publish` is one message entry. Defined in the domain layer because both the
+/// broker (which makes entries) and the journal (which stores them) import it, and neither
+/// imports the other (DESIGN.md §2).
 public enum JournalEntry: Sendable, Equatable {
-    /// A batch of validated transactions, in request order.
+    /// The accepted (non-duplicate) transactions of one POST, in request order, applied together.
     case transactions([Transaction])
     /// A published message: its topic and the raw JSON bytes of its `data` member.
     case message(topic: String, data: [UInt8])
