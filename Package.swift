@@ -25,20 +25,21 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // Layers.
+        .target(name: "Basics"),
         .target(name: "Reactor", dependencies: ["CLinux"]),
-        .target(name: "HTTP1"),
-        .target(name: "WebSocket", dependencies: ["COpenSSL", "CZlib"]),
-        .target(name: "Monitor"),
+        .target(name: "HTTP1", dependencies: ["Basics"]),
+        .target(name: "WebSocket", dependencies: ["Basics", "COpenSSL", "CZlib"]),
+        .target(name: "Monitor", dependencies: ["Basics"]),
         .target(name: "Journal", dependencies: ["CSQLite", "Monitor"]),
-        .target(name: "Broker", dependencies: ["CLinux", "Monitor"]),
+        .target(name: "Broker", dependencies: ["Basics", "CLinux", "Monitor"]),
         .target(
             name: "SyndicastServer",
-            dependencies: ["CLinux", "Reactor", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker"]
+            dependencies: ["Basics", "CLinux", "Reactor", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker"]
         ),
         .executableTarget(
             name: "syndicast",
             dependencies: [
-                "SyndicastServer", "Broker", "Journal", "Monitor",
+                "Basics", "SyndicastServer", "Broker", "Journal", "Monitor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -53,16 +54,17 @@ let package = Package(
         // Tests mirror the targets.
         // Shared by the unit test targets: the seeded random generator their randomised cases use.
         .target(name: "SeededRandom", path: "Tests/SeededRandom"),
+        .testTarget(name: "BasicsTests", dependencies: ["Basics", "SeededRandom"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
-        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "SeededRandom"]),
-        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "SeededRandom"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["Basics", "HTTP1", "SeededRandom"]),
+        .testTarget(name: "WebSocketTests", dependencies: ["Basics", "WebSocket", "SeededRandom"]),
         .testTarget(
             name: "MonitorTests",
-            dependencies: ["Monitor", "SeededRandom", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["Basics", "Monitor", "SeededRandom", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "CSQLite", "SeededRandom"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "SeededRandom"]),
-        .testTarget(name: "SyndicastServerTests", dependencies: ["SyndicastServer"]),
+        .testTarget(name: "SyndicastServerTests", dependencies: ["Basics", "SyndicastServer"]),
     ],
     swiftLanguageModes: [.v6]
 )
