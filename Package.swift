@@ -16,6 +16,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        // 1.16.2: the first release with `LogHandler.log(event:)` (the older entry point is deprecated).
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C shims and system libraries.
@@ -26,10 +29,16 @@ let package = Package(
 
         // Layers.
         .target(name: "Basics"),
-        .target(name: "Reactor", dependencies: ["CLinux"]),
+        .target(
+            name: "Reactor",
+            dependencies: ["CLinux", .product(name: "DequeModule", package: "swift-collections")]
+        ),
         .target(name: "HTTP1", dependencies: ["Basics"]),
         .target(name: "WebSocket", dependencies: ["Basics", "COpenSSL", "CZlib"]),
-        .target(name: "Monitor", dependencies: ["Basics"]),
+        .target(
+            name: "Monitor",
+            dependencies: ["Basics", .product(name: "DequeModule", package: "swift-collections")]
+        ),
         .target(name: "Journal", dependencies: ["CSQLite", "Monitor"]),
         .target(name: "Broker", dependencies: ["Basics", "CLinux", "Monitor"]),
         .target(
@@ -41,6 +50,7 @@ let package = Package(
             dependencies: [
                 "Basics", "SyndicastServer", "Broker", "Journal", "Monitor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -65,6 +75,10 @@ let package = Package(
         .testTarget(name: "JournalTests", dependencies: ["Journal", "CSQLite", "SeededRandom"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "SeededRandom"]),
         .testTarget(name: "SyndicastServerTests", dependencies: ["Basics", "SyndicastServer"]),
+        .testTarget(
+            name: "SyndicastCommandTests",
+            dependencies: ["syndicast", "SyndicastServer", .product(name: "Logging", package: "swift-log")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

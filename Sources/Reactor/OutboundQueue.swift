@@ -1,4 +1,5 @@
 import CLinux
+import DequeModule
 import Glibc
 
 /// A connection's pending writes: references to shared chunks plus how far the first one is sent.
@@ -8,12 +9,13 @@ import Glibc
 ///
 /// The common case — one chunk queued between two flushes (a fan-out event to a subscriber
 /// that keeps up) — lives in `single` and never allocates: an array per delivery cost a malloc
-/// and a free for every message of a fan-out.
+/// and a free for every message of a fan-out. Two or more chunks go in a `Deque`: written chunks
+/// leave from the front in O(1), and an empty deque holds no storage.
 struct OutboundQueue {
     /// The only queued chunk, when there is exactly one (then `chunks` is empty).
     private var single: ByteChunk?
-    private var chunks: [ByteChunk] = []
-    private var head = 0
+    private var chunks: Deque<ByteChunk> = []
+    /// Bytes of the first chunk already written.
     private var headOffset = 0
     /// Bytes queued and not yet written.
     private(set) var byteCount = 0
@@ -22,12 +24,12 @@ struct OutboundQueue {
 
     /// Heap bytes one queued chunk costs beyond its payload: the `ByteChunk` object (~48 bytes
     /// from malloc), its storage's rounding (a 2-byte pong still takes a 32-byte block) and the
-    /// array slot. Counted so a flood of tiny replies (6-byte WebSocket pings each answered by a
+    /// deque slot. Counted so a flood of tiny replies (6-byte WebSocket pings each answered by a
     /// 2-byte pong) passes the soft bound by its real memory, not by its payload alone.
     static let chunkOverhead = 96
 
     /// Chunks queued and not yet fully written.
-    var chunkCount: Int { single == nil ? chunks.count - head : 1 }
+    var chunkCount: Int { single == nil ? chunks.count : 1 }
 
     /// What the queue holds in memory, approximately: payload plus per-chunk bookkeeping.
     var footprint: Int { byteCount + chunkCount * Self.chunkOverhead }
@@ -36,10 +38,9 @@ struct OutboundQueue {
         if chunk.count == 0 { return }
         byteCount += chunk.count
         if let first = single {
-            // A second chunk: move to the array (the partial-write offset stays with the first).
+            // A second chunk: move to the deque (the partial-write offset stays with the first).
             single = nil
             chunks = [first, chunk]
-            head = 0
         } else if chunks.isEmpty {
             single = chunk
         } else {
@@ -59,7 +60,6 @@ struct OutboundQueue {
             if let first = single {
                 single = nil
                 chunks.append(first)
-                head = 0
             }
         }
         for chunk in newChunks where chunk.count > 0 {
@@ -83,9 +83,9 @@ struct OutboundQueue {
         if let chunk = single {
             return flushSingle(chunk, fd: fd)
         }
-        while head < chunks.count {
+        while !chunks.isEmpty {
             var count = 0
-            var index = head
+            var index = 0
             var offset = headOffset
             while index < chunks.count && count < capacity {
                 let chunk = chunks[index]
@@ -104,7 +104,7 @@ struct OutboundQueue {
                 return .failed(code)
             }
             advance(by: written)
-            if head < chunks.count && written < totalLength(iovecs, count) {
+            if !chunks.isEmpty && written < totalLength(iovecs, count) {
                 return .wouldBlock
             }
         }
@@ -138,30 +138,24 @@ struct OutboundQueue {
     private mutating func advance(by written: Int) {
         var remaining = written
         byteCount -= written
-        while remaining > 0 && head < chunks.count {
-            let left = chunks[head].count - headOffset
+        while remaining > 0, let first = chunks.first {
+            let left = first.count - headOffset
             if remaining >= left {
                 remaining -= left
-                head += 1
+                chunks.removeFirst()
                 headOffset = 0
             } else {
                 headOffset += remaining
                 remaining = 0
             }
         }
-        if head == chunks.count {
-            reset()
-        } else if head > 32 && head * 2 > chunks.count {
-            chunks.removeFirst(head)
-            head = 0
-        }
+        if chunks.isEmpty { reset() }
     }
 
     /// Drops everything and releases the storage.
     mutating func reset() {
         single = nil
         chunks = []
-        head = 0
         headOffset = 0
         byteCount = 0
     }
