@@ -29,10 +29,7 @@ let package = Package(
 
         // Layers.
         .target(name: "Basics"),
-        .target(
-            name: "Reactor",
-            dependencies: ["CLinux", .product(name: "DequeModule", package: "swift-collections")]
-        ),
+        .target(name: "Reactor", dependencies: ["CLinux"]),
         .target(name: "HTTP1", dependencies: ["Basics"]),
         .target(name: "WebSocket", dependencies: ["Basics", "COpenSSL", "CZlib"]),
         .target(
