@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Testing
 
 @testable import syndicast
@@ -111,5 +112,15 @@ struct ServeOptionsTests {
         #expect(lines.contains { $0.hasPrefix("| `--port` | `SYNDICAST_PORT` | `8080` | port |") })
         #expect(lines.contains { $0.hasPrefix("| `--threads` | `SYNDICAST_THREADS` | `cores − 1 (at least 1)` |") })
         #expect(lines.contains { $0.hasPrefix("| `--log-format` | `SYNDICAST_LOG_FORMAT` | `text` |") })
+    }
+}
+
+@Suite("docs/OPTIONS.md is the option table")
+struct OptionsDocumentTests {
+    @Test("docs/OPTIONS.md holds the table `syndicast options --markdown` prints")
+    func documentMatchesTable() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let document = try String(contentsOf: root.appendingPathComponent("docs/OPTIONS.md"), encoding: .utf8)
+        #expect(document.hasSuffix(ServeOptions.markdownTable()), "regenerate with: syndicast options --markdown")
     }
 }
