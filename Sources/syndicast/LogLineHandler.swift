@@ -3,14 +3,6 @@ import Glibc
 import Logging
 import Monitor
 
-/// How `syndicast serve` writes log records (`--log-format`).
-enum LogFormat: String, CaseIterable, Sendable {
-    /// `2026-11-27T10:00:00.123Z info syndicast: message key=value`.
-    case text
-    /// One JSON object per line: `{"ts":…,"level":…,"label":…,"message":…,"metadata":{…}}`.
-    case json
-}
-
 /// A swift-log handler that writes each record as one line, text or JSON, with one `write(2)`.
 ///
 /// One `write` per record keeps lines whole when several threads log at once (the broker's
@@ -118,25 +110,4 @@ struct LogLineHandler: LogHandler {
         clock_gettime(CLOCK_REALTIME, &time)
         return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec / 1_000_000)
     }
-}
-
-/// Where log lines go: a file descriptor, or a closure (tests).
-struct LogOutput: Sendable {
-    /// Takes one whole line.
-    let sink: @Sendable ([UInt8]) -> Void
-
-    /// Standard error, one `write(2)` per line (retried on a short write or EINTR).
-    static let standardError = LogOutput { bytes in
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { buffer in
-                Glibc.write(STDERR_FILENO, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
-            }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { return }
-            offset += written
-        }
-    }
-
-    func write(_ bytes: [UInt8]) { sink(bytes) }
 }
