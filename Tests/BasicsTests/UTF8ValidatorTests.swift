@@ -122,6 +122,19 @@ struct UTF8ValidatorTests {
 
 @Suite("UTF8Validator.isValid, the whole-text form")
 struct UTF8WholeTextTests {
+    @Test("a bad byte at any position of a long ASCII run is found (the 8- and 16-byte skips)")
+    func badByteInASCIIRun() {
+        for position in 0..<70 {
+            var bytes = [UInt8](repeating: 0x61, count: 70)
+            bytes[position] = 0xFF
+            #expect(!bytes.withUnsafeBytes { UTF8Validator.isValid($0) }, "0xFF at \(position)")
+            var validator = UTF8Validator()
+            #expect(!validator.feed(bytes) && validator.hasFailed)
+            bytes[position] = 0xC3  // a lead byte: valid only with a continuation after it
+            #expect(bytes.withUnsafeBytes { UTF8Validator.isValid($0) } == false, "C3 at \(position)")
+        }
+    }
+
     @Test("agrees with the stdlib on random mixes of valid and invalid bytes")
     func agreesWithStdlib() {
         var generator = SeededGenerator(seed: 3629)
