@@ -16,6 +16,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        // 1.16.2: the first release with `LogHandler.log(event:)` (the older entry point is deprecated).
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C shims and system libraries.
@@ -27,20 +30,24 @@ let package = Package(
         // Layers.
         .target(name: "Basics"),
         .target(name: "Reactor", dependencies: ["Basics", "CLinux"]),
-        .target(name: "HTTP1"),
-        .target(name: "WebSocket", dependencies: ["COpenSSL", "CZlib"]),
-        .target(name: "Monitor"),
+        .target(name: "HTTP1", dependencies: ["Basics"]),
+        .target(name: "WebSocket", dependencies: ["Basics", "COpenSSL", "CZlib"]),
+        .target(name: "Monitor", dependencies: ["Basics"]),
         .target(name: "Journal", dependencies: ["CSQLite", "Monitor"]),
         .target(name: "Broker", dependencies: ["Basics", "CLinux", "Monitor"]),
         .target(
             name: "SyndicastServer",
-            dependencies: ["Basics", "CLinux", "Reactor", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker"]
+            dependencies: [
+                "Basics", "CLinux", "Reactor", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
         ),
         .executableTarget(
             name: "syndicast",
             dependencies: [
-                "SyndicastServer", "Broker", "Journal", "Monitor",
+                "Basics", "SyndicastServer", "Broker", "Journal", "Monitor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -54,17 +61,21 @@ let package = Package(
         // Tests mirror the targets.
         // Shared by the unit test targets: the seeded random generator their randomised cases use.
         .target(name: "SeededRandom", path: "Tests/SeededRandom"),
-        .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
+        .testTarget(name: "BasicsTests", dependencies: ["Basics", "SeededRandom"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "Basics"]),
-        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "SeededRandom"]),
-        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "SeededRandom"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["Basics", "HTTP1", "SeededRandom"]),
+        .testTarget(name: "WebSocketTests", dependencies: ["Basics", "WebSocket", "SeededRandom"]),
         .testTarget(
             name: "MonitorTests",
-            dependencies: ["Monitor", "SeededRandom", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["Basics", "Monitor", "SeededRandom", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "CSQLite", "SeededRandom"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "Basics", "SeededRandom"]),
-        .testTarget(name: "SyndicastServerTests", dependencies: ["SyndicastServer"]),
+        .testTarget(name: "SyndicastServerTests", dependencies: ["Basics", "SyndicastServer"]),
+        .testTarget(
+            name: "SyndicastCommandTests",
+            dependencies: ["syndicast", "SyndicastServer", .product(name: "Logging", package: "swift-log")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

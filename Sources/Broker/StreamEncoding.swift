@@ -1,3 +1,4 @@
+import Basics
 import Monitor
 
 /// The stream's JSON messages (DESIGN.md §3), written once per event with `JSONWriter`.

@@ -1,3 +1,5 @@
+import Basics
+
 /// IMF-fixdate strings for the `Date` header (RFC 9110 §5.6.7), cached per second.
 ///
 ///     IMF-fixdate = day-name "," SP date1 SP time-of-day SP GMT
@@ -23,27 +25,22 @@ public struct HTTPDateCache: Sendable {
 
     /// Formats `epochSeconds` (seconds since 1970-01-01T00:00:00Z) as an IMF-fixdate.
     public static func format(epochSeconds: Int) -> String {
-        let secondsPerDay = 86_400
-        // Floor division so that instants before 1970 land on the right day.
-        var days = epochSeconds / secondsPerDay
-        var secondOfDay = epochSeconds % secondsPerDay
-        if secondOfDay < 0 {
-            secondOfDay += secondsPerDay
-            days -= 1
-        }
-        let (year, month, day) = civilDate(daysSinceEpoch: days)
-        let weekday = ((days % 7) + 11) % 7  // 1970-01-01 was a Thursday; 0 is Sunday.
+        let (wholeDays, wholeSecondOfDay) = CivilDate.floorDivide(Int64(epochSeconds), 86_400)
+        let days = Int(wholeDays)
+        let secondOfDay = Int(wholeSecondOfDay)
+        let date = CivilDate(daysSinceEpoch: days)
+        let weekday = CivilDate.weekday(daysSinceEpoch: days)
         let dayNames = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         var bytes: [UInt8] = []
         bytes.reserveCapacity(29)
         bytes.append(contentsOf: dayNames[weekday].utf8)
         bytes.append(contentsOf: ", ".utf8)
-        appendPadded(day, width: 2, to: &bytes)
+        appendPadded(date.day, width: 2, to: &bytes)
         bytes.append(ASCII.space)
-        bytes.append(contentsOf: monthNames[month - 1].utf8)
+        bytes.append(contentsOf: monthNames[date.month - 1].utf8)
         bytes.append(ASCII.space)
-        appendPadded(year, width: 4, to: &bytes)
+        appendPadded(date.year, width: 4, to: &bytes)
         bytes.append(ASCII.space)
         appendPadded(secondOfDay / 3600, width: 2, to: &bytes)
         bytes.append(ASCII.colon)
@@ -52,21 +49,6 @@ public struct HTTPDateCache: Sendable {
         appendPadded(secondOfDay % 60, width: 2, to: &bytes)
         bytes.append(contentsOf: " GMT".utf8)
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Year, month (1–12) and day (1–31) of a day count since 1970-01-01 in the proleptic
-    /// Gregorian calendar (Howard Hinnant's `civil_from_days`).
-    static func civilDate(daysSinceEpoch: Int) -> (year: Int, month: Int, day: Int) {
-        let shifted = daysSinceEpoch + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let shiftedMonth = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
-        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return (year, month, day)
     }
 
     /// Appends `value` in decimal, left-padded with zeros to `width` digits.

@@ -1,3 +1,5 @@
+import Basics
+
 /// A response to serialize with ``HTTPResponseWriter``.
 public struct HTTPResponse: Sendable {
     /// The status code.

@@ -1,3 +1,5 @@
+import Basics
+
 extension CSVTransactionReader {
     /// Converts the record in ``fields`` into a transaction, by the field rules of DESIGN.md §3.
     ///
@@ -62,7 +64,7 @@ extension CSVTransactionReader {
             if byte < 0x20 { throw failure("must not contain control characters") }
             if byte >= 0x80 { isASCII = false }
         }
-        if !isASCII, !UTF8Validation.isValid(content, from: 0, to: content.count) {
+        if !isASCII, !UTF8Validator.isValid(content) {
             throw failure("must be valid UTF-8")
         }
         return String(decoding: content, as: UTF8.self)

@@ -1,3 +1,5 @@
+import Basics
+
 /// A JSON syntax error at a byte offset of the body.
 struct JSONSyntaxError: Error, Sendable {
     /// Byte offset in the whole body.
@@ -106,7 +108,7 @@ struct JSONScanner {
         }
         let token = JSONStringToken(start: start, end: index, hasEscapes: hasEscapes)
         index += 1
-        if nonASCII, !UTF8Validation.isValid(buffer, from: start, to: token.end) {
+        if nonASCII, !UTF8Validator.isValid(UnsafeRawBufferPointer(rebasing: buffer[start..<token.end])) {
             throw JSONSyntaxError(offset: start, reason: "string is not valid UTF-8")
         }
         return token

@@ -1,3 +1,5 @@
+import Basics
+
 /// A total of positive amounts in integer cents, 128 bits wide: investor and syndicate totals.
 ///
 /// A single amount is at most `Int64.max` cents (below 2^63) and a total sums at most `Int.max`

@@ -1,3 +1,5 @@
+import Basics
+
 // JSON shapes of DESIGN.md §3, written by hand in field order.
 
 extension RankingEntry: JSONWritable {

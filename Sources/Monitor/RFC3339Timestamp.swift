@@ -1,3 +1,5 @@
+import Basics
+
 /// RFC 3339 date-time text to and from epoch milliseconds (UTC), without Foundation.
 ///
 /// RFC 3339 §5.6: `date-time = full-date "T" full-time`, `full-time = partial-time time-offset`,
@@ -70,11 +72,11 @@ public enum RFC3339Timestamp {
             return .failure(.syntax)
         }
         guard index == end else { return .failure(.syntax) }
-        guard month >= 1, month <= 12, day >= 1, day <= daysInMonth(year: year, month: month),
+        guard month >= 1, month <= 12, day >= 1, day <= CivilDate.daysInMonth(year: year, month: month),
             hour <= 23, minute <= 59
         else { return .failure(.outOfRange) }
         guard second <= 59 else { return .failure(second == 60 ? .leapSecond : .outOfRange) }
-        let days = Int64(daysFromCivil(year: year, month: month, day: day))
+        let days = Int64(CivilDate(year: year, month: month, day: day).daysSinceEpoch)
         let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetMinutes * 60)
         let milliseconds = seconds * 1000 + Int64(millisecond)
         guard milliseconds >= minimumMilliseconds, milliseconds <= maximumMilliseconds else {
@@ -94,9 +96,9 @@ public enum RFC3339Timestamp {
     /// Appends the text of ``format(_:)`` to `bytes`. Values outside years 0000–9999 are clamped.
     public static func appendFormatted(_ milliseconds: Int64, to bytes: inout [UInt8]) {
         let clamped = min(max(milliseconds, minimumMilliseconds), maximumMilliseconds)
-        let (seconds, millisecond) = floorDivide(clamped, 1000)
-        let (days, secondOfDay) = floorDivide(seconds, 86_400)
-        let (year, month, day) = civilFromDays(Int(days))
+        let (seconds, millisecond) = CivilDate.floorDivide(clamped, 1000)
+        let (days, secondOfDay) = CivilDate.floorDivide(seconds, 86_400)
+        let date = CivilDate(daysSinceEpoch: Int(days))
         let hour = Int(secondOfDay / 3600)
         let minute = Int(secondOfDay % 3600 / 60)
         let second = Int(secondOfDay % 60)
@@ -110,11 +112,11 @@ public enum RFC3339Timestamp {
                 divisor /= 10
             }
         }
-        append(year, width: 4)
+        append(date.year, width: 4)
         bytes.append(UInt8(ascii: "-"))
-        append(month, width: 2)
+        append(date.month, width: 2)
         bytes.append(UInt8(ascii: "-"))
-        append(day, width: 2)
+        append(date.day, width: 2)
         bytes.append(UInt8(ascii: "T"))
         append(hour, width: 2)
         bytes.append(UInt8(ascii: ":"))
@@ -124,52 +126,6 @@ public enum RFC3339Timestamp {
         bytes.append(UInt8(ascii: "."))
         append(Int(millisecond), width: 3)
         bytes.append(UInt8(ascii: "Z"))
-    }
-
-    static func floorDivide(_ value: Int64, _ divisor: Int64) -> (quotient: Int64, remainder: Int64) {
-        var quotient = value / divisor
-        var remainder = value % divisor
-        if remainder < 0 {
-            quotient -= 1
-            remainder += divisor
-        }
-        return (quotient, remainder)
-    }
-
-    static func isLeapYear(_ year: Int) -> Bool {
-        (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-    }
-
-    static func daysInMonth(year: Int, month: Int) -> Int {
-        switch month {
-        case 2: return isLeapYear(year) ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let shiftedYear = month <= 2 ? year - 1 : year
-        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
-        let yearOfEra = shiftedYear - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    /// The date of a day count since 1970-01-01 (H. Hinnant's `civil_from_days`).
-    static func civilFromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return (year, month, day)
     }
 }
 

@@ -78,6 +78,9 @@ public final class EventLoopGroup: Sendable {
     /// Most connections open at once; more are accepted and reset at once.
     public var connectionLimit: Int { shared.connectionLimit }
 
+    /// Connections reset at accept because `connectionLimit` were open.
+    public var refusedConnections: Int { shared.refused.load(ordering: .relaxed) }
+
     /// Binds one `SO_REUSEPORT` listener per loop to `host:port` (0 picks a free port, shared by
     /// all loops) and returns the bound port. `makeHandler` runs on the accepting loop's thread.
     public func listen(
@@ -140,6 +143,8 @@ final class GroupShared: Sendable {
     let waitingForZero = Atomic<Bool>(false)
     /// Wakes `waitUntilNoConnections` (its state is unused: the count is `open`).
     let lastClosed = ConditionLock(())
+    /// Connections refused at accept because the group was at its connection limit.
+    let refused = Atomic<Int>(0)
 
     init(connectionLimit: Int, outboundSoftLimit: Int) {
         self.connectionLimit = connectionLimit
@@ -151,6 +156,7 @@ final class GroupShared: Sendable {
         let after = open.add(1, ordering: .relaxed).newValue
         if after > connectionLimit {
             open.subtract(1, ordering: .relaxed)
+            refused.add(1, ordering: .relaxed)
             return false
         }
         return true

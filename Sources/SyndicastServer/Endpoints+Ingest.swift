@@ -1,3 +1,4 @@
+import Basics
 import Broker
 import Foundation
 import Glibc

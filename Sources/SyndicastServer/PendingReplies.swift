@@ -1,8 +1,11 @@
+import DequeModule
+
 /// One connection's answers in request order: those ready to be written and those still awaited
 /// from another thread (the broker). Only the ready answers at the front may be written.
 ///
-/// Slots are numbered consecutively, so a slot is found by subtraction; the storage keeps its
-/// capacity between requests (one request at a time, the common case, allocates nothing).
+/// Slots are numbered consecutively, so a slot is found by subtraction from the front's number;
+/// the `Deque` keeps its capacity between requests (one request at a time, the common case,
+/// allocates nothing).
 struct PendingReplies {
     /// A place in the answer order, filled later by ``fill(_:_:persist:)``.
     struct Slot: Sendable {
@@ -17,18 +20,18 @@ struct PendingReplies {
         var bodyBytes: Int
     }
 
-    private var entries: [Entry] = []
-    private var head = 0
-    /// The number of `entries[0]`.
+    /// Answers not yet written, in request order.
+    private var entries: Deque<Entry> = []
+    /// The number of `entries.first`.
     private var firstNumber: UInt64 = 0
     /// Answers reserved and not yet filled.
     private(set) var waitingCount = 0
 
-    /// Entries held, written ones not yet compacted away included (for tests).
+    /// Entries held (for tests).
     var storedCount: Int { entries.count }
 
     /// Whether nothing is waiting to be written.
-    var isEmpty: Bool { head == entries.count }
+    var isEmpty: Bool { entries.isEmpty }
 
     /// Reserves the next place for an answer that will come later.
     mutating func reserve(bodyBytes: Int) -> Slot {
@@ -45,7 +48,7 @@ struct PendingReplies {
 
     /// Fills a reserved place; returns the body bytes its request held (0 for an unknown slot).
     mutating func fill(_ slot: Slot, _ bytes: [UInt8], persist: Bool) -> Int {
-        guard slot.number >= firstNumber + UInt64(head) else { return 0 }
+        guard slot.number >= firstNumber else { return 0 }
         let index = Int(slot.number - firstNumber)
         guard index < entries.count, entries[index].bytes == nil else { return 0 }
         entries[index].bytes = bytes
@@ -58,28 +61,16 @@ struct PendingReplies {
 
     /// Takes the first answer if it is ready.
     mutating func popReady() -> (bytes: [UInt8], persist: Bool)? {
-        guard head < entries.count, let bytes = entries[head].bytes else { return nil }
-        let persist = entries[head].persist
-        entries[head].bytes = nil
-        head += 1
-        if head == entries.count {
-            firstNumber += UInt64(entries.count)
-            entries.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head >= 32, head * 2 >= entries.count {
-            // A connection that always has an answer outstanding never empties: compact now and then.
-            entries.removeFirst(head)
-            firstNumber += UInt64(head)
-            head = 0
-        }
-        return (bytes, persist)
+        guard let first = entries.first, let bytes = first.bytes else { return nil }
+        entries.removeFirst()
+        firstNumber += 1
+        return (bytes, first.persist)
     }
 
     /// Forgets every answer (the connection is closing); later fills are ignored.
     mutating func removeAll() {
         firstNumber += UInt64(entries.count)
         entries.removeAll(keepingCapacity: false)
-        head = 0
         waitingCount = 0
     }
 }

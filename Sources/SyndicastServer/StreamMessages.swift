@@ -1,3 +1,4 @@
+import Basics
 import HTTP1
 
 /// Small JSON replies of the stream protocol that the server writes itself.

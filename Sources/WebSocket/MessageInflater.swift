@@ -1,3 +1,4 @@
+import Basics
 import CZlib
 
 /// A raw-DEFLATE inflater for permessage-deflate messages (RFC 7692 §7.2.2), inflating in bounded

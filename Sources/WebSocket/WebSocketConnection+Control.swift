@@ -1,3 +1,5 @@
+import Basics
+
 extension WebSocketConnection {
     /// Answers a complete control frame (RFC 6455 §5.5).
     mutating func handleControl(

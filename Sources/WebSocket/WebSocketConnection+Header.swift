@@ -1,3 +1,5 @@
+import Basics
+
 extension WebSocketConnection {
     /// The outcome of reading a frame header.
     enum HeaderResult {

@@ -1,3 +1,5 @@
+import Basics
+
 /// The sans-I/O state machine of one WebSocket connection (RFC 6455, RFC 7692): bytes in, events out.
 ///
 /// A struct: its idle state is 136 bytes inline (`MemoryLayout`, measured), with no buffer

@@ -1,49 +1,51 @@
 import Glibc
 
-/// Every flag also reads from `SYNDICAST_<FLAG>` (DESIGN.md §3): an environment value is used
-/// when the command line does not give that flag.
+/// Every `serve` flag also reads from its `SYNDICAST_*` variable (``ServeOptions``, DESIGN.md §3):
+/// an environment value is used when the command line does not give that flag.
+///
+/// A `SYNDICAST_*` variable that names no option (`SYNDICAST_REDIS`, a typo such as
+/// `SYNDICAST_PROT`) is ignored with a warning at start: the test and benchmark scripts export
+/// `SYNDICAST_BIN` and similar, so refusing to start would break them, while silence would hide a typo.
 enum EnvironmentDefaults {
-    /// Options that take a value, by long name.
-    static let valueOptions = [
-        "host", "port", "data", "static-dir", "threads", "connection-limit", "ping-interval",
-        "amount-threshold", "spike-window", "spike-threshold", "api-key", "allowed-origin",
-        "allowed-host", "top-k", "history", "history-bytes", "sync", "idempotency-window", "outbound-limit",
-        "request-timeout", "keep-alive-timeout", "max-amount", "max-clock-skew",
-    ]
-    /// Flags without a value; the variable enables them when it is `1`, `true` or `yes`.
-    static let switches = ["echo", "in-memory", "broadcast"]
+    /// Subcommands other than `serve`: their arguments get no environment defaults.
+    static let otherCommands: Set<String> = ["rank", "options", "help", "-h", "--help"]
 
-    /// The process arguments with environment defaults appended for missing flags.
-    static func arguments() -> [String] {
-        var arguments = Array(CommandLine.arguments.dropFirst())
-        let subcommands = ["serve", "rank", "help", "-h", "--help"]
-        let isServe = arguments.first.map { !subcommands.contains($0) || $0 == "serve" } ?? true
-        guard isServe else { return arguments }
-        for name in valueOptions where !arguments.contains(where: { $0 == "--\(name)" || $0.hasPrefix("--\(name)=") }) {
-            if let value = environment(name), !value.isEmpty {
-                // Repeatable options take a comma-separated list.
-                let values =
-                    ["api-key", "allowed-origin", "allowed-host"].contains(name) ? value.split(separator: ",").map(String.init) : [value]
-                for item in values { arguments += ["--\(name)", item] }
-            }
-        }
-        for name in switches where !arguments.contains("--\(name)") {
-            if let value = environment(name), ["1", "true", "yes"].contains(value.lowercased()) {
-                arguments.append("--\(name)")
+    /// `commandLine` (without the program name) with environment defaults appended for the flags
+    /// it does not give, when the command is `serve` (named or by default).
+    static func arguments(_ commandLine: [String], environment: [String: String]) -> [String] {
+        var arguments = commandLine
+        if let first = arguments.first, otherCommands.contains(first) { return arguments }
+        for option in ServeOptions.all {
+            let given = arguments.contains { $0 == option.flag || $0.hasPrefix(option.flag + "=") }
+            guard !given, let value = environment[option.environmentName] else { continue }
+            switch option.kind {
+            case .value:
+                if !value.isEmpty { arguments += [option.flag, value] }
+            case .repeatable:
+                for item in value.split(separator: ",") { arguments += [option.flag, String(item)] }
+            case .toggle:
+                if ["1", "true", "yes"].contains(value.lowercased()) { arguments.append(option.flag) }
             }
         }
         return arguments
     }
 
-    private static func environment(_ flag: String) -> String? {
-        let key = "SYNDICAST_" + flag.uppercased().replacingOccurrences(of: "-", with: "_")
-        guard let value = getenv(key) else { return nil }
-        return String(cString: value)
+    /// The `SYNDICAST_*` names in `environment` that name no option, sorted.
+    static func unknownVariables(in environment: [String: String]) -> [String] {
+        environment.keys.filter { $0.hasPrefix("SYNDICAST_") && ServeOptions.option(forEnvironmentName: $0) == nil }.sorted()
     }
-}
 
-extension String {
-    fileprivate func replacingOccurrences(of target: Character, with replacement: Character) -> String {
-        String(map { $0 == target ? replacement : $0 })
+    /// The process environment's `SYNDICAST_*` variables.
+    static func current() -> [String: String] {
+        var result: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if text.hasPrefix("SYNDICAST_"), let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            entry += 1
+        }
+        return result
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Broker
 import Glibc
 import Journal
+import Logging
 import Monitor
 import SyndicastServer
 
@@ -10,47 +11,63 @@ struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Run the server (the default command).")
 
-    @Option(help: "Address to bind.") var host = "127.0.0.1"
-    @Option(help: "Port to bind (0 picks a free port).") var port = 8080
-    @Option(help: "Journal directory (SQLite).") var data = "./data"
-    @Flag(help: "Keep the journal in memory (nothing survives a restart).") var inMemory = false
-    @Option(help: "Directory of the dashboard's static files.") var staticDir = "web-static"
-    @Option(help: "Event loop threads (default: one per core less one for the broker, at least 1).")
-    var threads = ServerConfiguration.defaultLoopCount
-    @Option(help: "Most connections open at once.") var connectionLimit = 100_000
-    @Option(help: "Seconds between keepalive pings on quiet WebSockets.") var pingInterval = 25
-    @Option(help: "Seconds a client has to send a complete request (slowloris bound).") var requestTimeout = 10
-    @Option(help: "Seconds an idle keep-alive HTTP connection stays open.") var keepAliveTimeout = 30
-    @Option(help: "Bytes a stream subscriber may have queued before it is closed with 4008 (slow consumer).")
-    var outboundLimit = 4 << 20
-    @Flag(help: "Serve the /echo WebSocket endpoint (conformance testing).") var echo = false
-    @Flag(help: "Serve the /broadcast WebSocket endpoint (benchmarks against peer servers).") var broadcast = false
-    @Option(help: "Bearer key required for ingest and publish (repeatable; printable ASCII, no spaces).")
-    var apiKey: [String] = []
-    @Option(
-        help: """
-            Origin (e.g. https://ops.example.com) allowed to write and open streams besides the server's own \
-            (repeatable; requests without Origin, such as curl's, always pass).
-            """)
-    var allowedOrigin: [String] = []
-    @Option(help: "Host name (name or name:port) clients may reach the server by, besides the bound address (repeatable).")
-    var allowedHost: [String] = []
-    @Option(help: "Alert when a transaction's amount is strictly greater (decimal, e.g. 10000 or 2500.50).")
-    var amountThreshold = "10000"
-    @Option(help: "Refuse a transaction whose amount is greater (decimal, e.g. 1000000000000 or 2500.50).")
-    var maxAmount = "1000000000000"
-    @Option(help: "Refuse event times more than this many seconds ahead of the server's clock (past times are valid).")
-    var maxClockSkew = 300
-    @Option(help: "Spike rule window in seconds.") var spikeWindow = 3600
-    @Option(help: "Spike rule: alert when a syndicate has more than this many transactions in the window.")
-    var spikeThreshold = 100
-    @Option(help: "Investors in the live top list.") var topK = 5
-    @Option(help: "Sequenced events kept for resume.") var history = 10_000
-    @Option(help: "Bytes the resume history may hold, whatever the event count (default 64 MiB).")
-    var historyBytes = 64 << 20
-    @Option(help: "Most recent transaction ids remembered for idempotency.") var idempotencyWindow = 1_000_000
-    @Option(help: "Journal durability: full (fsync each commit), normal (survives kill -9), off.")
-    var sync = "full"
+    // Each flag's name, help and default come from its ServeOptions entry, in the table's order.
+    @Option(name: ServeOptions.host.argumentName, help: ServeOptions.host.argumentHelp)
+    var host = ServeOptions.host.defaultValue
+    @Option(name: ServeOptions.port.argumentName, help: ServeOptions.port.argumentHelp)
+    var port = ServeOptions.port.defaultValue
+    @Option(name: ServeOptions.threads.argumentName, help: ServeOptions.threads.argumentHelp)
+    var threads = ServeOptions.threads.defaultValue
+    @Option(name: ServeOptions.staticDirectory.argumentName, help: ServeOptions.staticDirectory.argumentHelp)
+    var staticDir = ServeOptions.staticDirectory.defaultValue
+    @Option(name: ServeOptions.data.argumentName, help: ServeOptions.data.argumentHelp)
+    var data = ServeOptions.data.defaultValue
+    @Flag(name: ServeOptions.inMemory.argumentName, help: ServeOptions.inMemory.argumentHelp)
+    var inMemory = ServeOptions.inMemory.defaultValue
+    @Option(name: ServeOptions.sync.argumentName, help: ServeOptions.sync.argumentHelp)
+    var sync = ServeOptions.sync.defaultValue
+    @Option(name: ServeOptions.amountThreshold.argumentName, help: ServeOptions.amountThreshold.argumentHelp)
+    var amountThreshold = ServeOptions.amountThreshold.defaultValue
+    @Option(name: ServeOptions.spikeWindow.argumentName, help: ServeOptions.spikeWindow.argumentHelp)
+    var spikeWindow = ServeOptions.spikeWindow.defaultValue
+    @Option(name: ServeOptions.spikeThreshold.argumentName, help: ServeOptions.spikeThreshold.argumentHelp)
+    var spikeThreshold = ServeOptions.spikeThreshold.defaultValue
+    @Option(name: ServeOptions.topK.argumentName, help: ServeOptions.topK.argumentHelp)
+    var topK = ServeOptions.topK.defaultValue
+    @Option(name: ServeOptions.history.argumentName, help: ServeOptions.history.argumentHelp)
+    var history = ServeOptions.history.defaultValue
+    @Option(name: ServeOptions.historyBytes.argumentName, help: ServeOptions.historyBytes.argumentHelp)
+    var historyBytes = ServeOptions.historyBytes.defaultValue
+    @Option(name: ServeOptions.maxAmount.argumentName, help: ServeOptions.maxAmount.argumentHelp)
+    var maxAmount = ServeOptions.maxAmount.defaultValue
+    @Option(name: ServeOptions.maxClockSkew.argumentName, help: ServeOptions.maxClockSkew.argumentHelp)
+    var maxClockSkew = ServeOptions.maxClockSkew.defaultValue
+    @Option(name: ServeOptions.idempotencyWindow.argumentName, help: ServeOptions.idempotencyWindow.argumentHelp)
+    var idempotencyWindow = ServeOptions.idempotencyWindow.defaultValue
+    @Option(name: ServeOptions.apiKey.argumentName, help: ServeOptions.apiKey.argumentHelp)
+    var apiKey = ServeOptions.apiKey.defaultValue
+    @Option(name: ServeOptions.allowedOrigin.argumentName, help: ServeOptions.allowedOrigin.argumentHelp)
+    var allowedOrigin = ServeOptions.allowedOrigin.defaultValue
+    @Option(name: ServeOptions.allowedHost.argumentName, help: ServeOptions.allowedHost.argumentHelp)
+    var allowedHost = ServeOptions.allowedHost.defaultValue
+    @Option(name: ServeOptions.connectionLimit.argumentName, help: ServeOptions.connectionLimit.argumentHelp)
+    var connectionLimit = ServeOptions.connectionLimit.defaultValue
+    @Option(name: ServeOptions.pingInterval.argumentName, help: ServeOptions.pingInterval.argumentHelp)
+    var pingInterval = ServeOptions.pingInterval.defaultValue
+    @Option(name: ServeOptions.requestTimeout.argumentName, help: ServeOptions.requestTimeout.argumentHelp)
+    var requestTimeout = ServeOptions.requestTimeout.defaultValue
+    @Option(name: ServeOptions.keepAliveTimeout.argumentName, help: ServeOptions.keepAliveTimeout.argumentHelp)
+    var keepAliveTimeout = ServeOptions.keepAliveTimeout.defaultValue
+    @Option(name: ServeOptions.outboundLimit.argumentName, help: ServeOptions.outboundLimit.argumentHelp)
+    var outboundLimit = ServeOptions.outboundLimit.defaultValue
+    @Flag(name: ServeOptions.echo.argumentName, help: ServeOptions.echo.argumentHelp)
+    var echo = ServeOptions.echo.defaultValue
+    @Flag(name: ServeOptions.broadcast.argumentName, help: ServeOptions.broadcast.argumentHelp)
+    var broadcast = ServeOptions.broadcast.defaultValue
+    @Option(name: ServeOptions.logLevel.argumentName, help: ServeOptions.logLevel.argumentHelp)
+    var logLevel = ServeOptions.logLevel.defaultValue
+    @Option(name: ServeOptions.logFormat.argumentName, help: ServeOptions.logFormat.argumentHelp)
+    var logFormat = ServeOptions.logFormat.defaultValue
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
@@ -77,12 +94,17 @@ struct ServeCommand: ParsableCommand {
         guard history > 0 else { throw ValidationError("--history must be positive") }
         guard historyBytes >= 0 else { throw ValidationError("--history-bytes must not be negative") }
         guard (1...50_000_000).contains(idempotencyWindow) else {
-            throw ValidationError("--idempotency-window must be 1…50000000 (its table takes ~48 bytes per id)")
+            throw ValidationError("--idempotency-window must be 1…50000000 (~99 bytes of RSS per id, docs/MEMORY.md)")
         }
         guard JournalSynchronous(rawValue: sync) != nil else { throw ValidationError("--sync must be full, normal or off") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
+        }
+        guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json") }
     }
 
-    func run() throws {
+    /// The server configuration these options describe (``validate()`` has passed).
+    func serverConfiguration() -> ServerConfiguration {
         var configuration = ServerConfiguration()
         configuration.host = host
         configuration.port = port
@@ -110,30 +132,56 @@ struct ServeCommand: ParsableCommand {
         configuration.broker.historyCapacity = history
         configuration.broker.historyBytes = historyBytes
         configuration.broker.idempotencyWindow = idempotencyWindow
+        return configuration
+    }
 
+    func run() throws {
+        let format = LogFormat(rawValue: logFormat) ?? .text
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in LogLineHandler(label: label, format: format, level: level) }
+        let logger = Logger(label: "syndicast")
+        for name in EnvironmentDefaults.unknownVariables(in: EnvironmentDefaults.current()) {
+            logger.warning(
+                "ignoring \(name): not a serve option (syndicast serve --help lists them)", metadata: ["variable": "\(name)"])
+        }
+        let configuration = serverConfiguration()
         SyndicastServer.blockTerminationSignals()
-        let server = try SyndicastServer(configuration: configuration)
-        let bound = try server.start { failure in
-            // The journal is damaged: serving part of the state would be wrong, and nothing was
-            // accepted yet (ingest queues behind the replay). `_exit`: the other threads are live.
-            let text = "error: \(failure)\n"
-            _ = text.withCString { write(2, $0, strlen($0)) }
-            _exit(1)
+        let server: SyndicastServer
+        let bound: Int
+        do {
+            server = try SyndicastServer(configuration: configuration)
+            bound = try server.start { failure in
+                // The journal is damaged: serving part of the state would be wrong, and nothing was
+                // accepted yet (ingest queues behind the replay). `_exit`: the other threads are live.
+                logger.critical("\(failure)", metadata: ["journal": "\(Self.journalName(configuration))"])
+                _exit(1)
+            }
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode.failure
         }
         let loopback = host.hasPrefix("127.") || host == "::1" || host == "localhost"
         if !loopback && apiKey.isEmpty {
-            log("warning: listening on \(host) without --api-key: anyone who can reach it may ingest")
+            logger.warning("listening on \(host) without --api-key: anyone who can reach it may ingest")
         }
-        let loops = threads == 1 ? "1 event loop" : "\(threads) event loops"
-        log("syndicast listening on http://\(host):\(bound)/ (\(loops) and a broker thread\(echo ? ", /echo enabled" : ""))")
+        let address = host.contains(":") ? "[\(host)]:\(bound)" : "\(host):\(bound)"
+        logger.info(
+            "syndicast listening on http://\(address)/",
+            metadata: [
+                "address": "\(address)", "journal": "\(Self.journalName(configuration))", "loops": "\(threads)",
+                "sync": "\(sync)", "echo": "\(echo)", "broadcast": "\(broadcast)",
+            ])
+        let reporter = LogHealthReporter(server: server, logger: logger)
+        reporter.start()
         let signal = SyndicastServer.waitForTerminationSignal()
-        log("received signal \(signal), stopping")
+        logger.info("stopping", metadata: ["signal": "\(signal)"])
+        reporter.stop()
         server.stopGracefully()
-        log("stopped")
+        logger.info("stopped")
     }
 
-    private func log(_ message: String) {
-        print(message)
-        fflush(nil)
+    /// The journal's file, or `memory` with `--in-memory`.
+    static func journalName(_ configuration: ServerConfiguration) -> String {
+        configuration.dataDirectory.map { SQLiteJournal.path(in: $0) } ?? "memory"
     }
 }

@@ -1,3 +1,4 @@
 import ArgumentParser
 
-SyndicastCommand.main(EnvironmentDefaults.arguments())
+SyndicastCommand.main(
+    EnvironmentDefaults.arguments(Array(CommandLine.arguments.dropFirst()), environment: EnvironmentDefaults.current()))

@@ -100,11 +100,11 @@ struct StaticFilesLoaderTests {
         configuration.staticDirectory = directory.path
         configuration.shutdownGraceSeconds = 0
         let server = try SyndicastServer(configuration: configuration)
-        #expect(get(server.context.staticFiles, "/")?.body == Array("one".utf8))
+        #expect(get(server.context.routing.staticFiles, "/")?.body == Array("one".utf8))
         try server.start()
         directory.write("index.html", "two!")
         #expect(server.reloadStaticFiles() == 1)
-        #expect(get(server.context.staticFiles, "/")?.body == Array("two!".utf8))
+        #expect(get(server.context.routing.staticFiles, "/")?.body == Array("two!".utf8))
         server.stopGracefully()
     }
 }

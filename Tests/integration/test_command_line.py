@@ -127,3 +127,46 @@ def test_rank_keeps_nfc_and_nfd_investors_apart(tmp_path: Path) -> None:
     assert [entry["investorId"] for entry in ranking[:3]] == [NFD, NFC, "other-6"]
     table = subprocess.run([str(binary_path()), "rank", str(path), "--top", "20"], capture_output=True, text=True, timeout=30)
     assert table.returncode == 0 and len(table.stdout.splitlines()) == 10, table.stdout  # header + 9 rows
+
+
+def test_json_log_format_prints_a_parseable_start_line(start_server) -> None:
+    server = start_server(["--log-format", "json"])
+    records = [json.loads(line) for line in server.log().splitlines() if line.strip()]
+    starts = [record for record in records if "listening on" in record["message"]]
+    assert len(starts) == 1, records
+    start = starts[0]
+    assert set(start) == {"ts", "level", "label", "message", "metadata"}, start
+    assert start["level"] == "info" and start["label"] == "syndicast"
+    assert start["metadata"]["address"] == f"127.0.0.1:{server.port}"
+    assert start["metadata"]["journal"] == "memory" and start["metadata"]["loops"] == "2"
+    assert server.stop() == 0
+    records = [json.loads(line) for line in server.log().splitlines() if line.strip()]
+    assert [record["message"] for record in records][-2:] == ["stopping", "stopped"], records
+
+
+def test_an_unknown_syndicast_variable_is_ignored_with_a_warning(start_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SYNDICAST_REDIS", "redis://127.0.0.1:1")
+    monkeypatch.setenv("SYNDICAST_TOP_K", "3")
+    server = start_server()
+    log = server.log()
+    assert "warning syndicast: ignoring SYNDICAST_REDIS: not a serve option" in log, log
+    assert "SYNDICAST_TOP_K" not in log, log  # a known variable is not reported
+
+
+def test_no_line_per_request_by_default(start_server) -> None:
+    import urllib.request
+
+    server = start_server()
+    before = len(server.log().splitlines())
+    for _ in range(20):
+        with urllib.request.urlopen(f"{server.base_url}/healthz", timeout=5) as response:
+            assert response.status == 200
+    assert len(server.log().splitlines()) == before, server.log()
+
+
+def test_options_markdown_lists_every_variable() -> None:
+    result = subprocess.run([str(binary_path()), "options", "--markdown"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| `--")]
+    assert "| `--port` | `SYNDICAST_PORT` | `8080` |" in result.stdout
+    assert len(rows) >= 28 and all("`SYNDICAST_" in row for row in rows)

@@ -1,6 +1,6 @@
 // syndicast-microbench: throughput of the hot protocol and domain code, side by side with a
 // reference implementation where one exists, median of several runs (this machine is noisy).
-// Run: swift run -c release syndicast-microbench [runs] [broker|decode|journal|spike [sizes]]
+// Run: swift run -c release syndicast-microbench [runs] [broker|decode|journal|basics|spike [sizes]]
 import Broker
 import Foundation
 import HTTP1
@@ -95,6 +95,12 @@ guard case .success(let sample) = ndjson.withUnsafeBytes({ decoder.decode($0, fo
 else {
     print("the benchmark input does not decode")
     exit(1)
+}
+
+// `… basics` runs only the JSON-writing and UTF-8 benchmarks (BasicsBenchmark.swift).
+if only == "basics" {
+    basicsBenchmark(runs: runs, sample: sample, receivedAt: receivedAt)
+    exit(0)
 }
 
 // MARK: The broker's commit path

@@ -1,13 +1,15 @@
-/// Incremental UTF-8 validation that fails on the first byte that cannot continue valid UTF-8.
+/// Strict UTF-8 validation (RFC 3629 §4), incremental and fail-fast: the one validator for
+/// WebSocket text (fed fragment by fragment) and for ids in ingest bodies (``isValid(_:)``).
 ///
-/// RFC 6455 §8.1: "When an endpoint is to interpret a byte stream as UTF-8 but finds that the byte
-/// stream is not, in fact, a valid UTF-8 stream, that endpoint MUST _Fail the WebSocket
-/// Connection_." The states follow the well-formed byte sequences of Unicode §3.9, Table 3-7, so an
-/// overlong form (C0, C1, E0 80–9F, F0 80–8F), a surrogate (ED A0–BF) or a code point above
-/// U+10FFFF (F4 90–BF, F5–FF) is rejected at the byte that makes it so, not at the end of the
-/// sequence. Runs of ASCII are skipped eight bytes at a time.
+/// The states follow the well-formed byte sequences of Unicode §3.9, Table 3-7, so an overlong
+/// form (C0, C1, E0 80–9F, F0 80–8F), a surrogate (ED A0–BF) or a code point above U+10FFFF
+/// (F4 90–BF, F5–FF) is rejected at the byte that makes it so, not at the end of the sequence:
+/// RFC 6455 §8.1 has an endpoint "_Fail the WebSocket Connection_" as soon as the stream is not
+/// valid UTF-8. Runs of ASCII are skipped a word at a time, then two words per step.
 ///
-/// Measured (release build): 11.9 GB/s on ASCII, 0.54 GB/s on text of 2-, 3- and 4-byte characters.
+/// Measured (release build, `syndicast-microbench 5 basics`, medians on a busy 2-core machine):
+/// WebSocket receive of 4 KiB text frames 16.6 GB/s on ASCII (13.6 with one word per step),
+/// 1.1 GB/s on 2-, 3- and 4-byte characters.
 public struct UTF8Validator: Sendable, Equatable {
     /// 0: between characters; 1–3: that many continuation bytes (80–BF) to go; 4–7: the second byte
     /// of E0, ED, F0, F4 with its narrowed range; 8: failed (sticky).
@@ -39,6 +41,14 @@ public struct UTF8Validator: Sendable, Equatable {
                     base.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 == 0
                 {
                     index &+= 8
+                    // In a run of ASCII, test 16 bytes per step; text of 2- to 4-byte characters
+                    // fails the first word and never gets here.
+                    while index &+ 16 <= count,
+                        (base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                            | base.loadUnaligned(fromByteOffset: index &+ 8, as: UInt64.self)) & 0x8080_8080_8080_8080 == 0
+                    {
+                        index &+= 16
+                    }
                 }
                 guard index < count else { break }
             }
@@ -51,6 +61,13 @@ public struct UTF8Validator: Sendable, Equatable {
         }
         state = current
         return true
+    }
+
+    /// Whether `bytes` is complete, well-formed UTF-8.
+    @inlinable
+    public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var validator = UTF8Validator()
+        return validator.feed(bytes) && validator.isAtBoundary
     }
 
     /// Feeds the bytes of an array.
