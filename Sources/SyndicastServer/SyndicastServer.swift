@@ -82,6 +82,7 @@ public final class SyndicastServer: Sendable {
         let journalName = self.journalName
         context.broker.query { broker in
             broker.addSink(fanout)
+            broker.releaseDroppedGroups { fanout.release($0) }
             do {
                 try journal.journal.replay { entry in broker.replay(LogEntry(entry)) }
                 context.ready.store(true, ordering: .relaxed)

@@ -265,10 +265,10 @@ if case .success(let batch) = ndjson.withUnsafeBytes({ decoder.decode($0, format
 }
 let applyRate = measure(items: transactions.count) {
     var monitor = Monitor()
-    for transaction in transactions { eventsTotal &+= monitor.apply(transaction).count }
+    if monitor.apply(TransactionBatch(transactions), alerts: { _ in eventsTotal &+= 1 }) { eventsTotal &+= 1 }
 }
 print("== domain and journal")
-report("Monitor.apply (transactions)", applyRate)
+report("Monitor.apply, one batch of \(transactions.count) (transactions)", applyRate)
 for synchronous in [JournalSynchronous.full, .normal] {
     let directory = NSTemporaryDirectory() + "syndicast-microbench-\(getpid())-\(synchronous.rawValue)"
     defer { try? FileManager.default.removeItem(atPath: directory) }
