@@ -1,6 +1,6 @@
 // syndicast-microbench: throughput of the hot protocol and domain code, side by side with a
 // reference implementation where one exists, median of several runs (this machine is noisy).
-// Run: swift run -c release syndicast-microbench [runs] [broker|decode|spike [sizes]]
+// Run: swift run -c release syndicast-microbench [runs] [broker|decode|journal|spike [sizes]]
 import Broker
 import Foundation
 import HTTP1
@@ -69,6 +69,12 @@ guard case .success(let sample) = ndjson.withUnsafeBytes({ decoder.decode($0, fo
 else {
     print("the benchmark input does not decode")
     exit(1)
+}
+
+// `… journal` runs only the journal encoder and digest benchmark (BatchReadBenchmark.swift).
+if only == "journal" {
+    batchReadBenchmark(runs: runs, transactions: sample)
+    exit(0)
 }
 
 // MARK: The broker's commit path
