@@ -76,7 +76,7 @@ public struct Monitor: Sendable {
             return false
         }
         // One lookup of the syndicate serves the rankings and the spike rule.
-        let syndicate = rankings.syndicateOrdinal(of: batch.transactions[index].syndicate)
+        let syndicate = batch.withSyndicate(at: index) { rankings.syndicateOrdinal(of: $0) }
         // Ordinals are handed out one at a time (only here, for this monitor's rankings), so this
         // appends at most one state; the loop keeps an index gap from ever being possible.
         while syndicateStates.count <= Int(syndicate) {
@@ -85,8 +85,9 @@ public struct Monitor: Sendable {
                     window: SpikeWindow(
                         windowMilliseconds: configuration.spikeWindowMilliseconds, threshold: configuration.spikeThreshold)))
         }
-        let rankingsChanged = rankings.apply(
-            investor: batch.transactions[index].investor, amount: amount, syndicate: syndicate)
+        let rankingsChanged = batch.withInvestor(at: index) {
+            rankings.apply(investor: $0, amount: amount, syndicate: syndicate)
+        }
         counts.transactions += 1
         counts.investors = rankings.investorCount
 

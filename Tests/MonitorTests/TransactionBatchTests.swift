@@ -55,3 +55,20 @@ struct TransactionBatchTests {
         #expect(table.ordinal(of: KeyedIdentifier("été")) == ordinal)
     }
 }
+
+/// The one unsafe read of ``TransactionBatch`` checks its index: out of range stops the process
+/// instead of reading past the array.
+@Suite("TransactionBatch: index checks")
+struct TransactionBatchIndexTests {
+    @Test func anIndexPastTheEndTraps() async {
+        await #expect(processExitsWith: .failure) {
+            _ = TransactionBatch([]).amount(at: 0)
+        }
+        await #expect(processExitsWith: .failure) {
+            let batch = TransactionBatch([
+                Transaction(investorId: "i", syndicateId: "s", amount: Money(cents: 1), timestamp: 0)
+            ])
+            _ = batch.withInvestorUTF8(at: -1) { $0.count }
+        }
+    }
+}
