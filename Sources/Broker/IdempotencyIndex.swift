@@ -105,28 +105,25 @@ struct IdempotencyIndex {
 }
 
 /// What the broker needs to know about one transaction for idempotency: its id's digest (nil when
-/// it has no id) and ``TransactionBatch/contentFingerprint(at:)``. Computed where the request is
+/// it has no id) and ``TransactionBatch/Fields/contentFingerprint``. Computed where the request is
 /// decoded (an event loop), so the broker thread does not hash strings (measured: hashing was
 /// ~15% of the broker's time under NDJSON ingest).
 public struct TransactionDigest: Sendable {
     let key: IdempotencyIndex.Key?
     let fingerprint: Int
 
-    /// The digest of the transaction at `index` of `batch`.
-    init(_ batch: TransactionBatch, at index: Int) {
-        key = batch.withIdentifierUTF8(at: index) { IdempotencyIndex.Key(utf8: $0) }
-        fingerprint = batch.contentFingerprint(at: index)
-    }
-
-    /// The digest of one transaction.
-    public init(_ transaction: Transaction) {
-        self.init(TransactionBatch([transaction]), at: 0)
+    /// The digest of one transaction of a batch.
+    init(_ transaction: TransactionBatch.Fields) {
+        key = transaction.withIdentifierUTF8 { IdempotencyIndex.Key(utf8: $0) }
+        fingerprint = transaction.contentFingerprint
     }
 
     /// One digest per transaction, in order.
     public static func of(_ transactions: [Transaction]) -> [TransactionDigest] {
-        let batch = TransactionBatch(transactions)
-        return batch.indices.map { TransactionDigest(batch, at: $0) }
+        var digests: [TransactionDigest] = []
+        digests.reserveCapacity(transactions.count)
+        TransactionBatch(transactions).forEach { _, transaction in digests.append(TransactionDigest(transaction)) }
+        return digests
     }
 }
 

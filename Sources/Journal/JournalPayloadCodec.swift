@@ -86,12 +86,11 @@ public enum JournalPayloadCodec {
             case .transactions(let transactions):
                 size += 1 + varintSize(UInt64(transactions.count))
                 // Read in place (see `TransactionBatch`).
-                let batch = TransactionBatch(transactions)
-                for index in batch.indices {
-                    let counts = batch.identifierByteCounts(at: index)
+                TransactionBatch(transactions).forEach { _, transaction in
+                    let counts = transaction.identifierByteCounts
                     size += 12 + stringSize(byteCount: counts.investorId) + stringSize(byteCount: counts.syndicateId)
-                    size += varintSize(zigzag(batch.amount(at: index).cents))
-                    if batch.hasIdentifier(at: index) { size += 2 + 3 * stringSize(byteCount: counts.id) }
+                    size += varintSize(zigzag(transaction.amount.cents))
+                    if transaction.hasIdentifier { size += 2 + 3 * stringSize(byteCount: counts.id) }
                 }
             case .message(let topic, let data):
                 size += 1 + stringSize(topic) + varintSize(UInt64(data.count)) + data.count
@@ -258,34 +257,33 @@ struct PayloadWriter {
     /// Writes one entry's transactions: ids against the previous id, timestamps as deltas.
     ///
     /// The transactions are read in place (``TransactionBatch``), and the previous id is
-    /// remembered as the index of the transaction holding it: keeping it in a variable retained
-    /// and released its string, whose reference count the decoding event loop wrote on the
-    /// other core (see ``TransactionBatch`` for the measurement).
+    /// remembered as the transaction holding it: keeping it in a variable retained and released
+    /// its string, whose reference count the decoding event loop wrote on the other core (see
+    /// ``TransactionBatch`` for the measurement).
     mutating func write(_ batch: TransactionBatch) {
-        var previousWithIdentifier: Int?
+        var previousWithIdentifier: TransactionBatch.Fields?
         var previousTimestamp: Int64 = 0
-        for index in batch.indices {
+        batch.forEach { _, transaction in
             let hasIdentifier =
-                batch.withIdentifierUTF8(at: index) { current -> Bool in
+                transaction.withIdentifierUTF8 { current -> Bool in
                     write(JournalPayloadCodec.identifierFlag)
                     // The first id of an entry shares nothing.
                     let shared = previousWithIdentifier.flatMap {
-                        batch.withIdentifierUTF8(at: $0) { JournalPayloadCodec.sharedEnds(of: $0, and: current) }
+                        $0.withIdentifierUTF8 { JournalPayloadCodec.sharedEnds(of: $0, and: current) }
                     }
                     writeIdentifier(current, sharing: shared ?? (0, 0))
                     return true
                 } ?? false
             if hasIdentifier {
-                previousWithIdentifier = index
+                previousWithIdentifier = transaction
             } else {
                 write(0)
             }
-            batch.withInvestorUTF8(at: index) { writeLengthPrefixed($0) }
-            batch.withSyndicateUTF8(at: index) { writeLengthPrefixed($0) }
-            writeVarint(JournalPayloadCodec.zigzag(batch.amount(at: index).cents))
-            let timestamp = batch.timestamp(at: index)
-            writeVarint(JournalPayloadCodec.zigzag(timestamp &- previousTimestamp))
-            previousTimestamp = timestamp
+            transaction.withInvestorUTF8 { writeLengthPrefixed($0) }
+            transaction.withSyndicateUTF8 { writeLengthPrefixed($0) }
+            writeVarint(JournalPayloadCodec.zigzag(transaction.amount.cents))
+            writeVarint(JournalPayloadCodec.zigzag(transaction.timestamp &- previousTimestamp))
+            previousTimestamp = transaction.timestamp
         }
     }
 

@@ -42,8 +42,10 @@ public struct Monitor: Sendable {
     /// positive. Empty means every transaction of the batch will be applied (no total can overflow).
     public func validate(_ batch: TransactionBatch) -> [TransactionValidationError.Detail] {
         var details: [TransactionValidationError.Detail] = []
-        for index in batch.indices where batch.amount(at: index).cents <= 0 {
-            details.append(.init(index: index, field: "amount", reason: "must be greater than 0"))
+        batch.forEach { index, transaction in
+            if transaction.amount.cents <= 0 {
+                details.append(.init(index: index, field: "amount", reason: "must be greater than 0"))
+            }
         }
         return details
     }
@@ -61,22 +63,22 @@ public struct Monitor: Sendable {
         _ batch: TransactionBatch, before: (Int) -> Void = { _ in }, alerts: (Alert) -> Void
     ) -> Bool {
         var changed = false
-        for index in batch.indices {
+        batch.forEach { index, transaction in
             before(index)
-            if apply(batch, at: index, alerts: alerts) { changed = true }
+            if applyTransaction(transaction, alerts: alerts) { changed = true }
         }
         return changed
     }
 
-    /// Applies the transaction at `index` of `batch`; returns whether the top K changed.
-    private mutating func apply(_ batch: TransactionBatch, at index: Int, alerts: (Alert) -> Void) -> Bool {
-        let amount = batch.amount(at: index)
+    /// Applies one transaction of a batch; returns whether the top K changed.
+    private mutating func applyTransaction(_ transaction: TransactionBatch.Fields, alerts: (Alert) -> Void) -> Bool {
+        let amount = transaction.amount
         guard amount.cents > 0 else {
             counts.rejected += 1
             return false
         }
         // One lookup of the syndicate serves the rankings and the spike rule.
-        let syndicate = batch.withSyndicate(at: index) { rankings.syndicateOrdinal(of: $0) }
+        let syndicate = rankings.syndicateOrdinal(of: transaction.syndicate)
         // Ordinals are handed out one at a time (only here, for this monitor's rankings), so this
         // appends at most one state; the loop keeps an index gap from ever being possible.
         while syndicateStates.count <= Int(syndicate) {
@@ -85,17 +87,15 @@ public struct Monitor: Sendable {
                     window: SpikeWindow(
                         windowMilliseconds: configuration.spikeWindowMilliseconds, threshold: configuration.spikeThreshold)))
         }
-        let rankingsChanged = batch.withInvestor(at: index) {
-            rankings.apply(investor: $0, amount: amount, syndicate: syndicate)
-        }
+        let rankingsChanged = rankings.apply(investor: transaction.investor, amount: amount, syndicate: syndicate)
         counts.transactions += 1
         counts.investors = rankings.investorCount
 
         if amountRule.isTriggered(by: amount) {
             counts.amountAlerts += 1
-            alerts(raise(.amountThreshold(amount: amount, threshold: amountRule.threshold), for: batch.copy(at: index)))
+            alerts(raise(.amountThreshold(amount: amount, threshold: amountRule.threshold), for: transaction.copy()))
         }
-        let outcome = recordInSyndicate(amount: amount, timestamp: batch.timestamp(at: index), ordinal: Int(syndicate))
+        let outcome = recordInSyndicate(amount: amount, timestamp: transaction.timestamp, ordinal: Int(syndicate))
         if case .alert(let count) = outcome {
             counts.spikeAlerts += 1
             alerts(
@@ -103,7 +103,7 @@ public struct Monitor: Sendable {
                     .syndicateSpike(
                         count: count, windowSeconds: configuration.spikeWindowSeconds,
                         threshold: configuration.spikeThreshold),
-                    for: batch.copy(at: index)))
+                    for: transaction.copy()))
         }
         if rankingsChanged { counts.rankingChanges += 1 }
         return rankingsChanged

@@ -10,31 +10,41 @@ struct TransactionBatchTests {
             id: "order-2026-000123", investorId: "investor-with-a-long-name", syndicateId: "s1", amount: Money(cents: 250),
             timestamp: 7),
         Transaction(investorId: "i2", syndicateId: "syndicate-é", amount: Money(cents: 1), timestamp: -3),
+        Transaction(id: "order-2026-000124", investorId: "i3", syndicateId: "s1", amount: Money(cents: 9), timestamp: 8),
     ])
 
-    @Test func fieldsMatchTheTransactions() {
+    @Test func forEachVisitsEveryTransactionInOrderWithItsFields() {
         let batch = Self.batch
-        #expect(batch.count == 2 && batch.indices == 0..<2 && !batch.isEmpty)
-        for index in batch.indices {
+        var visited: [Int] = []
+        batch.forEach { index, fields in
+            visited.append(index)
             let transaction = batch.copy(at: index)
-            #expect(batch.amount(at: index) == transaction.amount)
-            #expect(batch.timestamp(at: index) == transaction.timestamp)
-            #expect(batch.hasIdentifier(at: index) == (transaction.id != nil))
-            #expect(batch.withIdentifierUTF8(at: index) { Array($0) } == transaction.id.map { Array($0.utf8) })
-            #expect(batch.withInvestorUTF8(at: index) { Array($0) } == Array(transaction.investorId.utf8))
-            #expect(batch.withSyndicateUTF8(at: index) { Array($0) } == Array(transaction.syndicateId.utf8))
-            let counts = batch.identifierByteCounts(at: index)
+            #expect(fields.copy() == transaction)
+            #expect(fields.amount == transaction.amount)
+            #expect(fields.timestamp == transaction.timestamp)
+            #expect(fields.hasIdentifier == (transaction.id != nil))
+            #expect(fields.withIdentifierUTF8 { Array($0) } == transaction.id.map { Array($0.utf8) })
+            #expect(fields.withInvestorUTF8 { Array($0) } == Array(transaction.investorId.utf8))
+            #expect(fields.withSyndicateUTF8 { Array($0) } == Array(transaction.syndicateId.utf8))
+            #expect(fields.investor == transaction.investor && fields.syndicate == transaction.syndicate)
+            let counts = fields.identifierByteCounts
             #expect(counts.id == (transaction.id?.utf8.count ?? 0))
             #expect(counts.investorId == transaction.investorId.utf8.count)
             #expect(counts.syndicateId == transaction.syndicateId.utf8.count)
         }
+        #expect(visited == [0, 1, 2])
+        var none = 0
+        TransactionBatch([]).forEach { _, _ in none += 1 }
+        #expect(none == 0)
     }
 
     @Test func contentFingerprintIsInvestorSyndicateAndAmount() {
         func fingerprint(_ id: String?, _ investor: String, _ syndicate: String, _ cents: Int64, at time: Int64) -> Int {
+            var result = 0
             TransactionBatch([
                 Transaction(id: id, investorId: investor, syndicateId: syndicate, amount: Money(cents: cents), timestamp: time)
-            ]).contentFingerprint(at: 0)
+            ]).forEach { _, fields in result = fields.contentFingerprint }
+            return result
         }
         let base = fingerprint("t1", "i1", "s1", 100, at: 0)
         #expect(fingerprint("t2", "i1", "s1", 100, at: 99) == base, "id and timestamp are not content")
@@ -53,22 +63,5 @@ struct TransactionBatchTests {
         let built = Transaction(investorId: "été", syndicateId: "s/1", amount: Money(cents: 1), timestamp: 0)
         #expect(table.ordinal(of: built.investor) == ordinal)
         #expect(table.ordinal(of: KeyedIdentifier("été")) == ordinal)
-    }
-}
-
-/// The one unsafe read of ``TransactionBatch`` checks its index: out of range stops the process
-/// instead of reading past the array.
-@Suite("TransactionBatch: index checks")
-struct TransactionBatchIndexTests {
-    @Test func anIndexPastTheEndTraps() async {
-        await #expect(processExitsWith: .failure) {
-            _ = TransactionBatch([]).amount(at: 0)
-        }
-        await #expect(processExitsWith: .failure) {
-            let batch = TransactionBatch([
-                Transaction(investorId: "i", syndicateId: "s", amount: Money(cents: 1), timestamp: 0)
-            ])
-            _ = batch.withInvestorUTF8(at: -1) { $0.count }
-        }
     }
 }
