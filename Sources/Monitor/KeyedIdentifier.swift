@@ -23,10 +23,13 @@ struct KeyedIdentifier: Sendable, Hashable {
     }
 
     /// The identifier whose UTF-8 bytes these are, hashed from the same bytes (the decoder's path:
-    /// the request's bytes are hashed without going through the `String`).
+    /// the request's bytes are hashed without going through the `String`). The bytes must be
+    /// valid UTF-8, as ``JSONScanner`` checks them: the `String` would repair invalid ones, and
+    /// its bytes would no longer be the hashed ones (checked in debug builds).
     init(utf8 bytes: UnsafeRawBufferPointer, hasher: Hasher) {
         value = String(decoding: bytes, as: UTF8.self)
         key = Self.key(ofUTF8: bytes, hash: hasher.hash)
+        assert(value.utf8.elementsEqual(bytes), "KeyedIdentifier: the bytes are not valid UTF-8")
     }
 
     /// Tests only: `identifier` with a chosen key, to force equal tags and home slots in a table
