@@ -193,18 +193,16 @@ extension Broker {
     /// Records a group's events in the history and hands them to every sink. They are all
     /// sequenced: the unsequenced `stats` events go to the sinks from `publishStats` directly.
     ///
-    /// Large groups the history drops (NDJSON batches) go to the first sink to be released on an
-    /// event loop (see ``BrokerSink/dispose(_:)``), where their transactions' strings were
-    /// allocated. Small ones (single POSTs) are released here: there the event loop is the busier
-    /// thread, and moving their frees to it costs ~4–9% of single-POST requests/s
-    /// (`loadtest/wrk/ingest-vs-nginx.sh`).
+    /// Large groups the history drops (NDJSON batches) go to `releaseDropped`, if set, to be
+    /// released where their transactions' strings were allocated (see ``DroppedGroups``).
     /// `retainedBytes` is the events' ``BrokerEvent/retainedBytes`` summed as they were made.
     func publish(_ events: [BrokerEvent], retainedBytes: Int) {
         guard !events.isEmpty else { return }
-        var dropped = history.append(contentsOf: events, retainedBytes: retainedBytes)
+        let dropped = history.append(contentsOf: events, retainedBytes: retainedBytes)
         for sink in sinks { sink.deliver(events) }
-        dropped.removeAll { $0.count < Self.inlineAppendLimit }
-        if !dropped.isEmpty, let sink = sinks.first { sink.dispose(dropped) }
+        if let releaseDropped, let large = DroppedGroups(dropped, minimumCount: Self.inlineAppendLimit) {
+            releaseDropped(large)
+        }
     }
 
     private func decideIngest(
@@ -241,7 +239,7 @@ extension Broker {
             for id in claimed { knownIds.release(id) }
             return .idConflict(conflicts)
         }
-        let overflow = monitor.validate(fresh)
+        let overflow = monitor.validate(TransactionBatch(fresh))
         if !overflow.isEmpty {
             for id in claimed { knownIds.release(id) }
             // Indices into `fresh` back to indices into the request.
@@ -274,7 +272,7 @@ extension Broker {
         var first: UInt64 = 0
         var last: UInt64 = 0
         let rankingsChanged = monitor.apply(
-            contentsOf: transactions,
+            TransactionBatch(transactions),
             before: { index in
                 seq += 1
                 if first == 0 { first = seq }

@@ -21,6 +21,8 @@ public actor Broker {
     /// Idempotency index: recent transaction ids → fingerprint of their content.
     var knownIds: IdempotencyIndex
     var sinks: [BrokerSink] = []
+    /// Releases the large groups the history drops (see ``releaseDroppedGroups(_:)``).
+    var releaseDropped: (@Sendable (DroppedGroups) -> Void)?
     /// Appends entries durably; throws if they could not be stored. Called here for small groups
     /// when nothing is being written, otherwise by `journal` on its thread.
     let persist: @Sendable ([JournalEntry]) throws -> Void
@@ -61,6 +63,13 @@ public actor Broker {
     /// Adds a sink that receives every later batch.
     public func addSink(_ sink: BrokerSink) {
         sinks.append(sink)
+    }
+
+    /// Hands the large commit groups the history drops to `release`, on the broker's thread, so
+    /// that they can be released on the thread that allocated their transactions (see
+    /// ``DroppedGroups``). Without it they are released on the broker's thread.
+    public func releaseDroppedGroups(_ release: @escaping @Sendable (DroppedGroups) -> Void) {
+        releaseDropped = release
     }
 
     /// The current sequence number.

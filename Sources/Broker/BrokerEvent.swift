@@ -151,12 +151,4 @@ public enum Topic {
 public protocol BrokerSink: Sendable {
     /// Called on the broker's thread, once per commit group (or stats tick), in sequence order.
     func deliver(_ events: [BrokerEvent])
-    /// Called on the broker's thread with groups the history no longer holds (usually their last
-    /// reference), so that the sink can have them released on another thread. By default they
-    /// are released on the broker's thread when the call returns.
-    func dispose(_ groups: [[BrokerEvent]])
-}
-
-extension BrokerSink {
-    public func dispose(_ groups: [[BrokerEvent]]) {}
 }

@@ -53,11 +53,3 @@ public struct Alert: Sendable, Hashable {
         }
     }
 }
-
-/// What applying one transaction to a ``Monitor`` produced, in this order: alerts, then rankings.
-public enum MonitorEvent: Sendable, Hashable {
-    /// A rule fired.
-    case alert(Alert)
-    /// The top K list changed; the new list, best first.
-    case rankingsChanged([RankingEntry])
-}

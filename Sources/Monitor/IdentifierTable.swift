@@ -1,10 +1,8 @@
-/// Identifiers (investor or syndicate ids) numbered from 0 in order of first sight, found by a
-/// hash the caller already has: ``Transaction/investorKey`` and ``Transaction/syndicateKey``,
-/// computed where the transaction was decoded (on an event loop), not on the broker's thread.
-///
-/// Not `[String: …]` dictionaries in ``Rankings`` and ``Monitor``: those hash three strings per
-/// transaction on the broker (measured: ~25% of the broker's time under NDJSON ingest, in
-/// `Hasher` and the dictionaries' probing; `loadtest/run.sh ingest --batch 1000`). The keys are ``KeyedHash``: SipHash with
+/// Identifiers (investor or syndicate ids) numbered from 0 in order of first sight, found by the
+/// key a ``KeyedIdentifier`` carries: computed where the transaction was decoded (on an event
+/// loop), not on the broker's thread. `[String: …]` dictionaries in ``Rankings`` and ``Monitor``
+/// hashed three strings per transaction on the broker (~25% of the broker's time under NDJSON
+/// ingest, in `Hasher` and the dictionaries' probing). The keys are ``KeyedHash``: SipHash with
 /// the process's random key, so colliding ids cannot be computed from outside.
 ///
 /// Open addressing with linear probing, at most half full. A slot holds the ordinal plus one in
@@ -22,35 +20,23 @@ struct IdentifierTable: Sendable {
     /// Number of identifiers.
     var count: Int { identifiers.count }
 
-    /// The hash an identifier is found by (what `Transaction` stores as its keys).
-    static func key(_ identifier: String) -> Int { Int(bitPattern: UInt(KeyedHash.process.hash(identifier))) }
-
-    /// ``key(_:)`` of the identifier whose UTF-8 bytes these are (the decoder hashes the request's
-    /// bytes, without going through the `String`).
-    /// `hash` is `KeyedHash.process`, passed in so that a loop over many identifiers reads the
-    /// lazily initialised global once (its `swift_once` check is ~1% of the decoding loop).
-    static func key(bytes: UnsafeRawBufferPointer, hash: KeyedHash) -> Int {
-        Int(bitPattern: UInt(hash.hash(bytes).0))
-    }
-
-    /// The ordinal of `identifier`, or nil if it was never inserted. `key` must be ``key(_:)`` of
-    /// `identifier` (the table recomputes keys when it grows).
-    func ordinal(of identifier: String, key: Int) -> Int32? {
-        switch probe(identifier, key: key) {
+    /// The ordinal of `identifier`, or nil if it was never inserted.
+    func ordinal(of identifier: KeyedIdentifier) -> Int32? {
+        switch probe(identifier) {
         case .found(let ordinal): ordinal
         case .empty: nil
         }
     }
 
     /// The ordinal of `identifier`, numbering it next if it is new.
-    mutating func insert(_ identifier: String, key: Int) -> Int32 {
-        switch probe(identifier, key: key) {
+    mutating func insert(_ identifier: KeyedIdentifier) -> Int32 {
+        switch probe(identifier) {
         case .found(let ordinal):
             return ordinal
         case .empty(let slot):
             let ordinal = Int32(truncatingIfNeeded: identifiers.count)
-            identifiers.append(identifier)
-            slots[slot] = Self.tag(key) | UInt64(UInt32(bitPattern: ordinal) &+ 1)
+            identifiers.append(identifier.value)
+            slots[slot] = Self.tag(identifier.key) | UInt64(UInt32(bitPattern: ordinal) &+ 1)
             if identifiers.count * 2 > slots.count { grow() }
             return ordinal
         }
@@ -61,16 +47,16 @@ struct IdentifierTable: Sendable {
         case empty(slot: Int)
     }
 
-    private func probe(_ identifier: String, key: Int) -> Probe {
-        let tag = Self.tag(key)
+    private func probe(_ identifier: KeyedIdentifier) -> Probe {
+        let tag = Self.tag(identifier.key)
         let mask = slots.count - 1
-        var index = key & mask
+        var index = identifier.key & mask
         while true {
             let slot = slots[index]
             if slot == 0 { return .empty(slot: index) }
             if slot & 0xFFFF_FFFF_0000_0000 == tag {
                 let ordinal = Int32(truncatingIfNeeded: slot & 0xFFFF_FFFF) &- 1
-                if identifiers[Int(ordinal)].hasSameUTF8(as: identifier) { return .found(ordinal) }
+                if identifiers[Int(ordinal)].hasSameUTF8(as: identifier.value) { return .found(ordinal) }
             }
             index = (index + 1) & mask
         }
@@ -83,7 +69,7 @@ struct IdentifierTable: Sendable {
         var grown = [UInt64](repeating: 0, count: slots.count * 2)
         let mask = grown.count - 1
         for (ordinal, identifier) in identifiers.enumerated() {
-            let key = Self.key(identifier)
+            let key = KeyedIdentifier(identifier).key
             var index = key & mask
             while grown[index] != 0 { index = (index + 1) & mask }
             grown[index] = Self.tag(key) | UInt64(ordinal + 1)

@@ -44,6 +44,12 @@ public struct KeyedHash: Sendable {
         string.withUTF8Bytes { hash(UnsafeRawBufferPointer($0), wide: true) }
     }
 
+    /// The 128-bit variant (SipHash-128) of UTF-8 bytes: two 64-bit halves.
+    @inline(__always)
+    public func hash128(utf8 bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64) {
+        hash(UnsafeRawBufferPointer(bytes), wide: true)
+    }
+
     /// The hash of `bytes`; the second half is only computed (and non-zero) when `wide`.
     func hash(_ bytes: UnsafeRawBufferPointer, wide: Bool = false) -> (UInt64, UInt64) {
         // The product's round counts as literals, so that the rounds are unrolled.

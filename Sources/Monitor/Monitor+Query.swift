@@ -14,7 +14,7 @@ extension Monitor {
 
     /// One syndicate's totals and window state, or `nil` if unknown (ids match by their UTF-8 bytes).
     public func syndicate(_ syndicateId: String) -> SyndicateSummary? {
-        guard let state = state(ofSyndicate: syndicateId, key: IdentifierTable.key(syndicateId)) else { return nil }
+        guard let state = state(ofSyndicate: KeyedIdentifier(syndicateId)) else { return nil }
         return SyndicateSummary(
             syndicateId: syndicateId, windowCount: spikeWindowCount(of: state),
             windowSeconds: configuration.spikeWindowSeconds, spikeThreshold: configuration.spikeThreshold,

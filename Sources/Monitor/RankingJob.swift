@@ -191,8 +191,8 @@ public struct RankingJob: Sendable {
 
     /// The content of `transaction` by ordinals, or `nil` if its investor or syndicate is new.
     private func content(of transaction: Transaction) -> IdentifiedContent? {
-        guard let investor = rankings.investorIndex.ordinal(of: transaction.investorId, key: transaction.investorKey),
-            let syndicate = rankings.syndicateIndex.ordinal(of: transaction.syndicateId, key: transaction.syndicateKey)
+        guard let investor = rankings.investorIndex.ordinal(of: transaction.investor),
+            let syndicate = rankings.syndicateIndex.ordinal(of: transaction.syndicate)
         else { return nil }
         return IdentifiedContent(investor: investor, syndicate: syndicate, amount: transaction.amount)
     }

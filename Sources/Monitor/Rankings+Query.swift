@@ -16,7 +16,7 @@ extension Rankings {
 
     /// One investor's totals, or `nil` if the investor is unknown (ids match by their UTF-8 bytes).
     public func investor(_ investorId: String) -> InvestorSummary? {
-        guard let investor = investorIndex.ordinal(of: investorId, key: IdentifierTable.key(investorId)) else { return nil }
+        guard let investor = investorIndex.ordinal(of: KeyedIdentifier(investorId)) else { return nil }
         let state = investorStates[Int(investor)]
         let rank = leaders.firstIndex { $0.investor == investor }.map { $0 + 1 }
         return InvestorSummary(

@@ -26,7 +26,7 @@ public struct Rankings: Sendable {
 
     /// K: how many leaders are maintained incrementally (and published in `rankings` events).
     public let topCount: Int
-    /// Investor ids by ordinal, found by ``Transaction/investorKey``; `investorStates` by the same ordinal.
+    /// Investor ids by ordinal (``IdentifierTable``); `investorStates` by the same ordinal.
     var investorIndex = IdentifierTable()
     var investorStates: [InvestorState] = []
     /// Syndicate ids by ordinal: each investor stores small integers. ``Monitor`` keeps its
@@ -45,8 +45,8 @@ public struct Rankings: Sendable {
     public var investorCount: Int { investorStates.count }
 
     /// The state of `investorId`, if it has one.
-    func state(ofInvestor investorId: String, key: Int) -> InvestorState? {
-        investorIndex.ordinal(of: investorId, key: key).map { investorStates[Int($0)] }
+    func state(ofInvestor investor: KeyedIdentifier) -> InvestorState? {
+        investorIndex.ordinal(of: investor).map { investorStates[Int($0)] }
     }
 
     /// Adds one transaction; returns whether the top K list changed (ranks, ids, counts or totals).
@@ -56,18 +56,17 @@ public struct Rankings: Sendable {
     public mutating func apply(_ transaction: Transaction) throws(RankingsError) -> Bool {
         guard transaction.amount.cents > 0 else { throw .nonPositiveAmount }
         return apply(
-            investorId: transaction.investorId, key: transaction.investorKey, amount: transaction.amount,
-            syndicate: syndicateOrdinal(of: transaction.syndicateId, key: transaction.syndicateKey))
+            investor: transaction.investor, amount: transaction.amount, syndicate: syndicateOrdinal(of: transaction.syndicate))
     }
 
     /// ``apply(_:)`` given the fields it reads, for a syndicate that already has its ordinal
     /// (``Monitor`` reads the fields in place and looks the ordinal up once for both). The
     /// caller has checked that `amount` is positive.
-    mutating func apply(investorId: String, key: Int, amount: Money, syndicate: Int32) -> Bool {
-        let investor = investorIndex.insert(investorId, key: key)
+    mutating func apply(investor identifier: KeyedIdentifier, amount: Money, syndicate: Int32) -> Bool {
+        let investor = investorIndex.insert(identifier)
         if Int(investor) == investorStates.count { investorStates.append(InvestorState()) }
         let (total, syndicateCount) = Self.record(amount: amount, syndicate: syndicate, in: &investorStates[Int(investor)])
-        return promote(RankingKey(investorId: investorId, investor: investor, syndicateCount: syndicateCount, total: total))
+        return promote(RankingKey(investorId: identifier.value, investor: investor, syndicateCount: syndicateCount, total: total))
     }
 
     /// Updates one investor's state in place; returns the new total and distinct syndicate count.
@@ -80,8 +79,8 @@ public struct Rankings: Sendable {
 
     /// The ordinal of the transaction's syndicate, assigned on first sight. (Ordinals are never
     /// reused; an id's ordinal stays valid even if the transaction that introduced it is rejected.)
-    mutating func syndicateOrdinal(of syndicateId: String, key: Int) -> Int32 {
-        syndicateIndex.insert(syndicateId, key: key)
+    mutating func syndicateOrdinal(of syndicate: KeyedIdentifier) -> Int32 {
+        syndicateIndex.insert(syndicate)
     }
 
     /// Places an investor whose key just grew; returns whether the leaders changed.

@@ -78,10 +78,11 @@ extension TransactionBatchDecoder {
         let problemsBefore = problemCount
         var present: UInt8 = 0
         var id: String?
-        var investorId: (value: String, key: Int)?
-        var syndicateId: (value: String, key: Int)?
+        var investorId: KeyedIdentifier?
+        var syndicateId: KeyedIdentifier?
         var amount: Money?
         var timestamp: Int64?
+        let identifierHasher = self.identifierHasher
         scanner.skipWhitespace()
         if scanner.peek() == UInt8(ascii: "}") {
             scanner.index += 1
@@ -113,9 +114,18 @@ extension TransactionBatchDecoder {
                 } else {
                     present |= field.rawValue
                     switch field {
-                    case .id: id = try decodeIdentifier(index: index, field: field, depth: depth, nullable: true)?.value
-                    case .investorId: investorId = try decodeIdentifier(index: index, field: field, depth: depth)
-                    case .syndicateId: syndicateId = try decodeIdentifier(index: index, field: field, depth: depth)
+                    case .id:
+                        id = try decodeIdentifier(index: index, field: field, depth: depth, nullable: true) {
+                            String(decoding: $0, as: UTF8.self)
+                        }
+                    case .investorId:
+                        investorId = try decodeIdentifier(index: index, field: field, depth: depth) {
+                            KeyedIdentifier(utf8: $0, hasher: identifierHasher)
+                        }
+                    case .syndicateId:
+                        syndicateId = try decodeIdentifier(index: index, field: field, depth: depth) {
+                            KeyedIdentifier(utf8: $0, hasher: identifierHasher)
+                        }
                     case .amount: amount = try decodeAmount(index: index, depth: depth)
                     case .timestamp: timestamp = try decodeTimestamp(index: index, depth: depth)
                     case .unknown: try scanner.skipValue(depth: depth + 1)
@@ -153,16 +163,16 @@ extension TransactionBatchDecoder {
         else { return }
         transactions.append(
             Transaction(
-                id: id.take(), investorId: investorId.value, investorKey: investorId.key,
-                syndicateId: syndicateId.value, syndicateKey: syndicateId.key, amount: amount,
-                timestamp: timestamp ?? receivedAt))
+                id: id.take(), investor: investorId, syndicate: syndicateId, amount: amount, timestamp: timestamp ?? receivedAt))
     }
 
-    /// `id`, `investorId`, `syndicateId`: a non-empty string of at most 128 UTF-8 bytes, with its
-    /// ``IdentifierTable`` key hashed from the bytes (not for `id`, which has no such key: 0).
-    private mutating func decodeIdentifier(
-        index: Int, field: TransactionField, depth: Int, nullable: Bool = false
-    ) throws(JSONSyntaxError) -> (value: String, key: Int)? {
+    /// `id`, `investorId`, `syndicateId`: a non-empty string of at most 128 UTF-8 bytes, made into
+    /// a value by `make` from its unescaped bytes (a ``KeyedIdentifier`` hashes the same bytes).
+    @inline(__always)
+    private mutating func decodeIdentifier<Value>(
+        index: Int, field: TransactionField, depth: Int, nullable: Bool = false,
+        make: (UnsafeRawBufferPointer) -> Value
+    ) throws(JSONSyntaxError) -> Value? {
         switch scanner.peek() {
         case UInt8(ascii: "\""):
             let token = try scanner.scanString()
@@ -179,13 +189,10 @@ extension TransactionBatchDecoder {
                 return nil
             }
             if hasProblems { return nil }
-            let keyed = field != .id
             if token.hasEscapes {  // `scratch` holds the unescaped bytes
-                let key = keyed ? scanner.scratch.withUnsafeBytes { IdentifierTable.key(bytes: $0, hash: keyedHash) } : 0
-                return (String(decoding: scanner.scratch, as: UTF8.self), key)
+                return scanner.scratch.withUnsafeBytes(make)
             }
-            let bytes = UnsafeRawBufferPointer(rebasing: scanner.buffer[token.start..<token.end])
-            return (String(decoding: bytes, as: UTF8.self), keyed ? IdentifierTable.key(bytes: bytes, hash: keyedHash) : 0)
+            return make(UnsafeRawBufferPointer(rebasing: scanner.buffer[token.start..<token.end]))
         case UInt8(ascii: "n") where nullable:
             try scanner.scanLiteral("null")
             return nil

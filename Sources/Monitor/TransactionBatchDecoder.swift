@@ -20,8 +20,8 @@ struct TransactionBatchDecoder {
     var tooManyTransactions = false
     /// The NDJSON line being decoded, for details.
     var line: Int?
-    /// `KeyedHash.process`, read once per body (see ``IdentifierTable/key(bytes:hash:)``).
-    let keyedHash = KeyedHash.process
+    /// The identifier keys' hash, read once per body (see ``KeyedIdentifier/Hasher``).
+    let identifierHasher = KeyedIdentifier.Hasher()
 
     init(body: UnsafeRawBufferPointer, limits: TransactionDecoder.Limits, receivedAt: Int64) {
         self.scanner = JSONScanner(buffer: body, start: 0, end: body.count, maximumDepth: limits.maximumDepth)

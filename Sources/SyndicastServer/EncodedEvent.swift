@@ -99,18 +99,11 @@ final class LoopFanout: BrokerSink {
         }
     }
 
-    /// Releases the groups on an event loop (chosen by sequence number, so that with several
-    /// loops the work is spread) instead of the broker's thread.
-    ///
-    /// A dropped group usually holds the last reference to its requests' transactions, whose id
-    /// strings an event loop allocated. Freed on the broker, every string goes through glibc's
-    /// cross-thread path (the broker's small cache fills at once, then each free locks the
-    /// loop's arena, which the loop's own allocations contend for), and the loop never gets its
-    /// memory back in its thread cache: ~5% of durable NDJSON ingest's CPU is then `free`/`malloc`
-    /// (`loadtest/run.sh ingest --batch 1000`).
-    func dispose(_ groups: [[BrokerEvent]]) {
-        guard let seq = groups.first?.first?.seq, !loops.all.isEmpty else { return }
-        let loop = loops.all[Int(seq % UInt64(loops.all.count))]
-        loop.execute { withExtendedLifetime(groups) {} }
+    /// Releases dropped history on an event loop (chosen by sequence number, so that with several
+    /// loops the work is spread) instead of the broker's thread (see ``DroppedGroups``).
+    func release(_ groups: DroppedGroups) {
+        guard !loops.all.isEmpty else { return }
+        let loop = loops.all[Int(groups.firstSeq % UInt64(loops.all.count))]
+        loop.execute { groups.release() }
     }
 }

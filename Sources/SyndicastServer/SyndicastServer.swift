@@ -91,6 +91,7 @@ public final class SyndicastServer: Sendable {
         let journalName = self.journalName
         context.broker.query { broker in
             broker.addSink(fanout)
+            broker.releaseDroppedGroups { fanout.release($0) }
             do {
                 try journal.replay { entry in broker.replay(entry) }
                 context.lifecycle.ready.store(true, ordering: .relaxed)

@@ -1,15 +1,13 @@
-import Broker
 import Monitor
 import Synchronization
 import Testing
 
+@testable import Broker
+
 /// Collects what the broker hands its sinks.
 final class RecordingSink: BrokerSink {
     let batches = Mutex<[[BrokerEvent]]>([])
-    /// Sizes of the groups handed over for release.
-    let disposed = Mutex<[Int]>([])
     func deliver(_ events: [BrokerEvent]) { batches.withLock { $0.append(events) } }
-    func dispose(_ groups: [[BrokerEvent]]) { disposed.withLock { $0 += groups.map(\.count) } }
     var events: [BrokerEvent] { batches.withLock { $0.flatMap { $0 } } }
 }
 
@@ -250,15 +248,20 @@ struct BrokerTests {
         #expect(duplicate == .accepted(accepted: 0, duplicates: 1, firstSeq: nil, lastSeq: nil))
     }
 
-    @Test func groupsTheHistoryDropsGoToTheSinkForReleaseWhenLarge() async {
+    @Test func groupsTheHistoryDropsAreHandedOverForReleaseWhenLarge() async {
         var configuration = BrokerConfiguration()
         configuration.historyCapacity = 300
         let journal = RecordingJournal()
         let broker = Broker(
             monitor: Monitor(configuration: MonitorConfiguration()), epoch: "e1", configuration: configuration
         ) { try journal.append($0) }
-        let sink = RecordingSink()
-        await broker.addSink(sink)
+        /// Sizes of the groups handed over for release, and the first sequence numbers.
+        let disposed = Mutex<[Int]>([])
+        let firstSeqs = Mutex<[UInt64]>([])
+        await broker.releaseDroppedGroups { groups in
+            disposed.withLock { $0 += groups.eventCounts }
+            firstSeqs.withLock { $0.append(groups.firstSeq) }
+        }
         func batch(_ first: Int, _ count: Int) -> [Transaction] {
             (first..<(first + count)).map { transaction("t\($0)", "i\($0 % 7)", "s1", cents: 100) }
         }
@@ -266,15 +269,18 @@ struct BrokerTests {
         for number in 0..<400 {
             _ = await ingest(broker, batch(number, 1))
         }
-        #expect(sink.disposed.withLock { $0 }.isEmpty)
-        // Groups of 256 events or more go to the sink once the history drops them, whole.
+        #expect(disposed.withLock { $0 }.isEmpty)
+        // Groups of 256 events or more are handed over once the history drops them, whole.
         for number in 0..<3 {
             _ = await ingest(broker, batch(1_000 + number * 300, 300))
         }
         // (A group's events are its transactions plus any rankings event.)
-        let disposed = sink.disposed.withLock { $0 }
-        #expect(disposed.count == 2, "the first two large groups, dropped by the second and the third")
-        #expect(disposed.allSatisfy { $0 >= 300 && $0 <= 301 }, "\(disposed)")
+        let counts = disposed.withLock { $0 }
+        #expect(counts.count == 2, "the first two large groups, dropped by the second and the third")
+        #expect(counts.allSatisfy { $0 >= 300 && $0 <= 301 }, "\(counts)")
+        // Each hand-over names its first event, past the 400 single-transaction groups' events.
+        #expect(firstSeqs.withLock { $0 }.count == 2)
+        #expect(firstSeqs.withLock { $0 }.allSatisfy { $0 > 400 })
     }
 
     @Test func subscriptionResumesFromHistoryOrFallsBackToSnapshot() async {

@@ -31,10 +31,10 @@ struct DomainRulesTests {
     @Test("the identifier table numbers NFC and NFD apart even when their keys collide")
     func identifierTable() {
         var table = IdentifierTable()
-        #expect(table.insert(Self.composed, key: 7) == 0)
-        #expect(table.insert(Self.decomposed, key: 7) == 1)
-        #expect(table.ordinal(of: Self.decomposed, key: 7) == 1)
-        #expect(table.insert(Self.composed, key: IdentifierTable.key(Self.composed)) == 2)  // real keys differ
+        #expect(table.insert(KeyedIdentifier(forTesting: Self.composed, key: 7)) == 0)
+        #expect(table.insert(KeyedIdentifier(forTesting: Self.decomposed, key: 7)) == 1)
+        #expect(table.ordinal(of: KeyedIdentifier(forTesting: Self.decomposed, key: 7)) == 1)
+        #expect(table.insert(KeyedIdentifier(Self.composed)) == 2)  // real keys differ
     }
 
     @Test("NFC and NFD investors: two rows, leaders, counts and summaries")

@@ -13,15 +13,15 @@ struct IdentifierTableTests {
                 let id = "investor-\(number % (1_000 * (round + 1)))"
                 let expected = model[id] ?? Int32(model.count)
                 model[id] = expected
-                #expect(table.insert(id, key: IdentifierTable.key(id)) == expected)
+                #expect(table.insert(KeyedIdentifier(id)) == expected)
             }
         }
         #expect(table.count == model.count)
         for (id, ordinal) in model {
-            #expect(table.ordinal(of: id, key: IdentifierTable.key(id)) == ordinal)
+            #expect(table.ordinal(of: KeyedIdentifier(id)) == ordinal)
             #expect(table.identifiers[Int(ordinal)] == id)
         }
-        #expect(table.ordinal(of: "never-seen", key: IdentifierTable.key("never-seen")) == nil)
+        #expect(table.ordinal(of: KeyedIdentifier("never-seen")) == nil)
     }
 
     @Test func idsWithEqualKeysStayApart() {
@@ -31,17 +31,18 @@ struct IdentifierTableTests {
         var table = IdentifierTable()
         let ids = (0..<8).map { "s\($0)" }
         for (index, id) in ids.enumerated() {
-            #expect(table.insert(id, key: 42) == Int32(index))
+            #expect(table.insert(KeyedIdentifier(forTesting: id, key: 42)) == Int32(index))
         }
         for (index, id) in ids.enumerated() {
-            #expect(table.ordinal(of: id, key: 42) == Int32(index))
+            #expect(table.ordinal(of: KeyedIdentifier(forTesting: id, key: 42)) == Int32(index))
         }
-        #expect(table.ordinal(of: "s8", key: 42) == nil)
+        #expect(table.ordinal(of: KeyedIdentifier(forTesting: "s8", key: 42)) == nil)
     }
 
     @Test func transactionsCarryTheKeysOfTheirIds() {
         let transaction = Transaction(investorId: "inv-1", syndicateId: "syn-1", amount: Money(cents: 1), timestamp: 0)
-        #expect(transaction.investorKey == IdentifierTable.key("inv-1"))
-        #expect(transaction.syndicateKey == IdentifierTable.key("syn-1"))
+        #expect(transaction.investor.key == KeyedIdentifier("inv-1").key)
+        #expect(transaction.syndicate.key == KeyedIdentifier("syn-1").key)
+        #expect(transaction.investor.key == Int(bitPattern: UInt(KeyedHash.process.hash("inv-1"))))
     }
 }

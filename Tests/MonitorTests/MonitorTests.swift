@@ -99,11 +99,8 @@ struct MonitorTests {
         var monitor = Monitor(configuration: Self.configuration)
         _ = monitor.apply(transaction("a", "s1", cents: Int64.max))
         let batch = [transaction("b", "s2", cents: 5), transaction("c", "s1", cents: 1), transaction("a", "s1", cents: Int64.max)]
-        #expect(monitor.validate(batch).isEmpty)
-        guard case .success = monitor.apply(batch: batch) else {
-            Issue.record("batch refused")
-            return
-        }
+        #expect(monitor.validate(TransactionBatch(batch)).isEmpty)
+        _ = monitor.apply(TransactionBatch(batch), alerts: { _ in })
         // Int64.max = 9223372036854775807 cents; s1 holds Int64.max · 2 + 1 = 2^64 − 1 cents.
         #expect(monitor.syndicate("s1")?.totalInvested.description == "184467440737095516.15")
         #expect(monitor.investor("a")?.totalInvested == MoneyTotal(high: 0, low: UInt64(Int64.max) * 2))
@@ -115,23 +112,20 @@ struct MonitorTests {
         #expect(monitor.leaderboard.first?.investorId == "a")
     }
 
-    @Test("non-positive amounts: validate reports them, batches are atomic, single applies change nothing")
+    @Test("non-positive amounts: validate reports them, applying them changes nothing")
     func nonPositiveAmounts() throws {
         var monitor = Monitor(configuration: Self.configuration)
         _ = monitor.apply(transaction("a", "s1", cents: 10))
         let batch = [transaction("b", "s2", cents: 5), transaction("c", "s1", cents: 0), transaction("c", "s1", cents: -1)]
-        #expect(monitor.validate(batch).map(\.index) == [1, 2])
-        #expect(monitor.validate(batch).first?.reason == "must be greater than 0")
+        #expect(monitor.validate(TransactionBatch(batch)).map(\.index) == [1, 2])
+        #expect(monitor.validate(TransactionBatch(batch)).first?.reason == "must be greater than 0")
         let before = monitor.counts
-        guard case .failure(let error) = monitor.apply(batch: batch) else {
-            Issue.record("batch accepted")
-            return
-        }
-        #expect(error.code == .invalidFields)
-        #expect(monitor.counts == before)
-        #expect(monitor.investor("b") == nil)
+        #expect(monitor.apply(TransactionBatch(Array(batch[1...])), alerts: { _ in Issue.record("alert") }) == false)
+        #expect(monitor.counts.rejected == before.rejected + 2)
+        #expect(monitor.counts.transactions == before.transactions)
+        #expect(monitor.investor("c") == nil)
         #expect(monitor.apply(transaction("a", "s9", cents: 0)).isEmpty)
-        #expect(monitor.counts.rejected == 1)
+        #expect(monitor.counts.rejected == 3)
         #expect(monitor.investor("a")?.syndicateCount == 1)
         #expect(monitor.syndicate("s9") == nil)
     }
@@ -175,14 +169,14 @@ struct MonitorTests {
             var expectedChanged = false
             for (index, transaction) in stream.enumerated() {
                 expected.append("tx \(index)")
-                if single.apply(transaction, alerts: { expected.append("\($0.id) \($0.transactionId ?? "")") }) {
+                if single.apply(TransactionBatch([transaction]), alerts: { expected.append("\($0.id) \($0.transactionId ?? "")") }) {
                     expectedChanged = true
                 }
             }
             var batched = Monitor(configuration: Self.configuration)
             var seen: [String] = []
             let changed = batched.apply(
-                contentsOf: stream, before: { seen.append("tx \($0)") },
+                TransactionBatch(stream), before: { seen.append("tx \($0)") },
                 alerts: { seen.append("\($0.id) \($0.transactionId ?? "")") })
             #expect(seen == expected)
             #expect(changed == expectedChanged)

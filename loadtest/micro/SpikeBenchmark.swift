@@ -15,7 +15,7 @@ struct SplitMix64: RandomNumberGenerator {
 
 /// `syndicast-microbench RUNS spike [SIZES]`: one syndicate's spike window fed `n` distinct
 /// timestamps, all inside one window (W = 30 days), in order and shuffled; prints both rates and
-/// their ratio, for ``SpikeWindow/record(_:)`` alone and through ``Monitor/apply(contentsOf:before:alerts:)``
+/// their ratio, for ``SpikeWindow/record(_:)`` alone and through ``Monitor/apply(_:before:alerts:)``
 /// (the broker's call). `SIZES` is a comma-separated list of `n` (default 200000,400000).
 func spikeBenchmark(runs: Int, sizes: [Int]) {
     let window: Int64 = 30 * 86_400_000
@@ -52,7 +52,7 @@ func spikeBenchmark(runs: Int, sizes: [Int]) {
         func monitorRate(_ batch: [Transaction]) -> Double {
             measure(items: size) {
                 var monitor = Monitor(configuration: configuration)
-                _ = monitor.apply(contentsOf: batch, before: { _ in }, alerts: { _ in sink &+= 1 })
+                _ = monitor.apply(TransactionBatch(batch), alerts: { _ in sink &+= 1 })
                 sink &+= monitor.counts.transactions
             }
         }
@@ -72,7 +72,7 @@ func spikeBenchmark(runs: Int, sizes: [Int]) {
     }
     let spreadRate = measure(items: spread.count) {
         var monitor = Monitor(configuration: MonitorConfiguration(spikeWindowSeconds: 60, spikeThreshold: 100))
-        _ = monitor.apply(contentsOf: spread, before: { _ in }, alerts: { _ in sink &+= 1 })
+        _ = monitor.apply(TransactionBatch(spread), alerts: { _ in sink &+= 1 })
         sink &+= monitor.counts.transactions
     }
     report("Monitor.apply, 200000 in order over 10000 syndicates (tx)", spreadRate)

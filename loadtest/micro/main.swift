@@ -1,6 +1,6 @@
 // syndicast-microbench: throughput of the hot protocol and domain code, side by side with a
 // reference implementation where one exists, median of several runs (this machine is noisy).
-// Run: swift run -c release syndicast-microbench [runs] [broker|decode|journal|basics|spike [sizes]]
+// Run: swift run -c release syndicast-microbench [runs] [broker|decode|journal|batch|basics|spike [sizes]]
 import Broker
 import Foundation
 import HTTP1
@@ -100,6 +100,10 @@ else {
 // `… basics` runs only the JSON-writing and UTF-8 benchmarks (BasicsBenchmark.swift).
 if only == "basics" {
     basicsBenchmark(runs: runs, sample: sample, receivedAt: receivedAt)
+// `… batch` runs only the journal encoder and digest benchmark over whole decoded batches
+// (BatchReadBenchmark.swift).
+if only == "batch" {
+    batchReadBenchmark(runs: runs, transactions: sample)
     exit(0)
 }
 
@@ -297,10 +301,10 @@ if case .success(let batch) = ndjson.withUnsafeBytes({ decoder.decode($0, format
 }
 let applyRate = measure(items: transactions.count) {
     var monitor = Monitor()
-    for transaction in transactions { eventsTotal &+= monitor.apply(transaction).count }
+    if monitor.apply(TransactionBatch(transactions), alerts: { _ in eventsTotal &+= 1 }) { eventsTotal &+= 1 }
 }
 print("== domain and journal")
-report("Monitor.apply (transactions)", applyRate)
+report("Monitor.apply, one batch of \(transactions.count) (transactions)", applyRate)
 for synchronous in [JournalSynchronous.full, .normal] {
     let directory = NSTemporaryDirectory() + "syndicast-microbench-\(getpid())-\(synchronous.rawValue)"
     defer { try? FileManager.default.removeItem(atPath: directory) }
