@@ -329,6 +329,7 @@ extension Broker {
             }
             knownIds.commit(keys)
             _ = applyTransactions(transactions, into: &events)
+            stats.replayed = stats.transactions
         case .message(let topic, let data):
             _ = applyMessage(topic: topic, data: data, into: &events)
         }

@@ -73,7 +73,17 @@ extension Broker {
         writer.appendInteger(connections)
         writer.appendRaw(",\"historyOldestSeq\":")
         writer.appendInteger(Int64(truncatingIfNeeded: history.oldestSeq ?? 0))
-        writer.appendRaw("}")
+        // The rules in force, so a dashboard shows the thresholds before the first alert.
+        let rules = monitor.configuration
+        writer.appendRaw(",\"rules\":{\"amountThreshold\":")
+        writer.appendMoney(rules.amountThreshold)
+        writer.appendRaw(",\"spikeWindowSeconds\":")
+        writer.appendInteger(rules.spikeWindowSeconds)
+        writer.appendRaw(",\"spikeThreshold\":")
+        writer.appendInteger(rules.spikeThreshold)
+        writer.appendRaw(",\"topK\":")
+        writer.appendInteger(rules.topK)
+        writer.appendRaw("}}")
         return writer.bytes
     }
 }

@@ -38,7 +38,8 @@ enum ServeOptions {
         help: "Refuse a transaction whose amount is greater (e.g. 1000000000000 or 2500.50).")
     static let maxClockSkew = ServeOption(
         "max-clock-skew", default: 300, unit: "seconds",
-        help: "Refuse event times more than this far ahead of the server's clock (past times are valid).")
+        help: "Refuse event times more than this far ahead of the server's clock (past times are valid); "
+            + "also the spike rule's clock margin (docs/SPIKE-RULE.md).")
     static let idempotencyWindow = ServeOption(
         "idempotency-window", default: 1_000_000, unit: "ids",
         help: """

@@ -18,6 +18,11 @@ struct EndpointTests {
         #expect(ready.status == 200 && ready.text == #"{"status":"ready"}"#)
         let rankings = await api.send("GET", "/api/rankings?limit=3")
         #expect(rankings.status == 200 && rankings.text == #"{"seq":0,"top":[]}"#)
+        let stats = await api.send("GET", "/api/stats")
+        #expect(
+            stats.status == 200
+                && stats.text.hasSuffix(
+                    #","rules":{"amountThreshold":"10000.00","spikeWindowSeconds":3600,"spikeThreshold":100,"topK":5}}"#))
         let metrics = await api.send("GET", "/metrics")
         #expect(metrics.status == 200 && metrics.text.contains("syndicast_http_requests_total"))
     }

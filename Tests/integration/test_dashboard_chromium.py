@@ -70,6 +70,9 @@ def test_alerts_rankings_and_charts_update_live_without_a_reload(start_server) -
         assert "grace invested" not in feed
         # The counters are filled from /api/stats at once, not 0 until the first stats tick.
         page.wait_until("document.getElementById('counter-transactions').textContent === '4'", "the transaction counter")
+        # The rules come from /api/stats before any spike alert was raised.
+        page.wait_until("document.getElementById('threshold-spike').textContent === '3'", "the spike threshold from /api/stats")
+        assert page.evaluate("document.getElementById('threshold-window').textContent") == "1 min"
         page.evaluate("window.loadedOnce = true")
 
         # Live: zed enters in three syndicates (a ranking change) with a large amount (an amount alert).

@@ -3,7 +3,7 @@ import Foundation
 import Journal
 import Monitor
 
-/// `syndicast-microbench RUNS journal`: the readers of whole transaction batches off the broker's
+/// `syndicast-microbench RUNS batch`: the readers of whole transaction batches off the broker's
 /// apply path, on 50 batches of 1,000 decoded NDJSON transactions: the journal payload encoder
 /// (the journal thread's work per commit group) and the idempotency digests (the event loop's work
 /// per request).

@@ -100,6 +100,9 @@ else {
 // `… basics` runs only the JSON-writing and UTF-8 benchmarks (BasicsBenchmark.swift).
 if only == "basics" {
     basicsBenchmark(runs: runs, sample: sample, receivedAt: receivedAt)
+    exit(0)
+}
+
 // `… batch` runs only the journal encoder and digest benchmark over whole decoded batches
 // (BatchReadBenchmark.swift).
 if only == "batch" {

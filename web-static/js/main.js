@@ -148,7 +148,9 @@ function reportResume() {
 
 async function refreshServerStatistics() {
   if (!connection.isOpen) return;
-  counters.fromServerStatistics(await getJSON("/api/stats"));
+  const statistics = await getJSON("/api/stats");
+  counters.fromServerStatistics(statistics);
+  thresholds.fromRules(statistics.rules);
 }
 
 setInterval(refreshServerStatistics, 10_000);

@@ -1,6 +1,5 @@
-// The rule thresholds on show. The server publishes them per event rather than in hello or
-// /api/stats: the amount threshold arrives with each large-amount alert, the spike threshold and
-// window with each spike alert and in every /api/syndicates/{id} answer.
+// The rule thresholds on show: from GET /api/stats's `rules` as soon as the stream is live, and
+// again with each alert (which carries the threshold it was raised against).
 
 import { duration, money } from "./format.js";
 
@@ -9,7 +8,14 @@ export class RuleThresholds {
     this.cells = { amount, spike, window };
     this.spikeThreshold = null;
     this.windowSeconds = null;
-    for (const cell of Object.values(this.cells)) cell.title = "known after the first alert or syndicate lookup";
+    for (const cell of Object.values(this.cells)) cell.title = "known once the server answers";
+  }
+
+  /** The `rules` object of a GET /api/stats answer. */
+  fromRules(rules) {
+    if (!rules) return;
+    this.setAmount(rules.amountThreshold);
+    this.setSpike(rules.spikeThreshold, rules.spikeWindowSeconds);
   }
 
   fromAlert(alert) {
