@@ -80,7 +80,7 @@ extension BrokerEvent {
     /// really pins; a `message` event's `data` dominates (up to 60 KiB each). A `transaction`
     /// event counts its own transaction in the shared batch, so a batch is counted once in all.
     /// Every term is a stored length: no string or array is walked. The broker sums these as it
-    /// makes the events (see `Broker.applyTransactions`).
+    /// makes the events (see `MessageBroker.applyTransactions`).
     var retainedBytes: Int {
         let own = MemoryLayout<BrokerEvent>.stride
         switch body {

@@ -113,7 +113,7 @@ enum BrokerCommand: Sendable {
     case publish(topic: String, data: [UInt8], @Sendable (PublishOutcome) -> Void)
     case subscribe(SubscriptionRequest)
     case tick(connections: Int, now: Int64)
-    case query(@Sendable (isolated Broker) -> Void)
+    case query(@Sendable (isolated MessageBroker) -> Void)
     /// The journal finished some groups (see `JournalPipeline`).
     case journalled
 

@@ -1,5 +1,5 @@
 /// Commit groups the broker's history no longer holds, handed to the server to be released on
-/// the thread that allocated their transactions (see ``Broker/releaseDroppedGroups(_:)``).
+/// the thread that allocated their transactions (see ``MessageBroker/releaseDroppedGroups(_:)``).
 ///
 /// A dropped group usually holds the last reference to its requests' transactions, whose id
 /// strings an event loop allocated. Freed on the broker, every string went through glibc's

@@ -11,7 +11,7 @@ import Monitor
 ///
 /// Ordering and failure: groups complete in submission order. Once an append fails, every group
 /// queued after it fails too without being written (the journal must not get a hole), and the
-/// pipeline stays failed: the broker is fail-stop (see `Broker.commitGroup`).
+/// pipeline stays failed: the broker is fail-stop (see `MessageBroker.commitGroup`).
 ///
 /// Completions are collected here and announced with `notify` (the broker queues itself a command
 /// that calls `takeCompleted`); `waitUntilIdle` lets the broker block until everything submitted

@@ -4,11 +4,11 @@ import Monitor
 ///
 /// ``append(_:)`` always succeeds and counts groups, entries and transactions in ``statistics`` as
 /// ``SQLiteJournal`` does (payload bytes stay 0), but the entries themselves are not kept: the
-/// Monitor and Broker already hold the state derived from them, and nothing survives the process
+/// TransactionMonitor and MessageBroker already hold the state derived from them, and nothing survives the process
 /// anyway. ``replay(_:)`` therefore delivers nothing, and
 /// every instance has a fresh random ``epoch``, so a client resuming across a restart is told its
 /// history is gone (`"recovered":false`).
-public final class InMemoryJournal: Journal, @unchecked Sendable {
+public final class InMemoryJournal: JournalStore, @unchecked Sendable {
     /// A fresh random epoch per instance: the history dies with the process.
     public let epoch: String
     /// What ``append(_:)`` has counted since this instance was created.

@@ -24,7 +24,7 @@ import Monitor
 /// Thread safety: the connection is opened with `SQLITE_OPEN_NOMUTEX`; call the journal from one
 /// thread at a time. It may be handed between threads (hence `@unchecked Sendable`), never used by
 /// two at once.
-public final class SQLiteJournal: Journal, @unchecked Sendable {
+public final class SQLiteJournal: JournalStore, @unchecked Sendable {
     /// The database file's name inside the data directory.
     public static let fileName = "syndicast.sqlite3"
 

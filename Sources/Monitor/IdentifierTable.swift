@@ -1,6 +1,6 @@
 /// Identifiers (investor or syndicate ids) numbered from 0 in order of first sight, found by the
 /// key a ``KeyedIdentifier`` carries: computed where the transaction was decoded (on an event
-/// loop), not on the broker's thread. `[String: …]` dictionaries in ``Rankings`` and ``Monitor``
+/// loop), not on the broker's thread. `[String: …]` dictionaries in ``Rankings`` and ``TransactionMonitor``
 /// hashed three strings per transaction on the broker (~25% of the broker's time under NDJSON
 /// ingest, in `Hasher` and the dictionaries' probing). The keys are ``KeyedHash``: SipHash with
 /// the process's random key, so colliding ids cannot be computed from outside.

@@ -29,7 +29,7 @@ public struct MoneyTotal: Sendable, Hashable, Comparable, CustomStringConvertibl
     /// Zero cents.
     public static let zero = MoneyTotal(cents: 0)
 
-    /// Adds an amount; a non-positive one adds nothing (``Monitor`` and ``Rankings`` never pass one).
+    /// Adds an amount; a non-positive one adds nothing (``TransactionMonitor`` and ``Rankings`` never pass one).
     @inline(__always)
     public mutating func add(_ amount: Money) {
         let (sum, carry) = low.addingReportingOverflow(UInt64(clamping: amount.cents))

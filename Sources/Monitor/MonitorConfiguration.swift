@@ -1,4 +1,4 @@
-/// The rule parameters of a ``Monitor`` (command-line flags `--amount-threshold`, `--spike-window`,
+/// The rule parameters of a ``TransactionMonitor`` (command-line flags `--amount-threshold`, `--spike-window`,
 /// `--spike-threshold`; DESIGN.md §3).
 public struct MonitorConfiguration: Sendable, Hashable {
     /// Amounts strictly greater than this raise an `amount_threshold` alert.

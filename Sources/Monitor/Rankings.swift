@@ -29,7 +29,7 @@ public struct Rankings: Sendable {
     /// Investor ids by ordinal (``IdentifierTable``); `investorStates` by the same ordinal.
     var investorIndex = IdentifierTable()
     var investorStates: [InvestorState] = []
-    /// Syndicate ids by ordinal: each investor stores small integers. ``Monitor`` keeps its
+    /// Syndicate ids by ordinal: each investor stores small integers. ``TransactionMonitor`` keeps its
     /// syndicate states by the same ordinals.
     var syndicateIndex = IdentifierTable()
     /// The top K keys, best first.
@@ -60,7 +60,7 @@ public struct Rankings: Sendable {
     }
 
     /// ``apply(_:)`` given the fields it reads, for a syndicate that already has its ordinal
-    /// (``Monitor`` reads the fields in place and looks the ordinal up once for both). The
+    /// (``TransactionMonitor`` reads the fields in place and looks the ordinal up once for both). The
     /// caller has checked that `amount` is positive.
     mutating func apply(investor identifier: KeyedIdentifier, amount: Money, syndicate: Int32) -> Bool {
         let investor = investorIndex.insert(identifier)

@@ -19,9 +19,9 @@ public enum SpikeOutcome: Sendable, Hashable {
 /// spiking when a later evaluation finds `count ≤ S`. On in-order input this is the seed's Redis
 /// algorithm (`ZADD key t txId; ZREMRANGEBYSCORE key -inf t−W; ZCARD key`). A transaction older
 /// than the newest seen joins the window but is not evaluated; one at or before newest − W is
-/// ignored (no later window `(t' − W, t']` with `t' ≥ newest` can contain it). The ``Monitor``
+/// ignored (no later window `(t' − W, t']` with `t' ≥ newest` can contain it). The ``TransactionMonitor``
 /// passes its rule clock's floor `G − W` (G: the newest timestamp accepted for any syndicate):
-/// a timestamp at or before it is ignored too, and once `newest ≤ G − 2W` the ``Monitor`` calls
+/// a timestamp at or before it is ignored too, and once `newest ≤ G − 2W` the ``TransactionMonitor`` calls
 /// ``expire()``, since no evaluation can count any entry again.
 ///
 /// Memory is bounded by what is inside the window: equal timestamps share one entry with a count.

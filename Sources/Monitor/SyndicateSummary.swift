@@ -33,12 +33,12 @@ public struct SyndicateSummary: Sendable, Hashable {
     }
 }
 
-/// Running totals of a ``Monitor`` (for `/api/stats` and metrics).
+/// Running totals of a ``TransactionMonitor`` (for `/api/stats` and metrics).
 public struct MonitorCounts: Sendable, Hashable {
     /// Transactions applied.
     public var transactions = 0
-    /// Transactions refused by ``Monitor/apply(_:)`` because the amount was not positive (only
-    /// possible when ``Monitor/validate(_:)`` was skipped).
+    /// Transactions refused by ``TransactionMonitor/apply(_:)`` because the amount was not positive (only
+    /// possible when ``TransactionMonitor/validate(_:)`` was skipped).
     public var rejected = 0
     /// Alerts raised by the amount rule.
     public var amountAlerts = 0

@@ -5,7 +5,7 @@
 /// array`, or passing it to any call that takes a `Transaction`, even as `borrowing`) retains its
 /// `id`, `investorId` and `syndicateId` strings, and releases them after. The event loop that
 /// decoded the request wrote those reference counts on another core, so each retain and release
-/// is a cache miss on the reader's core: ~2% of the server's CPU on the broker (Monitor's apply)
+/// is a cache miss on the reader's core: ~2% of the server's CPU on the broker (TransactionMonitor's apply)
 /// and ~2.5% on the journal thread (the payload encoder) under NDJSON ingest (perf); the encoder
 /// reading in place took 2–7% less server CPU per transaction in durable NDJSON ingest.
 ///
@@ -14,7 +14,7 @@
 /// lent to a closure (``Fields/withIdentifierUTF8(_:)``) rather than returned. ``copy(at:)`` and
 /// ``Fields/copy()`` are the ways out of a whole transaction, for cold paths (an alert, a
 /// conflict message). Benchmarks: `syndicast-microbench 15 broker` (the broker's commit path,
-/// Monitor's apply included) and `syndicast-microbench 21 journal` (the encoder, the digests).
+/// TransactionMonitor's apply included) and `syndicast-microbench 21 journal` (the encoder, the digests).
 public struct TransactionBatch: Sendable {
     /// The transactions, in order (for storing or handing on the batch as a whole).
     public let transactions: [Transaction]

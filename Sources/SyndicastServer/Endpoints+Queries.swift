@@ -27,7 +27,7 @@ extension Endpoints {
     }
 
     private static func answer(
-        _ route: Route, broker: isolated Broker, limit: Int, identifier: String, context: ServerContext, subscribers: Int
+        _ route: Route, broker: isolated MessageBroker, limit: Int, identifier: String, context: ServerContext, subscribers: Int
     ) -> HTTPResponse {
         let monitor = broker.state
         var writer = JSONWriter(capacity: 512)

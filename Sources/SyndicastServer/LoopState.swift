@@ -23,25 +23,25 @@ final class LoopState {
 
     /// Queues one request; the first of an iteration schedules the hand-off.
     ///
-    /// A large request (``Broker/inlineAppendLimit`` transactions or more, i.e. an NDJSON batch)
+    /// A large request (``MessageBroker/inlineAppendLimit`` transactions or more, i.e. an NDJSON batch)
     /// is handed over at once, in one command with the small ones queued before it (their order
     /// kept), so that the broker decides it while this loop parses the next one. Held to the end
     /// of the iteration, a dozen 1,000-transaction batches reached the broker together and each
     /// stage (parse, decide, append) waited for the whole previous one: ~30% of the machine sat
     /// idle and a request took ~80 ms (durable NDJSON, batches of 1,000, 64 connections: median
     /// ~0.80 M tx/s handed over at once, 0.68–0.70 M held to the end of the iteration).
-    func queueIngest(_ transactions: [Transaction], token: any Sendable, broker: Broker) {
+    func queueIngest(_ transactions: [Transaction], token: any Sendable, broker: MessageBroker) {
         if pendingIngest.isEmpty {
             loop.atEndOfIteration { [self] in flushIngest(broker: broker) }
         }
         pendingIngest.append(IngestRequest(transactions: transactions, token: token))
-        if transactions.count >= Broker.inlineAppendLimit { flushIngest(broker: broker) }
+        if transactions.count >= MessageBroker.inlineAppendLimit { flushIngest(broker: broker) }
     }
 
     /// Hands the queued requests to the broker in one command (nothing when a large request
     /// already took them along). Also called before a query or publish is submitted, so that the
     /// broker sees one connection's pipelined requests in their order.
-    func flushIngest(broker: Broker) {
+    func flushIngest(broker: MessageBroker) {
         guard !pendingIngest.isEmpty else { return }
         let requests = pendingIngest
         pendingIngest = []

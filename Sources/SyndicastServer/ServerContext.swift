@@ -14,7 +14,7 @@ import WebSocket
 /// opens a socket.
 final class ServerContext: Sendable {
     let configuration: ServerConfiguration
-    let broker: Broker
+    let broker: MessageBroker
     let routing: RequestRouting
     let webSocketOptions: WebSocketEndpointOptions
     let decoder: TransactionDecoder
@@ -28,7 +28,7 @@ final class ServerContext: Sendable {
     let loops: ServerLoops
 
     init(
-        configuration: ServerConfiguration, broker: Broker, shutdown: ShutdownFlag, loops: [EventLoop] = [],
+        configuration: ServerConfiguration, broker: MessageBroker, shutdown: ShutdownFlag, loops: [EventLoop] = [],
         openConnections: @escaping @Sendable () -> Int = { 0 }
     ) {
         self.configuration = configuration

@@ -7,7 +7,7 @@ import Monitor
 /// replayed with another `--amount-threshold`, `--spike-window`, `--spike-threshold`, `--top-k` or
 /// `--max-clock-skew` (the spike rule's clock margin, docs/SPIKE-RULE.md)
 /// gives other alerts and rankings events, so other events at the same numbers. The epoch is
-/// therefore derived from the journal's own identity (``Journal/epoch``, random per history and
+/// therefore derived from the journal's own identity (``JournalStore/epoch``, random per history and
 /// stored with it) and the rule parameters that shape the events: a restart with the same journal
 /// and rules keeps it, so clients resume; another rule set gives another epoch, so clients get
 /// a snapshot with `"recovered":false`. Parameters that only refuse input (and do not change

@@ -42,7 +42,7 @@ extension StreamSubscriber {
     /// Asks the broker for hello and a snapshot or replay of this subscriber's topics; `started`
     /// runs on this subscriber's loop with the answer.
     func requestStart(
-        from broker: Broker, since: UInt64?, epoch: String?, then started: @escaping (Self, SubscriptionStart) -> Void
+        from broker: MessageBroker, since: UInt64?, epoch: String?, then started: @escaping (Self, SubscriptionStart) -> Void
     ) {
         let loop = connection.loop
         let session = LoopBound(self, on: loop)

@@ -11,7 +11,7 @@ public final class SyndicastServer: Sendable {
     public let configuration: ServerConfiguration
     let group: EventLoopGroup
     let context: ServerContext
-    let journal: any Journal
+    let journal: any JournalStore
     /// The journal's file path, for error messages.
     let journalName: String
     private let shutdown = ShutdownFlag()
@@ -19,7 +19,7 @@ public final class SyndicastServer: Sendable {
     /// Opens the journal and creates the loops and the broker; nothing is bound until `start()`.
     public init(configuration: ServerConfiguration) throws {
         self.configuration = configuration
-        let journal: any Journal
+        let journal: any JournalStore
         // A journal write past the file size limit (RLIMIT_FSIZE) must fail like a full disk
         // (503, fail-stop) rather than kill the process with SIGXFSZ.
         clinux_ignore_sigxfsz()
@@ -49,8 +49,8 @@ public final class SyndicastServer: Sendable {
         self.group = group
         var brokerConfiguration = configuration.broker
         brokerConfiguration.replayByteLimit = configuration.outboundLimit
-        let broker = Broker(
-            monitor: Monitor(configuration: configuration.monitor),
+        let broker = MessageBroker(
+            monitor: TransactionMonitor(configuration: configuration.monitor),
             epoch: StreamEpoch.derive(journalEpoch: journal.epoch, rules: configuration.monitor),
             configuration: brokerConfiguration
         ) { entries in

@@ -51,12 +51,12 @@ struct BrokerLifecycleTests {
     /// `shutdown()` leaves neither of its threads running.
     @Test func aBrokerShutdownJoinsBothThreads() async {
         let journal = RecordingJournal()
-        let broker = Broker(
-            monitor: Monitor(), epoch: "e1", executor: BrokerExecutor(name: "t-broker-life")
+        let broker = MessageBroker(
+            monitor: TransactionMonitor(), epoch: "e1", executor: BrokerExecutor(name: "t-broker-life")
         ) { try journal.append($0) }
         let answered = Atomic<Int>(0)
         for index in 0..<3 {
-            let size = Broker.inlineAppendLimit + 10
+            let size = MessageBroker.inlineAppendLimit + 10
             let transactions = (0..<size).map { transaction("life-\(index)-\($0)", "i", "s", cents: 100) }
             broker.ingest(transactions) { _ in answered.add(1, ordering: .relaxed) }
         }

@@ -27,11 +27,11 @@ func transaction(_ id: String?, _ investor: String, _ syndicate: String, cents: 
     Transaction(id: id, investorId: investor, syndicateId: syndicate, amount: Money(cents: cents), timestamp: time)
 }
 
-func makeBroker(_ journal: RecordingJournal, threshold: Int64 = 10_000, idempotencyWindow: Int = 1_000) -> Broker {
+func makeBroker(_ journal: RecordingJournal, threshold: Int64 = 10_000, idempotencyWindow: Int = 1_000) -> MessageBroker {
     var configuration = BrokerConfiguration()
     configuration.idempotencyWindow = idempotencyWindow
-    return Broker(
-        monitor: Monitor(
+    return MessageBroker(
+        monitor: TransactionMonitor(
             configuration: MonitorConfiguration(amountThreshold: Money(cents: threshold), spikeWindowSeconds: 60, spikeThreshold: 2)),
         epoch: "e1", configuration: configuration
     ) { try journal.append($0) }
@@ -44,7 +44,7 @@ func counts(_ outcome: IngestOutcome) -> [Int] {
 }
 
 /// Submits an ingest and waits for its outcome.
-func ingest(_ broker: Broker, _ transactions: [Transaction]) async -> IngestOutcome {
+func ingest(_ broker: MessageBroker, _ transactions: [Transaction]) async -> IngestOutcome {
     await withCheckedContinuation { continuation in
         broker.ingest(transactions) { continuation.resume(returning: $0) }
     }
@@ -69,8 +69,8 @@ struct BrokerTests {
         let journal = RecordingJournal()
         var configuration = BrokerConfiguration()
         configuration.idempotencyWindow = 100
-        let broker = Broker(
-            monitor: Monitor(configuration: MonitorConfiguration(amountThreshold: Money(cents: 1_000_000), topK: 1)),
+        let broker = MessageBroker(
+            monitor: TransactionMonitor(configuration: MonitorConfiguration(amountThreshold: Money(cents: 1_000_000), topK: 1)),
             epoch: "e1", configuration: configuration
         ) { try journal.append($0) }
         let sink = RecordingSink()
@@ -252,8 +252,8 @@ struct BrokerTests {
         var configuration = BrokerConfiguration()
         configuration.historyCapacity = 300
         let journal = RecordingJournal()
-        let broker = Broker(
-            monitor: Monitor(configuration: MonitorConfiguration()), epoch: "e1", configuration: configuration
+        let broker = MessageBroker(
+            monitor: TransactionMonitor(configuration: MonitorConfiguration()), epoch: "e1", configuration: configuration
         ) { try journal.append($0) }
         /// Sizes of the groups handed over for release, and the first sequence numbers.
         let disposed = Mutex<[Int]>([])
@@ -310,7 +310,7 @@ struct BrokerTests {
     @Test func aReplayLargerThanTheReplayLimitGetsASnapshotInstead() async {
         var configuration = BrokerConfiguration()
         configuration.replayByteLimit = 10_000
-        let broker = Broker(monitor: Monitor(), epoch: "e1", configuration: configuration) { _ in }
+        let broker = MessageBroker(monitor: TransactionMonitor(), epoch: "e1", configuration: configuration) { _ in }
         let data = Array("\"\(String(repeating: "x", count: 2_000))\"".utf8)
         for _ in 0..<8 {
             await withCheckedContinuation { continuation in

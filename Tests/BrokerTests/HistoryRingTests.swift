@@ -150,7 +150,7 @@ struct HistoryRingTests {
 
     @Test func theBrokersRunningSumMatchesTheEventsItHolds() async {
         let rules = MonitorConfiguration(amountThreshold: Money(cents: 500), spikeWindowSeconds: 60, spikeThreshold: 1)
-        let broker = Broker(monitor: Monitor(configuration: rules), epoch: "e1") { _ in }
+        let broker = MessageBroker(monitor: TransactionMonitor(configuration: rules), epoch: "e1") { _ in }
         func batch(_ prefix: String, _ count: Int) -> [Transaction] {
             (0..<count).map { (index: Int) -> Transaction in
                 let syndicate = index % 2 == 0 ? "s" : "syndicate-with-a-long-name"

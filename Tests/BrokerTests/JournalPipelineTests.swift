@@ -64,15 +64,15 @@ func request(_ id: String, size: Int, cents: Int64 = 100) -> [Transaction] {
 }
 
 /// Large groups are written on the journal's thread while the broker decides the next ones, small
-/// ones on the broker's thread (`Broker.inlineAppendLimit`); either way groups complete in order,
+/// ones on the broker's thread (`MessageBroker.inlineAppendLimit`); either way groups complete in order,
 /// reads wait for what is being written, and a failed append fails everything after it. Each
 /// test runs with requests of 1 transaction (appended inline) and of 300 (handed over).
 @Suite("Broker journal pipeline: ordering, reads that wait, fail-stop")
 struct JournalPipelineTests {
     /// A broker writing to `journal`, with a sink recording what it publishes.
-    private func makeBroker(_ journal: GatedJournal) async -> (Broker, RecordingSink) {
-        let broker = Broker(
-            monitor: Monitor(
+    private func makeBroker(_ journal: GatedJournal) async -> (MessageBroker, RecordingSink) {
+        let broker = MessageBroker(
+            monitor: TransactionMonitor(
                 configuration: MonitorConfiguration(
                     amountThreshold: Money(cents: 10_000), spikeWindowSeconds: 60, spikeThreshold: 1_000_000)), epoch: "e1"
         ) { try journal.append($0) }

@@ -99,7 +99,7 @@ func removeDirectory(_ path: String) {
 }
 
 /// Every entry `journal` replays, in order.
-func replayed(_ journal: any Journal) throws -> [JournalEntry] {
+func replayed(_ journal: any JournalStore) throws -> [JournalEntry] {
     var entries: [JournalEntry] = []
     try journal.replay { entries.append($0) }
     return entries

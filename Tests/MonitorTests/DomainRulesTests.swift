@@ -39,7 +39,7 @@ struct DomainRulesTests {
 
     @Test("NFC and NFD investors: two rows, leaders, counts and summaries")
     func rankingsAndMonitor() {
-        var monitor = Monitor(configuration: MonitorConfiguration(topK: 2))
+        var monitor = TransactionMonitor(configuration: MonitorConfiguration(topK: 2))
         // Nine investors; the NFD spelling leads, the NFC one is second: the order NFD, NFC, others.
         for (index, investor) in (0..<7).map({ "i\($0)" }).enumerated() {
             _ = monitor.apply(transaction(investor, "s1", cents: Int64(10 + index)))

@@ -2,7 +2,7 @@ import Testing
 
 @testable import Monitor
 
-/// The id → ordinal table of ``Rankings`` and ``Monitor``, against a `Dictionary` model.
+/// The id → ordinal table of ``Rankings`` and ``TransactionMonitor``, against a `Dictionary` model.
 @Suite("IdentifierTable: ids numbered in order of first sight")
 struct IdentifierTableTests {
     @Test func numbersIdsInOrderAndFindsThemAgainAcrossGrowth() {

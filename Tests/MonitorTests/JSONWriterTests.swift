@@ -64,7 +64,7 @@ struct JSONWriterTests {
 
     @Test("investor and syndicate summaries, counts")
     func summaries() {
-        var monitor = Monitor()
+        var monitor = TransactionMonitor()
         _ = monitor.apply(transaction("i1", "s2", cents: 100, at: 0))
         _ = monitor.apply(transaction("i1", "s1", cents: 50, at: 1))
         #expect(

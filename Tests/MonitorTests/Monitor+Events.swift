@@ -1,6 +1,6 @@
 import Monitor
 
-/// What applying one transaction to a ``Monitor`` produced, in this order: alerts, then rankings
+/// What applying one transaction to a ``TransactionMonitor`` produced, in this order: alerts, then rankings
 /// (the tests compare streams of these).
 enum MonitorEvent: Sendable, Hashable {
     /// A rule fired.
@@ -9,8 +9,8 @@ enum MonitorEvent: Sendable, Hashable {
     case rankingsChanged([RankingEntry])
 }
 
-extension Monitor {
-    /// Applies one transaction through ``Monitor/apply(_:before:alerts:)`` and returns its events.
+extension TransactionMonitor {
+    /// Applies one transaction through ``TransactionMonitor/apply(_:before:alerts:)`` and returns its events.
     mutating func apply(_ transaction: Transaction) -> [MonitorEvent] {
         var events: [MonitorEvent] = []
         if apply(TransactionBatch([transaction]), alerts: { events.append(.alert($0)) }) {

@@ -12,7 +12,7 @@ struct MonitorSpikeClockMarginTests {
 
     @Test("a transaction M ahead leaves on-time syndicates evaluated; only lags beyond W + M are ignored")
     func futureTransactionDoesNotSilenceOthers() throws {
-        var monitor = Monitor(configuration: Self.configuration)
+        var monitor = TransactionMonitor(configuration: Self.configuration)
         let now = 1_000 * Self.second
         _ = monitor.apply(transaction("i", "ahead", cents: 1, at: now + 300 * Self.second))  // G = now + M
         var alerts: [Alert] = []
@@ -27,7 +27,7 @@ struct MonitorSpikeClockMarginTests {
 
     @Test("windows expire at G − 2W − M, not earlier")
     func expiryWaitsForTheMargin() {
-        var monitor = Monitor(configuration: Self.configuration)
+        var monitor = TransactionMonitor(configuration: Self.configuration)
         for offset in 0..<5 { _ = monitor.apply(transaction("i", "quiet", cents: 1, at: Int64(offset))) }
         _ = monitor.apply(transaction("i", "active", cents: 1, at: 4 + 304 * Self.second - 1))
         #expect(monitor.syndicate("quiet")?.windowCount == 5)
@@ -39,7 +39,7 @@ struct MonitorSpikeClockMarginTests {
     func unboundedMargin() {
         var configuration = Self.configuration
         configuration.spikeClockMarginSeconds = nil
-        var monitor = Monitor(configuration: configuration)
+        var monitor = TransactionMonitor(configuration: configuration)
         for offset in 0..<2 { _ = monitor.apply(transaction("i", "old", cents: 1, at: Int64(offset))) }
         _ = monitor.apply(transaction("i", "ahead", cents: 1, at: 10_000_000 * Self.second))
         #expect(monitor.syndicate("old")?.windowCount == 2)

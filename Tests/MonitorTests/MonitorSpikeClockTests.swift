@@ -51,7 +51,7 @@ struct MonitorSpikeClockTests {
 
     @Test("a timestamp at or before G − W is ignored by the spike rule, even in order for its syndicate")
     func globalClockIgnores() throws {
-        var monitor = Monitor(configuration: Self.configuration)
+        var monitor = TransactionMonitor(configuration: Self.configuration)
         _ = monitor.apply(transaction("i", "busy", cents: 100, at: 100 * Self.second))  // G = 100 s
         // s1 has seen nothing, but 98 s is at G − W: three of them would spike; none is counted.
         for _ in 0..<3 { #expect(Self.spikeAlerts(monitor.apply(transaction("i", "s1", cents: 100, at: 98 * Self.second))).isEmpty) }
@@ -66,7 +66,7 @@ struct MonitorSpikeClockTests {
 
     @Test("a syndicate quiet for more than 2W of rule-clock time holds no entries")
     func quietSyndicatesExpire() {
-        var monitor = Monitor(configuration: Self.configuration)
+        var monitor = TransactionMonitor(configuration: Self.configuration)
         for index in 0..<100 {
             for offset in 0..<5 { _ = monitor.apply(transaction("i", "quiet-\(index)", cents: 1, at: Int64(offset))) }
         }
@@ -88,7 +88,7 @@ struct MonitorSpikeClockTests {
 
     @Test("one millisecond short of 2W, the last window is still held and reported")
     func notYetExpired() {
-        var monitor = Monitor(configuration: Self.configuration)
+        var monitor = TransactionMonitor(configuration: Self.configuration)
         for offset in 0..<3 { _ = monitor.apply(transaction("i", "s1", cents: 1, at: Int64(offset))) }
         for _ in 0..<10 { _ = monitor.apply(transaction("i", "s2", cents: 1, at: 2 + 4 * Self.second - 1)) }
         #expect(monitor.syndicate("s1")?.windowCount == 3)
@@ -102,8 +102,8 @@ struct MonitorSpikeClockTests {
     @Test("random streams across syndicates match the rule-clock reference; replays are identical")
     func propertyAgainstReference() async {
         await propertyCheck(count: 200, input: Self.randomSteps) { steps in
-            var monitor = Monitor(configuration: Self.configuration)
-            var replay = Monitor(configuration: Self.configuration)
+            var monitor = TransactionMonitor(configuration: Self.configuration)
+            var replay = TransactionMonitor(configuration: Self.configuration)
             var reference = RuleClockSpikeReference(window: 2 * Self.second, threshold: 2)
             var clock: Int64 = 0
             for (index, step) in steps.enumerated() {

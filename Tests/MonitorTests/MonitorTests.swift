@@ -14,7 +14,7 @@ struct MonitorTests {
 
     @Test("amount rule is strictly greater than the threshold")
     func amountRule() throws {
-        var monitor = Monitor(configuration: Self.configuration)
+        var monitor = TransactionMonitor(configuration: Self.configuration)
         #expect(Self.alerts(monitor.apply(transaction("i1", "s1", cents: 1_000_000, at: 0, id: "t1"))).isEmpty)
         let raised = Self.alerts(monitor.apply(transaction("i7", "s2", cents: 2_500_000, at: 5, id: "t9")))
         #expect(
@@ -29,7 +29,7 @@ struct MonitorTests {
 
     @Test("events come in order: amount alert, spike alert, rankings; ids count up")
     func eventOrder() throws {
-        var monitor = Monitor(configuration: Self.configuration)
+        var monitor = TransactionMonitor(configuration: Self.configuration)
         _ = monitor.apply(transaction("i1", "s1", cents: 100, at: 1_000))
         _ = monitor.apply(transaction("i1", "s1", cents: 100, at: 2_000))
         let events = monitor.apply(transaction("i2", "s1", cents: 2_000_000, at: 3_000, id: "big"))
@@ -51,7 +51,7 @@ struct MonitorTests {
 
     @Test("rankings event only when the top K changes")
     func rankingsOnlyOnChange() {
-        var monitor = Monitor(configuration: MonitorConfiguration(topK: 1))
+        var monitor = TransactionMonitor(configuration: MonitorConfiguration(topK: 1))
         #expect(monitor.apply(transaction("a", "s1", cents: 500)).count == 1)
         #expect(monitor.apply(transaction("b", "s1", cents: 100)).isEmpty)
         #expect(
@@ -62,7 +62,7 @@ struct MonitorTests {
 
     @Test("spike state is visible per syndicate and clears after the window")
     func syndicateQuery() throws {
-        var monitor = Monitor(configuration: Self.configuration)
+        var monitor = TransactionMonitor(configuration: Self.configuration)
         for second in 0..<3 { _ = monitor.apply(transaction("i", "s1", cents: 100, at: Int64(second) * 1000)) }
         let spiking = try #require(monitor.syndicate("s1"))
         #expect(spiking.isSpiking)
@@ -77,7 +77,7 @@ struct MonitorTests {
 
     @Test("out-of-order transactions count for rankings even when the spike rule ignores them")
     func outOfOrderStillRanks() {
-        var monitor = Monitor(configuration: Self.configuration)
+        var monitor = TransactionMonitor(configuration: Self.configuration)
         _ = monitor.apply(transaction("i", "s1", cents: 100, at: 10_000_000))
         _ = monitor.apply(transaction("i", "s2", cents: 100, at: 0))
         #expect(monitor.investor("i")?.syndicateCount == 2)
@@ -87,7 +87,7 @@ struct MonitorTests {
 
     @Test("recent alerts: newest first, bounded")
     func recentAlerts() {
-        var monitor = Monitor(configuration: Self.configuration)
+        var monitor = TransactionMonitor(configuration: Self.configuration)
         for index in 1...5 { _ = monitor.apply(transaction("i", "s\(index)", cents: 2_000_000, at: Int64(index))) }
         #expect(monitor.recentAlerts(limit: 10).map(\.id) == ["a-5", "a-4", "a-3"])
         #expect(monitor.recentAlerts(limit: 2).map(\.id) == ["a-5", "a-4"])
@@ -96,7 +96,7 @@ struct MonitorTests {
 
     @Test("totals past Int64.max stay exact and never refuse a later transaction")
     func totalsPastInt64() throws {
-        var monitor = Monitor(configuration: Self.configuration)
+        var monitor = TransactionMonitor(configuration: Self.configuration)
         _ = monitor.apply(transaction("a", "s1", cents: Int64.max))
         let batch = [transaction("b", "s2", cents: 5), transaction("c", "s1", cents: 1), transaction("a", "s1", cents: Int64.max)]
         #expect(monitor.validate(TransactionBatch(batch)).isEmpty)
@@ -114,7 +114,7 @@ struct MonitorTests {
 
     @Test("non-positive amounts: validate reports them, applying them changes nothing")
     func nonPositiveAmounts() throws {
-        var monitor = Monitor(configuration: Self.configuration)
+        var monitor = TransactionMonitor(configuration: Self.configuration)
         _ = monitor.apply(transaction("a", "s1", cents: 10))
         let batch = [transaction("b", "s2", cents: 5), transaction("c", "s1", cents: 0), transaction("c", "s1", cents: -1)]
         #expect(monitor.validate(TransactionBatch(batch)).map(\.index) == [1, 2])
@@ -147,8 +147,8 @@ struct MonitorTests {
     func determinism() async {
         await propertyCheck(count: 50, input: Self.randomSteps) { steps in
             let stream = Self.stream(steps)
-            var first = Monitor(configuration: Self.configuration)
-            var second = Monitor(configuration: Self.configuration)
+            var first = TransactionMonitor(configuration: Self.configuration)
+            var second = TransactionMonitor(configuration: Self.configuration)
             let firstEvents = stream.flatMap { first.apply($0) }
             let secondEvents = stream.flatMap { second.apply($0) }
             #expect(firstEvents == secondEvents)
@@ -164,7 +164,7 @@ struct MonitorTests {
     func batchInPlace() async {
         await propertyCheck(count: 50, input: Self.randomSteps) { steps in
             let stream = Self.stream(steps)
-            var single = Monitor(configuration: Self.configuration)
+            var single = TransactionMonitor(configuration: Self.configuration)
             var expected: [String] = []
             var expectedChanged = false
             for (index, transaction) in stream.enumerated() {
@@ -173,7 +173,7 @@ struct MonitorTests {
                     expectedChanged = true
                 }
             }
-            var batched = Monitor(configuration: Self.configuration)
+            var batched = TransactionMonitor(configuration: Self.configuration)
             var seen: [String] = []
             let changed = batched.apply(
                 TransactionBatch(stream), before: { seen.append("tx \($0)") },
@@ -187,7 +187,7 @@ struct MonitorTests {
 
     @Test("a syndicate whose only transaction was refused stays unknown until one is accepted")
     func refusedTransactionLeavesNoSyndicate() {
-        var monitor = Monitor(configuration: Self.configuration)
+        var monitor = TransactionMonitor(configuration: Self.configuration)
         _ = monitor.apply(transaction("whale", "s1", cents: 100))
         // A non-positive amount is refused before anything, its syndicate id included, is recorded.
         #expect(monitor.apply(transaction("whale", "s-new", cents: 0)).isEmpty)

@@ -51,7 +51,7 @@ func spikeBenchmark(runs: Int, sizes: [Int]) {
         let configuration = MonitorConfiguration(spikeWindowSeconds: window / 1000, spikeThreshold: 100)
         func monitorRate(_ batch: [Transaction]) -> Double {
             measure(items: size) {
-                var monitor = Monitor(configuration: configuration)
+                var monitor = TransactionMonitor(configuration: configuration)
                 _ = monitor.apply(TransactionBatch(batch), alerts: { _ in sink &+= 1 })
                 sink &+= monitor.counts.transactions
             }
@@ -71,7 +71,7 @@ func spikeBenchmark(runs: Int, sizes: [Int]) {
             amount: Money(cents: 100), timestamp: base + Int64(index))
     }
     let spreadRate = measure(items: spread.count) {
-        var monitor = Monitor(configuration: MonitorConfiguration(spikeWindowSeconds: 60, spikeThreshold: 100))
+        var monitor = TransactionMonitor(configuration: MonitorConfiguration(spikeWindowSeconds: 60, spikeThreshold: 100))
         _ = monitor.apply(TransactionBatch(spread), alerts: { _ in sink &+= 1 })
         sink &+= monitor.counts.transactions
     }

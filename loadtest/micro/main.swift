@@ -132,7 +132,7 @@ final class ReplyCounter: IngestReplyTarget, @unchecked Sendable {
 /// published in commit groups of 8 requests, against a journal that only counts. One broker
 /// for all runs (its idempotency table is faulted in once, as in a running server); each run's
 /// ids are new.
-let broker = Broker(monitor: Monitor(), epoch: "bench") { entries in precondition(!entries.isEmpty) }
+let broker = MessageBroker(monitor: TransactionMonitor(), epoch: "bench") { entries in precondition(!entries.isEmpty) }
 var brokerInputs = (0..<(only == "decode" ? 0 : runs)).map { run in
     stride(from: 0, to: count, by: 1_000).map { start in
         IngestRequest(
@@ -303,7 +303,7 @@ if case .success(let batch) = ndjson.withUnsafeBytes({ decoder.decode($0, format
     transactions = []
 }
 let applyRate = measure(items: transactions.count) {
-    var monitor = Monitor()
+    var monitor = TransactionMonitor()
     if monitor.apply(TransactionBatch(transactions), alerts: { _ in eventsTotal &+= 1 }) { eventsTotal &+= 1 }
 }
 print("== domain and journal")

@@ -28,7 +28,7 @@ struct AwaitingGroup {
     let seqBefore: UInt64
 }
 
-extension Broker {
+extension MessageBroker {
     /// Groups with fewer transactions than this are appended on the broker's thread when the
     /// journal thread is idle. Handing a group over costs two thread wake-ups, which is what a
     /// small group's append costs in CPU: under single-transaction POSTs (groups of up to 64) the

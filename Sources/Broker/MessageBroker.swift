@@ -9,10 +9,10 @@ import Synchronization
 /// (`JournalPipeline`); `shutdown()` stops and joins both. Callers never await it per request: they queue
 /// commands with `submit`, and one drain job takes everything queued so far, so all the POSTs that
 /// arrive during one commit share the next one (group commit) and cost one actor hop together.
-public actor Broker {
+public actor MessageBroker {
     public nonisolated let epoch: String
     let configuration: BrokerConfiguration
-    var monitor: Monitor
+    var monitor: TransactionMonitor
     var seq: UInt64 = 0
     var history: HistoryRing
     /// The ``BrokerEvent/retainedBytes`` of the events made since the current commit group (or
@@ -46,7 +46,7 @@ public actor Broker {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     public init(
-        monitor: Monitor, epoch: String, configuration: BrokerConfiguration = BrokerConfiguration(),
+        monitor: TransactionMonitor, epoch: String, configuration: BrokerConfiguration = BrokerConfiguration(),
         executor: BrokerExecutor = BrokerExecutor(), persist: @escaping @Sendable ([JournalEntry]) throws -> Void
     ) {
         self.monitor = monitor
@@ -76,7 +76,7 @@ public actor Broker {
     public var currentSeq: UInt64 { seq }
 
     /// Read access to the domain state (for queries inside `query`).
-    public var state: Monitor { monitor }
+    public var state: TransactionMonitor { monitor }
 
     /// Whether a journal failure stopped ingest.
     public var failure: String? { failed }
@@ -131,7 +131,7 @@ public actor Broker {
     }
 
     /// Runs `body` on the broker, in order with everything queued before it.
-    public nonisolated func query(_ body: @escaping @Sendable (isolated Broker) -> Void) {
+    public nonisolated func query(_ body: @escaping @Sendable (isolated MessageBroker) -> Void) {
         submit(.query(body))
     }
 

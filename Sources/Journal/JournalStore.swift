@@ -3,14 +3,14 @@ import Monitor
 /// The durable, ordered log of every accepted entry: the server's source of truth.
 ///
 /// DESIGN.md §1: "The journal is the source of truth: it holds every accepted transaction and every
-/// message published through `/api/publish`, in one order." Monitor state and sequence numbers are a
+/// message published through `/api/publish`, in one order." TransactionMonitor state and sequence numbers are a
 /// pure function of that order, so the server calls ``replay(_:)`` once at start-up and then
 /// ``append(_:)`` for every commit group.
 ///
 /// Implementations are not safe for concurrent calls, but may be handed between threads: the
 /// broker calls one from its own thread (replay, small appends, `close`) or from its journal
 /// pipeline's thread (large appends), and waits for the pipeline to be idle before the next call.
-public protocol Journal: AnyObject, Sendable {
+public protocol JournalStore: AnyObject, Sendable {
     /// Appends entries atomically and durably (one transaction, one commit).
     ///
     /// Returns only after the commit succeeded; on failure nothing of `entries` is stored and the

@@ -1,7 +1,7 @@
 import Basics
 import Monitor
 
-extension Broker {
+extension MessageBroker {
     /// Answers a new subscriber with `hello`, then the events it missed or a `snapshot` of the
     /// current state.
     ///

@@ -16,7 +16,7 @@ public struct BrokerHoldings: Sendable, Equatable {
     public var idempotencyIds: Int
 }
 
-extension Broker {
+extension MessageBroker {
     /// The current holdings (O(syndicates) for the window entries; call per scrape, not per request).
     public var holdings: BrokerHoldings {
         let counts = monitor.counts

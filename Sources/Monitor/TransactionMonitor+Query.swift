@@ -1,4 +1,4 @@
-extension Monitor {
+extension TransactionMonitor {
     /// The best `limit` investors (any limit; see ``Rankings/top(_:)``).
     public func rankings(limit: Int) -> [RankingEntry] {
         rankings.top(limit)

@@ -1,8 +1,8 @@
 /// The spike rule's clock G and the sweep that empties quiet syndicates' windows
 /// (docs/SPIKE-RULE.md).
 ///
-/// G is the newest timestamp the ``Monitor`` has accepted for any syndicate. It is part of the
-/// state the journal's order determines, like everything else in the ``Monitor``: no wall clock.
+/// G is the newest timestamp the ``TransactionMonitor`` has accepted for any syndicate. It is part of the
+/// state the journal's order determines, like everything else in the ``TransactionMonitor``: no wall clock.
 struct SpikeRuleClock: Sendable {
     /// G; `Int64.min` before any transaction (its floors are then `nil`, as for no clock).
     private(set) var newest = Int64.min
@@ -39,7 +39,7 @@ struct SpikeRuleClock: Sendable {
     }
 }
 
-extension Monitor {
+extension TransactionMonitor {
     /// Distinct-timestamp entries held by every syndicate's spike window (a `/metrics` gauge);
     /// O(syndicates).
     public var spikeWindowEntryCount: Int {

@@ -4,12 +4,12 @@
 /// give the same state and the same events, alert ids included. No clock, no I/O: the spike rule's
 /// clock G is the newest timestamp accepted for any syndicate; a timestamp at or before G − W is
 /// ignored by the spike rule, and windows whose newest is at or before G − 2W are emptied by an
-/// incremental sweep (docs/SPIKE-RULE.md, Monitor+SpikeClock.swift).
+/// incremental sweep (docs/SPIKE-RULE.md, TransactionMonitor+SpikeClock.swift).
 ///
 /// Totals are 128-bit (``MoneyTotal``) and cannot overflow, so the only transaction
 /// ``apply(_:before:alerts:)`` refuses is one whose amount is not positive (the decoder never produces one);
 /// ``validate(_:)`` reports those before a batch is journaled.
-public struct Monitor: Sendable {
+public struct TransactionMonitor: Sendable {
     struct SyndicateState: Sendable {
         var window: SpikeWindow
         var total = MoneyTotal.zero
