@@ -84,7 +84,7 @@ struct ResponseWriterTests {
         #expect(HTTPStatus.reasonPhrase(status) == phrase)
     }
 
-    @Test("json, text and jsonError helpers")
+    @Test("json and text helpers")
     func helpers() {
         let json = HTTPResponse.json(201, #"{"accepted":1}"#, headers: ["Location": "/x"])
         #expect(json.status == 201)
@@ -93,24 +93,6 @@ struct ResponseWriterTests {
         let plain = HTTPResponse.text(200, "ok")
         #expect(plain.headers["Content-Type"] == "text/plain; charset=utf-8")
         #expect(plain.body == bytes("ok"))
-        let error = HTTPResponse.jsonError(status: 400, code: "invalid", message: "bad \"amount\"\n\\ \u{1} \u{2028}é")
-        #expect(error.status == 400)
-        #expect(text(error.body) == #"{"error":{"code":"invalid","message":"bad \"amount\"\n\\ \u0001 \u2028é"}}"#)
-        let detailed = HTTPResponse.jsonError(
-            status: 400, code: "validation", message: "invalid transaction",
-            details: [HTTPErrorDetail(index: 0, field: "amount", reason: "must be > 0"), HTTPErrorDetail(reason: "x")]
-        )
-        #expect(
-            text(detailed.body)
-                == #"{"error":{"code":"validation","message":"invalid transaction","details":[{"index":0,"field":"amount","reason":"must be > 0"},{"reason":"x"}]}}"#
-        )
-    }
-
-    @Test("parse errors map to JSON error responses with their status", arguments: [400, 413, 431, 501, 505])
-    func parseErrorResponse(status: Int) {
-        let response = HTTPResponse.parseError(HTTPParseError(status: status, message: "m"))
-        #expect(response.status == status)
-        #expect(text(response.body).hasPrefix(#"{"error":{"code":""#))
     }
 
     @Test("JSON escaping of every control character")

@@ -22,7 +22,8 @@ struct EndpointTests {
         #expect(
             stats.status == 200
                 && stats.text.hasSuffix(
-                    #","rules":{"amountThreshold":"10000.00","spikeWindowSeconds":3600,"spikeThreshold":100,"topK":5}}"#))
+                    #","rules":{"amountThreshold":"10000.00","spikeWindowSeconds":3600,"spikeThreshold":100,"topK":5}}"#)
+        )
         let metrics = await api.send("GET", "/metrics")
         #expect(metrics.status == 200 && metrics.text.contains("syndicast_http_requests_total"))
     }

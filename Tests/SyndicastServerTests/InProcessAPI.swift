@@ -22,7 +22,9 @@ final class InProcessAPI: Sendable {
         configuration.staticDirectory = "/nonexistent-syndicast-static"
         configure(&configuration)
         let journal = self.journal
-        let broker = MessageBroker(monitor: TransactionMonitor(configuration: configuration.monitor), epoch: "e1", configuration: configuration.broker) {
+        let broker = MessageBroker(
+            monitor: TransactionMonitor(configuration: configuration.monitor), epoch: "e1", configuration: configuration.broker
+        ) {
             entries in journal.entries.add(entries.count, ordering: .relaxed)
         }
         context = ServerContext(configuration: configuration, broker: broker, shutdown: shutdown)
