@@ -45,10 +45,15 @@ func basicsBenchmark(runs: Int, sample: [Transaction], receivedAt: Int64) {
 
     let errorRate = measure(items: 400_000) {
         for index in 0..<400_000 {
-            total &+= HTTPResponse.jsonError(status: 400, code: "invalid_json", message: escaped[index % 1_000]).body.count
+            // The shape APIError writes: {"error":{"code":…,"message":…}}.
+            var writer = JSONWriter(capacity: 64)
+            writer.appendRaw(#"{"error":{"code":"invalid_json","message":"#)
+            writer.appendString(escaped[index % 1_000])
+            writer.appendRaw("}}")
+            total &+= writer.bytes.count
         }
     }
-    line("HTTPResponse.error, escaped message (responses)", errorRate)
+    line("error body (JSONWriter), escaped message (bodies)", errorRate)
 
     for (name, text) in [
         ("ASCII", String(repeating: "x", count: 4_096)),
