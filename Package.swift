@@ -54,7 +54,7 @@ let package = Package(
         // Micro-benchmarks of the hot paths (loadtest/micro; run with swift run -c release).
         .executableTarget(
             name: "syndicast-microbench",
-            dependencies: ["HTTP1", "WebSocket", "Monitor", "Journal", "Broker"],
+            dependencies: ["Basics", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker"],
             path: "loadtest/micro"
         ),
 
