@@ -11,16 +11,31 @@ build() { # name module sources... -- extra flags
     swiftc -swift-version 6 -sanitize=fuzzer,address -parse-as-library -O -module-name "$module" "$@" -o "$out/$name" 2>&1 \
         | grep -v "Cannot export local symbol" || true
 }
-build http HTTP1 Sources/HTTP1/*.swift Tests/Fuzz/HTTPRequestParserFuzz.swift
-build websocket WebSocket Sources/WebSocket/*.swift Tests/Fuzz/WebSocketFrameFuzz.swift \
+# Each target is one module: its layer's sources plus the shared Basics sources, with the imports
+# of the modules folded in removed (`merge NAME MODULES… -- FILES…` copies them into one folder).
+merge() {
+    local name=$1; shift
+    local modules=()
+    while [[ $1 != -- ]]; do modules+=("$1"); shift; done
+    shift
+    local dir="$out/$name-src" pattern
+    pattern="^import ($(IFS='|'; echo "${modules[*]}"))$"
+    rm -rf "$dir"; mkdir -p "$dir"
+    for file in "$@"; do
+        grep -Ev "$pattern" "$file" >"$dir/$(basename "$(dirname "$file")")-$(basename "$file")"
+    done
+}
+merge http Basics -- Sources/Basics/*.swift Sources/HTTP1/*.swift
+build http HTTP1 "$out"/http-src/*.swift Tests/Fuzz/HTTPRequestParserFuzz.swift
+merge websocket Basics -- Sources/Basics/*.swift Sources/WebSocket/*.swift
+build websocket WebSocket "$out"/websocket-src/*.swift Tests/Fuzz/WebSocketFrameFuzz.swift \
     -I Sources/COpenSSL -I Sources/CZlib -lssl -lcrypto -lz
-build transactions Monitor Sources/Monitor/*.swift Tests/Fuzz/TransactionDecoderFuzz.swift
-# The payload codec and the types it encodes, as one module (they import Monitor as a package).
-mkdir -p "$out/journal-src"
-for file in JournalPayloadCodec JournalPayloadCodec+Decoding JournalError; do
-    grep -v '^import Monitor$' "Sources/Journal/$file.swift" >"$out/journal-src/$file.swift"
-done
-build journal Journal Sources/Monitor/*.swift "$out"/journal-src/*.swift Tests/Fuzz/JournalPayloadFuzz.swift
+merge transactions Basics -- Sources/Basics/*.swift Sources/Monitor/*.swift
+build transactions Monitor "$out"/transactions-src/*.swift Tests/Fuzz/TransactionDecoderFuzz.swift
+# The payload codec and the types it encodes, as one module.
+merge journal Basics Monitor -- Sources/Basics/*.swift Sources/Monitor/*.swift \
+    Sources/Journal/JournalPayloadCodec.swift Sources/Journal/JournalPayloadCodec+Decoding.swift Sources/Journal/JournalError.swift
+build journal Journal "$out"/journal-src/*.swift Tests/Fuzz/JournalPayloadFuzz.swift
 status=0
 for name in http websocket transactions journal; do
     corpus="$out/corpus-$name"
