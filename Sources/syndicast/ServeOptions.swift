@@ -98,11 +98,13 @@ enum ServeOptions {
 
     /// The README's configuration table (GitHub Markdown), one row per option.
     static func markdownTable() -> String {
-        var lines = ["| flag | environment | default | unit | meaning |", "|---|---|---|---|---|"]
+        // The environment variable is not a column: every name follows one rule, which the
+        // README states (`SYNDICAST_` + the flag in capitals, `-` as `_`; see `environmentName`).
+        var lines = ["| flag | default | meaning |", "|---|---|---|"]
         for option in all {
-            let unit = option.unit.isEmpty ? "" : option.unit
+            let unit = option.unit.isEmpty ? "" : " \(option.unit)"
             let help = option.help.replacingPipes()
-            lines.append("| `\(option.flag)` | `\(option.environmentName)` | `\(option.defaultText)` | \(unit) | \(help) |")
+            lines.append("| `\(option.flag)` | `\(option.defaultText)`\(unit) | \(help) |")
         }
         return lines.joined(separator: "\n") + "\n"
     }
