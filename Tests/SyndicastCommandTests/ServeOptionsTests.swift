@@ -113,9 +113,10 @@ struct ServeOptionsTests {
         #expect(lines.contains { $0.hasPrefix("| `--threads` | `cores − 1 (at least 1)` count |") })
         #expect(lines.contains { $0.hasPrefix("| `--log-format` | `text` |") })
         // The README's rule: SYNDICAST_ + the flag in capitals with `_` for `-`.
-        #expect(ServeOptions.all.allSatisfy { option in
-            option.environmentName == "SYNDICAST_" + option.flag.dropFirst(2).uppercased().replacingOccurrences(of: "-", with: "_")
-        })
+        #expect(
+            ServeOptions.all.allSatisfy { option in
+                option.environmentName == "SYNDICAST_" + option.flag.dropFirst(2).uppercased().replacingOccurrences(of: "-", with: "_")
+            })
     }
 }
 
