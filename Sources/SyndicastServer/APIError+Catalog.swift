@@ -31,7 +31,7 @@ extension APIError {
     static func insufficientScope(_ needed: APIKeyScopes) -> APIError {
         APIError(
             status: 403, code: "insufficient_scope",
-            message: "this API key lacks the \(needed.names) scope (or admin) this request needs"
+            message: "this API key may not do this: it needs the \(needed.names) or admin scope"
         ).adding("WWW-Authenticate", #"Bearer error="insufficient_scope", scope="\#(needed.names)""#)
     }
 

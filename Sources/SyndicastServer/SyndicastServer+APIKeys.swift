@@ -13,7 +13,4 @@ extension SyndicastServer {
     public func reportAPIKeyReloads(_ report: @escaping @Sendable (APIKeyReload) -> Void) {
         context.routing.policy.keys.observeReloads(report)
     }
-
-    /// API keys accepted right now (from `--api-key` and `--api-key-file`).
-    public var apiKeyCount: Int { context.routing.policy.keys.count }
 }

@@ -40,6 +40,15 @@ struct EndpointScopeTests {
         #expect(refused.header("WWW-Authenticate") == #"Bearer error="insufficient_scope", scope="publish""#)
         #expect(refused.text.hasPrefix(#"{"error":{"code":"insufficient_scope","#))
         #expect(!refused.text.contains("ingest-key"))
+        #expect(refused.text.contains("it needs the publish or admin scope"))
+        // Decided from the head: the parser is told to refuse the body before reading it.
+        let head = HTTPRequestHead(
+            method: "POST", target: "/api/publish",
+            headers: HTTPHeaders([("Host", "127.0.0.1"), ("Content-Type", "application/json"), ("Authorization", "Bearer ingest-key")]))
+        guard case .refuse = api.endpoints.decide(head).admission else {
+            Issue.record("a key without the scope must be refused from the head")
+            return
+        }
     }
 
     @Test("publish key: 202 on publish, 403 on ingest (nothing journaled)")
