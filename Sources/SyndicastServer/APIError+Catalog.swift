@@ -26,6 +26,15 @@ extension APIError {
         status: 401, code: "unauthorized", message: "a valid Authorization: Bearer key is required"
     ).adding("WWW-Authenticate", "Bearer")
 
+    /// 403 for an accepted key that lacks the route's scope (RFC 6750 §3.1: "insufficient_scope",
+    /// with the scope needed in the `scope` attribute); never names the key.
+    static func insufficientScope(_ needed: APIKeyScopes) -> APIError {
+        APIError(
+            status: 403, code: "insufficient_scope",
+            message: "this API key may not do this: it needs the \(needed.names) or admin scope"
+        ).adding("WWW-Authenticate", #"Bearer error="insufficient_scope", scope="\#(needed.names)""#)
+    }
+
     static let shuttingDown = APIError(
         status: 503, code: "shutting_down", message: "the server is stopping; retry on another instance")
 

@@ -60,7 +60,11 @@ extension Endpoints {
         guard route.isWrite else {
             return .route(route, parameters: parameters, bodyLimit: RouteLimits.queryBodyBytes)
         }
-        guard context.routing.policy.isAuthorized(head) else { return .refuse(.unauthorized) }
+        switch context.routing.policy.authorization(head, needs: route.requiredScope) {
+        case .allowed: break
+        case .unauthorized: return .refuse(.unauthorized)
+        case .insufficientScope: return .refuse(.insufficientScope(route.requiredScope))
+        }
         if context.lifecycle.shutdown.isSet { return .refuse(.shuttingDown) }
         let mediaType = MediaType.of(head)
         switch route {
@@ -95,6 +99,16 @@ enum TransactionMediaType {
 extension Route {
     /// Routes that store something (authentication, media type and Origin are checked).
     var isWrite: Bool { self == .ingest || self == .publish }
+
+    /// The scope an API key needs for this write route: `ingest` and `publish` for theirs, `admin`
+    /// for any other (admin endpoints), which a key with `admin` alone has.
+    var requiredScope: APIKeyScopes {
+        switch self {
+        case .ingest: .ingest
+        case .publish: .publish
+        default: .admin
+        }
+    }
 
     /// Routes that switch the connection to a stream (it waits for earlier pipelined answers).
     var takesOverConnection: Bool {

@@ -10,8 +10,9 @@ import HTTP1
 /// - `Origin`, when present, must be the server's own (`http://` plus the request's accepted
 ///   `Host`) or a configured `--allowed-origin`. Clients that send no `Origin` (curl, wscat,
 ///   programs) pass; a browser always sends one on cross-origin requests and WebSocket handshakes.
-/// - API keys are compared in constant time, so the time of a refusal does not leak how much of
-///   a key was right.
+/// - API keys (``APIKeyStore``) are compared in constant time, so the time of a refusal does not
+///   leak how much of a key was right; each has scopes (``APIKeyScopes``), and a write needs its
+///   route's (``Route/requiredScope``).
 struct RequestPolicy: Sendable {
     /// Lower-cased host names accepted in `Host` (its port is not compared: a proxy in front may
     /// listen on another one, and a rebinding page is told apart by its name).
@@ -20,10 +21,12 @@ struct RequestPolicy: Sendable {
     private let acceptsAnyAddress: Bool
     /// Lower-cased origins allowed besides the server's own.
     private let origins: Set<String>
-    /// Accepted bearer keys as bytes; empty means no authentication.
-    private let keys: [[UInt8]]
+    /// Accepted bearer keys and their scopes; none configured means no authentication.
+    let keys: APIKeyStore
 
-    init(host: String, allowedHosts: [String], allowedOrigins: [String], apiKeys: [String]) {
+    /// `apiKeys` (`--api-key`) have every scope; the keys of `apiKeyFile` are installed by
+    /// ``APIKeyStore/install(_:)`` or ``APIKeyStore/reload()``.
+    init(host: String, allowedHosts: [String], allowedOrigins: [String], apiKeys: [String], apiKeyFile: String? = nil) {
         var names = Set(allowedHosts.map { $0.lowercased() })
         for origin in allowedOrigins {
             // scheme "://" authority: the authority is a name clients use for this server.
@@ -31,17 +34,22 @@ struct RequestPolicy: Sendable {
         }
         let bound = host.lowercased()
         acceptsAnyAddress = bound == "0.0.0.0" || bound == "::" || bound == "[::]"
-        if bound.hasPrefix("127.") || bound == "::1" || bound == "[::1]" || bound == "localhost" {
+        if Self.isLoopback(bound) {
             names.formUnion(["localhost", "127.0.0.1", "[::1]"])
         }
         names.insert(bound.contains(":") && !bound.hasPrefix("[") ? "[\(bound)]" : bound)
         self.hosts = Set(names.map { Self.splitPort($0).name })
         self.origins = Set(allowedOrigins.map { $0.lowercased() })
-        self.keys = apiKeys.map { Array($0.utf8) }
+        self.keys = APIKeyStore(flagKeys: apiKeys, filePath: apiKeyFile)
     }
 
     /// Whether keys are required at all.
-    var requiresKey: Bool { !keys.isEmpty }
+    var requiresKey: Bool { keys.requiresKey }
+
+    /// Whether `host` (lower-cased) is a loopback address or `localhost`.
+    static func isLoopback(_ host: String) -> Bool {
+        host.hasPrefix("127.") || host == "::1" || host == "[::1]" || host == "localhost"
+    }
 
     /// Whether `Host` names this server. A request without `Host` passes only when it is HTTP/1.0
     /// (the parser already answers an HTTP/1.1 request without one with 400).
@@ -60,23 +68,34 @@ struct RequestPolicy: Sendable {
         return origin == "http://" + host.lowercased()
     }
 
-    /// Whether the request carries an accepted key (always true when no keys are configured).
+    /// Whether the request carries an accepted key, whatever its scopes (always true when no
+    /// keys are configured).
     func isAuthorized(_ head: HTTPRequestHead) -> Bool {
-        guard requiresKey else { return true }
-        guard let value = head.headers["Authorization"] else { return false }
+        authorization(head, needs: []) == .allowed
+    }
+
+    /// Whether the request's key may do what `needed` names: allowed (or no keys configured),
+    /// no accepted key (401), or an accepted key without the scope (403).
+    func authorization(_ head: HTTPRequestHead, needs needed: APIKeyScopes) -> KeyAuthorization {
+        guard requiresKey else { return .allowed }
+        guard let presented = Self.bearerCredentials(head), let granted = keys.scopes(of: presented) else {
+            return .unauthorized
+        }
+        return granted.permits(needed) ? .allowed : .insufficientScope
+    }
+
+    /// The bytes after `Bearer` in `Authorization`, trimmed of blanks, or nil.
+    static func bearerCredentials(_ head: HTTPRequestHead) -> ArraySlice<UInt8>? {
+        guard let value = head.headers["Authorization"] else { return nil }
         let bytes = Array(value.utf8)
         // RFC 9110 §11.1: the scheme is case-insensitive; one or more spaces follow it.
         guard bytes.count > 7, String(decoding: bytes[0..<6], as: UTF8.self).lowercased() == "bearer", bytes[6] == 0x20
-        else { return false }
+        else { return nil }
         var start = 7
         var end = bytes.count
         while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
         while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
-        let presented = bytes[start..<end]
-        // Every key is compared, whatever matched: the time depends only on the lengths.
-        var matched = false
-        for key in keys where Self.constantTimeEquals(key, presented) { matched = true }
-        return matched
+        return bytes[start..<end]
     }
 
     /// Compares a key with presented bytes in time that depends on the key's length only.
@@ -125,4 +144,13 @@ struct RequestPolicy: Sendable {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 4 && parts.allSatisfy { part in part.count <= 3 && (UInt8(part) != nil) }
     }
+}
+
+/// What ``RequestPolicy/authorization(_:needs:)`` concluded.
+enum KeyAuthorization: Equatable {
+    case allowed
+    /// No key, or not an accepted one: 401.
+    case unauthorized
+    /// An accepted key without the route's scope: 403.
+    case insufficientScope
 }

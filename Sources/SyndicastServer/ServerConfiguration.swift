@@ -36,8 +36,12 @@ public struct ServerConfiguration: Sendable {
     /// Names (`name` or `name:port`) clients may use in `Host` besides the bound address (and
     /// `localhost` when bound to loopback); other `Host` values get 421 (DNS rebinding).
     public var allowedHosts: [String] = []
-    /// Bearer keys accepted for ingest; empty means no authentication.
+    /// Bearer keys accepted for every write, with every scope (`--api-key`); empty and no
+    /// `apiKeyFile` means no authentication.
     public var apiKeys: [String] = []
+    /// File of scoped keys, `KEY scope[,scope…]` a line (`--api-key-file`, ``APIKeyFile``), read
+    /// at start and on SIGHUP. Set, it makes keys required even while it holds none.
+    public var apiKeyFile: String?
     /// How hard the journal pushes each commit to disk.
     public var synchronous = JournalSynchronous.full
     /// Alert rules and rankings size.
@@ -52,6 +56,19 @@ public struct ServerConfiguration: Sendable {
     /// Why these API keys cannot be used (empty, white space, or not a header-safe token), or nil.
     public static func problem(withAPIKeys keys: [String]) -> String? {
         RequestPolicy.validateKeys(keys)
+    }
+
+    /// Whether writes need an API key (`--api-key` or `--api-key-file` given).
+    public var requiresAPIKey: Bool { !apiKeys.isEmpty || apiKeyFile != nil }
+
+    /// The start-up warning for a server anyone may write to: bound beyond loopback without any
+    /// API key (and without TLS, which the server does not speak). Nil when keys or loopback
+    /// protect it.
+    public func exposureWarning(port: Int) -> String? {
+        guard !requiresAPIKey, !RequestPolicy.isLoopback(host.lowercased()) else { return nil }
+        return "listening on \(host) port \(port) without an API key (--api-key, --api-key-file) and without TLS: "
+            + "anyone who can reach the port may ingest and publish, and the streams (/ws, /events) are "
+            + "unauthenticated unless stream tokens are configured"
     }
 
     /// One event loop per core, less the core the broker thread keeps busy under ingest (it

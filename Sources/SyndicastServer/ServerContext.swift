@@ -54,7 +54,8 @@ struct RequestRouting: Sendable {
         staticFiles = StaticFiles(root: configuration.staticDirectory)
         policy = RequestPolicy(
             host: configuration.host, allowedHosts: configuration.allowedHosts,
-            allowedOrigins: configuration.allowedOrigins, apiKeys: configuration.apiKeys)
+            allowedOrigins: configuration.allowedOrigins, apiKeys: configuration.apiKeys,
+            apiKeyFile: configuration.apiKeyFile)
     }
 }
 

@@ -19,6 +19,11 @@ public final class SyndicastServer: Sendable {
     /// Opens the journal and creates the loops and the broker; nothing is bound until `start()`.
     public init(configuration: ServerConfiguration) throws {
         self.configuration = configuration
+        // A bad key file refuses the start before anything is opened (file and line, no key).
+        var fileKeys: [APIKey] = []
+        if let path = configuration.apiKeyFile {
+            do { fileKeys = try APIKeyFile.load(path) } catch { throw StartupError("--api-key-file: \(error)") }
+        }
         let journal: any JournalStore
         // A journal write past the file size limit (RLIMIT_FSIZE) must fail like a full disk
         // (503, fail-stop) rather than kill the process with SIGXFSZ.
@@ -59,6 +64,7 @@ public final class SyndicastServer: Sendable {
         self.context = ServerContext(
             configuration: configuration, broker: broker, shutdown: shutdown, loops: group.loops,
             openConnections: { group.openConnections })
+        context.routing.policy.keys.install(fileKeys)
         // Read once here (and on SIGHUP), never by the event loops per request.
         StaticFilesLoader.reload(context.routing.staticFiles)
     }
@@ -84,6 +90,7 @@ public final class SyndicastServer: Sendable {
             guard let self else { return }
             print("SIGHUP: reloaded \(reloadStaticFiles()) static files from \(context.routing.staticFiles.root)")
             fflush(nil)
+            reloadAPIKeys()
         }
         Self.hangupHandlers.withLock { $0[ObjectIdentifier(self)] = reload }
         let fanout = LoopFanout(loops: context.loops, counters: context.counters, epoch: context.broker.epoch)
@@ -149,7 +156,7 @@ public final class SyndicastServer: Sendable {
         StaticFilesLoader.reload(context.routing.staticFiles)
     }
 
-    /// What SIGHUP runs: each started server's `reloadStaticFiles` (keyed by server).
+    /// What SIGHUP runs: each started server's `reloadStaticFiles` and `reloadAPIKeys` (keyed by server).
     private static let hangupHandlers = Mutex<[ObjectIdentifier: @Sendable () -> Void]>([:])
 
     /// The signals `waitForTerminationSignal` handles: SIGINT and SIGTERM stop, SIGHUP reloads.
@@ -171,7 +178,7 @@ public final class SyndicastServer: Sendable {
 
     /// Waits for SIGINT or SIGTERM and returns its number. A SIGHUP meanwhile reloads every
     /// started server's static files (on the calling thread, off the event loops) and prints
-    /// one line saying how many were loaded.
+    /// one line saying how many were loaded, then its `--api-key-file` (``reloadAPIKeys()``).
     public static func waitForTerminationSignal() -> Int32 {
         var set = handledSignals()
         while true {

@@ -46,6 +46,8 @@ struct ServeCommand: ParsableCommand {
     var idempotencyWindow = ServeOptions.idempotencyWindow.defaultValue
     @Option(name: ServeOptions.apiKey.argumentName, help: ServeOptions.apiKey.argumentHelp)
     var apiKey = ServeOptions.apiKey.defaultValue
+    @Option(name: ServeOptions.apiKeyFile.argumentName, help: ServeOptions.apiKeyFile.argumentHelp)
+    var apiKeyFile = ServeOptions.apiKeyFile.defaultValue
     @Option(name: ServeOptions.allowedOrigin.argumentName, help: ServeOptions.allowedOrigin.argumentHelp)
     var allowedOrigin = ServeOptions.allowedOrigin.defaultValue
     @Option(name: ServeOptions.allowedHost.argumentName, help: ServeOptions.allowedHost.argumentHelp)
@@ -119,6 +121,7 @@ struct ServeCommand: ParsableCommand {
         configuration.echo = echo
         configuration.broadcast = broadcast
         configuration.apiKeys = apiKey
+        configuration.apiKeyFile = apiKeyFile.isEmpty ? nil : apiKeyFile
         configuration.allowedOrigins = allowedOrigin
         configuration.allowedHosts = allowedHost
         configuration.synchronous = JournalSynchronous(rawValue: sync) ?? .full
@@ -160,9 +163,16 @@ struct ServeCommand: ParsableCommand {
             logger.critical("cannot start: \(error)")
             throw ExitCode.failure
         }
-        let loopback = host.hasPrefix("127.") || host == "::1" || host == "localhost"
-        if !loopback && apiKey.isEmpty {
-            logger.warning("listening on \(host) without --api-key: anyone who can reach it may ingest")
+        if let warning = configuration.exposureWarning(port: bound) { logger.warning("\(warning)") }
+        server.reportAPIKeyReloads { outcome in
+            switch outcome {
+            case .loaded(let path, let count):
+                logger.info("SIGHUP: reloaded \(count) API keys from \(path)", metadata: ["file": "\(path)"])
+            case .failed(let error, let kept):
+                logger.error(
+                    "SIGHUP: kept the previous \(kept) API keys: --api-key-file: \(error)",
+                    metadata: ["file": "\(error.path)", "line": "\(error.line.map(String.init) ?? "-")"])
+            }
         }
         let address = host.contains(":") ? "[\(host)]:\(bound)" : "\(host):\(bound)"
         logger.info(

@@ -8,7 +8,7 @@ import SyndicastServer
 enum ServeOptions {
     static let host = ServeOption(
         "host", default: "127.0.0.1", unit: "address",
-        help: "Address to bind; a non-loopback address without --api-key logs a warning.")
+        help: "Address to bind; a non-loopback address without --api-key or --api-key-file logs a warning.")
     static let port = ServeOption("port", default: 8080, unit: "port", help: "Port to bind (0 picks a free port).")
     static let threads = ServeOption(
         "threads", default: ServerConfiguration.defaultLoopCount, shown: "cores − 1 (at least 1)", unit: "count",
@@ -48,7 +48,13 @@ enum ServeOptions {
             """)
     static let apiKey = ServeOption(
         "api-key", .repeatable, default: [String](), shown: "none",
-        help: "Bearer key required for ingest and publish (repeatable; printable ASCII, no spaces).")
+        help: "Bearer key required for ingest and publish, with every scope (repeatable; printable ASCII, no spaces).")
+    static let apiKeyFile = ServeOption(
+        "api-key-file", default: "", shown: "none", unit: "path",
+        help: """
+            File of scoped keys, one `KEY SCOPE[,SCOPE…]` a line (scopes ingest, publish, admin; admin implies \
+            both; # comments); reloaded on SIGHUP, a bad file then keeps the previous keys.
+            """)
     static let allowedOrigin = ServeOption(
         "allowed-origin", .repeatable, default: [String](), shown: "none",
         help: """
@@ -86,7 +92,7 @@ enum ServeOptions {
     /// Every option, in the order `serve --help` and the README table list them.
     static let all: [any ServeOptionDescription] = [
         host, port, threads, staticDirectory, data, inMemory, sync, amountThreshold, spikeWindow, spikeThreshold, topK,
-        history, historyBytes, maxAmount, maxClockSkew, idempotencyWindow, apiKey, allowedOrigin, allowedHost,
+        history, historyBytes, maxAmount, maxClockSkew, idempotencyWindow, apiKey, apiKeyFile, allowedOrigin, allowedHost,
         connectionLimit, pingInterval, requestTimeout, keepAliveTimeout, outboundLimit, echo, broadcast, logLevel,
         logFormat,
     ]

@@ -25,6 +25,7 @@ struct ServeOptionsTests {
         "max-clock-skew": ("0", { $0.maxClockSkew == 0 }),
         "idempotency-window": ("1000", { $0.idempotencyWindow == 1000 }),
         "api-key": ("k1,k2", { $0.apiKey == ["k1", "k2"] }),
+        "api-key-file": ("/etc/syndicast/keys", { $0.serverConfiguration().apiKeyFile == "/etc/syndicast/keys" }),
         "allowed-origin": ("https://a.example,https://b.example", { $0.allowedOrigin == ["https://a.example", "https://b.example"] }),
         "allowed-host": ("ops.example", { $0.allowedHost == ["ops.example"] }),
         "connection-limit": ("50", { $0.connectionLimit == 50 }),
