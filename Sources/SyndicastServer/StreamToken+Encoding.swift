@@ -71,7 +71,8 @@ enum HMACSHA256 {
             message.withUnsafeBytes { messageBytes in
                 output.withUnsafeMutableBufferPointer { out in
                     HMAC(
-                        EVP_sha256(), keyBytes.baseAddress, Int32(keyBytes.count), messageBytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                        EVP_sha256(), keyBytes.baseAddress, Int32(keyBytes.count),
+                        messageBytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
                         messageBytes.count, out.baseAddress, &length)
                 }
             }

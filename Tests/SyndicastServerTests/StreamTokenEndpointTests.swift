@@ -117,7 +117,8 @@ struct StreamTokenEndpointTests {
     func authOperation() {
         #expect(ClientOperation.parse(Array(#"{"op":"auth","token":"abc"}"#.utf8)) == .authenticate("abc"))
         #expect(ClientOperation.parse(Array(#"{"op":"auth","token":5}"#.utf8)) == .invalid("\"token\" must be a string"))
-        let message = StreamMessages.authenticated(StreamGrant(subject: "a\"b", expires: 1_900_000_000, topics: nil), topics: ["stats", "alerts"])
+        let message = StreamMessages.authenticated(
+            StreamGrant(subject: "a\"b", expires: 1_900_000_000, topics: nil), topics: ["stats", "alerts"])
         #expect(
             String(decoding: message, as: UTF8.self)
                 == #"{"type":"authenticated","sub":"a\"b","exp":1900000000,"topics":["alerts","stats"]}"#)

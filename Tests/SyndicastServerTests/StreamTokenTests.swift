@@ -85,14 +85,17 @@ struct StreamTokenTests {
         #expect(!grant.allows("rankings") && !grant.allows("desk.8"))
         #expect(grant.firstRefused(["alerts", "transactions", "rankings"]) == "rankings")
         #expect(grant.firstRefused(["desk.7"]) == nil)
-        #expect(Self.verifier.verify(Golden.badTopic, now: Self.now) == .failure(.invalidClaims("not a topic name in \"topics\": no spaces")))
+        #expect(
+            Self.verifier.verify(Golden.badTopic, now: Self.now) == .failure(.invalidClaims("not a topic name in \"topics\": no spaces")))
         #expect(isInvalidClaims(Self.verifier.verify(Golden.topicsNotStrings, now: Self.now)))
     }
 
     @Test("a signature made with another secret, or over changed claims, is refused")
     func wrongSignature() {
         #expect(Self.verifier.verify(Golden.otherSecret, now: Self.now) == .failure(.badSignature))
-        #expect(StreamTokenVerifier(secret: Array("another-secret-0123456789".utf8)).verify(Golden.valid, now: Self.now) == .failure(.badSignature))
+        #expect(
+            StreamTokenVerifier(secret: Array("another-secret-0123456789".utf8)).verify(Golden.valid, now: Self.now)
+                == .failure(.badSignature))
         // The valid token's signature over claims naming another subject.
         let parts = Golden.valid.split(separator: ".").map(String.init)
         let forged = [parts[0], Base64URL.encode(Array(#"{"sub":"mallory","exp":2000000000}"#.utf8)), parts[2]].joined(separator: ".")
