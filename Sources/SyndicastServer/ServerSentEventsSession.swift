@@ -14,9 +14,6 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
     let isServerSentEvents = true
     /// What the stream token allows (`--stream-token-secret`); nil without a secret.
     let grant: StreamGrant?
-    /// Monotonic milliseconds at which the token expires and the response ends; `Int64.max`
-    /// without a token.
-    private var tokenDeadline = Int64.max
 
     init(connection: Connection, context: ServerContext, topics: Set<String>, grant: StreamGrant? = nil) {
         self.connection = connection
@@ -30,9 +27,6 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
     /// Writes the response head and asks the broker for hello and snapshot or replay.
     func start(since: UInt64?, epoch: String?) {
         connection.write(ServerSentEvents.responseHead(date: context.loops.state(of: connection.loop).dateHeader()))
-        if let grant {
-            tokenDeadline = connection.loop.now + grant.millisecondsLeft(now: StreamTokenVerifier.wallClockSeconds())
-        }
         connection.setDeadline(min(connection.loop.now + keepaliveMilliseconds, tokenDeadline))
         declareInterest()
         requestStart(from: context.broker, since: since, epoch: epoch) { $0.subscriptionStarted($1) }
@@ -103,6 +97,14 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
         }
         connection.write(ServerSentEvents.keepalive)
         connection.setDeadline(min(now + keepaliveMilliseconds, tokenDeadline))
+    }
+
+    /// Monotonic milliseconds at which the token expires and the response ends; `Int64.max`
+    /// without a token. Derived from the grant's wall-clock `exp` when asked, not stored (8 bytes
+    /// on every idle connection).
+    private var tokenDeadline: Int64 {
+        guard let grant else { return .max }
+        return connection.loop.now + grant.millisecondsLeft(now: StreamTokenVerifier.wallClockSeconds())
     }
 
     /// The comment line (ignored by `EventSource`, WHATWG HTML §9.2.6) written before the

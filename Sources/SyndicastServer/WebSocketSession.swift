@@ -36,9 +36,6 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     let usesSharedDeflate: Bool
     /// What the connection's stream token allows (`--stream-token-secret`); nil without a secret.
     private(set) var grant: StreamGrant?
-    /// Monotonic milliseconds at which the token expires and the stream closes with 1008;
-    /// `Int64.max` without a token.
-    private var tokenDeadline = Int64.max
 
     init(
         kind: Kind, connection: Connection, context: ServerContext, options: WebSocketOptions, deflate: DeflateParameters?,
@@ -58,7 +55,6 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     /// Called right after the 101 response is queued: for `/ws`, asks the broker for hello and a
     /// snapshot or replay; live events follow once that answer has been written.
     func start(since: UInt64?, epoch: String?) {
-        if let grant { tokenDeadline = Self.deadline(of: grant, loopNow: connection.loop.now) }
         armDeadline(pingAt: connection.loop.now + pingIntervalMilliseconds)
         guard kind != .echo else { return }
         declareInterest()
@@ -167,7 +163,7 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
             return
         }
         if now >= tokenDeadline {
-            tokenDeadline = .max
+            grant = nil
             // RFC 6455 §7.4.1: 1008 "indicates that an endpoint is terminating the connection
             // because it has received a message that violates its policy".
             closeStream(code: .policyViolation, reason: "stream token expired")
@@ -187,9 +183,12 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
         connection.setDeadline(min(pingAt, tokenDeadline))
     }
 
-    /// The loop-clock time at which `grant` expires (`exp` is a wall-clock date).
-    private static func deadline(of grant: StreamGrant, loopNow: Int64) -> Int64 {
-        loopNow + grant.millisecondsLeft(now: StreamTokenVerifier.wallClockSeconds())
+    /// Monotonic milliseconds at which the token expires and the stream closes with 1008;
+    /// `Int64.max` without a token. Derived from the grant's wall-clock `exp` when asked (on input
+    /// and at deadlines) rather than stored: every idle connection would carry 8 more bytes.
+    private var tokenDeadline: Int64 {
+        guard let grant else { return .max }
+        return connection.loop.now + grant.millisecondsLeft(now: StreamTokenVerifier.wallClockSeconds())
     }
 
     /// Graceful shutdown: close with 1001 (going away); the peer's close reply ends the connection.
@@ -253,7 +252,6 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
             sendError("invalid_token", failure.message)
         case .success(let renewed):
             grant = renewed
-            tokenDeadline = Self.deadline(of: renewed, loopNow: connection.loop.now)
             // The op itself was input: the next ping is due a full interval from now.
             armDeadline(pingAt: connection.loop.now + pingIntervalMilliseconds)
             let dropped = Set(subscriptions.names.filter { !renewed.allows($0) })
