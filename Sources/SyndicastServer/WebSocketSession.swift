@@ -162,12 +162,19 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
             connection.close(abort: true)
             return
         }
-        if now >= tokenDeadline {
+        let tokenLeft = tokenDeadline - now
+        if tokenLeft <= 0 {
             grant = nil
             // RFC 6455 §7.4.1: 1008 "indicates that an endpoint is terminating the connection
             // because it has received a message that violates its policy".
             closeStream(code: .policyViolation, reason: "stream token expired")
             connection.setDeadline(now + Self.closeReplyMilliseconds)
+            return
+        }
+        if tokenLeft < Self.expirySlackMilliseconds {
+            // The deadline was the token's, read again a moment before the wall clock reached
+            // `exp`: wait for the expiry rather than count a ping that was not due.
+            connection.setDeadline(now + tokenLeft)
             return
         }
         unansweredPings += 1
@@ -177,6 +184,8 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
 
     /// How long the peer has to answer our close frame before the socket is closed anyway.
     static let closeReplyMilliseconds: Int64 = 5_000
+    /// A deadline that passes with less than this left on the token is taken as the token's.
+    static let expirySlackMilliseconds: Int64 = 1_000
 
     /// Sets the connection's one deadline to the next ping or the token's expiry, whichever comes first.
     private func armDeadline(pingAt: Int64) {
