@@ -92,3 +92,49 @@ enum HMACSHA256 {
         }
     }
 }
+
+/// The member names at the top level of a JSON object, to refuse duplicates: RFC 7515 §5.2 "JWS
+/// parsers MUST either reject JWSs with duplicate Header Parameter names or use a JSON parser
+/// that returns only the lexically last duplicate member name", and Foundation's `JSONDecoder`
+/// keeps the first.
+enum JSONMemberNames {
+    /// Whether the object `json` (already known to be valid JSON) names a member twice at its top
+    /// level, or names one with a backslash escape (which could spell a name twice in two ways).
+    static func hasDuplicateOrEscapedNames(_ json: [UInt8]) -> Bool {
+        var names = Set<ArraySlice<UInt8>>()
+        var depth = 0
+        var expectingName = false
+        var index = 0
+        while index < json.count {
+            switch json[index] {
+            case UInt8(ascii: "\""):
+                var end = index + 1
+                var escaped = false
+                while end < json.count, json[end] != UInt8(ascii: "\"") {
+                    if json[end] == UInt8(ascii: "\\") {
+                        escaped = true
+                        end += 1
+                    }
+                    end += 1
+                }
+                if depth == 1 && expectingName {
+                    let name = json[min(index + 1, json.count)..<min(end, json.count)]
+                    if escaped || !names.insert(name).inserted { return true }
+                    expectingName = false
+                }
+                index = end
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                expectingName = depth == 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+            case UInt8(ascii: ","):
+                if depth == 1 { expectingName = true }
+            default:
+                break
+            }
+            index += 1
+        }
+        return false
+    }
+}

@@ -106,6 +106,9 @@ struct StreamTokenVerifier: Sendable {
         guard let header = try? JSONDecoder().decode(Header.self, from: Data(headerBytes)) else {
             return .failure(.malformed("header is not a JSON object with a string \"alg\""))
         }
+        guard !JSONMemberNames.hasDuplicateOrEscapedNames(headerBytes) else {
+            return .failure(.malformed("header names a member twice or with an escape"))
+        }
         guard header.alg == "HS256" else { return .failure(.unsupportedAlgorithm(header.alg)) }
         // RFC 7515 §4.1.11: a recipient that does not understand a listed extension MUST reject.
         if header.crit != nil { return .failure(.unsupportedAlgorithm("HS256 with crit")) }
@@ -123,6 +126,9 @@ struct StreamTokenVerifier: Sendable {
             return .failure(.invalidClaims("missing \"\(key.stringValue)\""))
         } catch {
             return .failure(.invalidClaims("expected exp and nbf as numbers, sub as a string, topics as an array of strings"))
+        }
+        guard !JSONMemberNames.hasDuplicateOrEscapedNames(claimBytes) else {
+            return .failure(.invalidClaims("a claim is named twice or with an escape"))
         }
         return grant(claims, now: now)
     }

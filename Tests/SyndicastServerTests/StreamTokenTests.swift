@@ -164,6 +164,35 @@ struct StreamTokenTests {
         }
     }
 
+    @Test("a member named twice, or spelled with an escape, in the header or the claims is refused")
+    func duplicateNames() {
+        // JSONDecoder would take the first `exp` (1, expired) where another parser takes the last.
+        let cases: [(header: String, claims: String, expected: StreamTokenVerifier.Failure)] = [
+            (#"{"alg":"HS256"}"#, #"{"sub":"a","exp":1,"exp":2000000000}"#, .invalidClaims("a claim is named twice or with an escape")),
+            (#"{"alg":"HS256"}"#, #"{"sub":"a","\u0065xp":2000000000}"#, .invalidClaims("a claim is named twice or with an escape")),
+            (
+                #"{"alg":"HS256","alg":"none"}"#, #"{"sub":"a","exp":2000000000}"#,
+                .malformed("header names a member twice or with an escape")
+            ),
+        ]
+        for (header, claims, expected) in cases {
+            #expect(
+                Self.verifier.verify(Self.sign(header: header, claims: claims), now: Self.now) == .failure(expected), "\(header) \(claims)")
+        }
+        // The same name nested, or as a value, is not a duplicate.
+        let nested = Self.sign(
+            header: #"{"alg":"HS256","kid":"alg"}"#, claims: #"{"sub":"exp","exp":2000000000,"x":{"exp":1,"sub":[{"exp":2}]}}"#)
+        #expect((try? Self.verifier.verify(nested, now: Self.now).get())?.subject == "exp")
+        #expect(!JSONMemberNames.hasDuplicateOrEscapedNames(Array(#"{"a":"\"a\"","b":["a","a"],"c":{"a":1,"a":2}}"#.utf8)))
+        #expect(JSONMemberNames.hasDuplicateOrEscapedNames(Array(#"{"a":[1,{"b":2}],"a":3}"#.utf8)))
+    }
+
+    /// A token over exactly these header and claims bytes (for shapes `json.dumps` cannot make).
+    static func sign(header: String, claims: String) -> String {
+        let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(claims.utf8))
+        return input + "." + Base64URL.encode(HMACSHA256.authenticationCode(key: secret, message: Array(input.utf8)) ?? [])
+    }
+
     @Test("base64url: round trip, no padding, canonical tail bits only")
     func base64URL() {
         for length in 0..<40 {
