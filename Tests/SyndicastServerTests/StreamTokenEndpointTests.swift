@@ -21,10 +21,10 @@ struct StreamTokenEndpointTests {
 
     /// An HS256 token for `claims` (JSON), signed with `secret`.
     static func token(_ claims: String, secret: String = secret) -> String {
-        let header = Base64URL.encode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
-        let input = header + "." + Base64URL.encode(Array(claims.utf8))
-        let signature = HMACSHA256.authenticationCode(key: Array(secret.utf8), message: Array(input.utf8)) ?? []
-        return input + "." + Base64URL.encode(signature)
+        let header = StreamTokenVerifier.Base64URL.encode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+        let input = header + "." + StreamTokenVerifier.Base64URL.encode(Array(claims.utf8))
+        let signature = StreamTokenVerifier.HMACSHA256.authenticationCode(key: Array(secret.utf8), message: Array(input.utf8)) ?? []
+        return input + "." + StreamTokenVerifier.Base64URL.encode(signature)
     }
 
     static var inAnHour: Int { Int(Date().timeIntervalSince1970) + 3_600 }

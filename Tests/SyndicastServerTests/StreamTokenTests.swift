@@ -98,7 +98,8 @@ struct StreamTokenTests {
                 == .failure(.badSignature))
         // The valid token's signature over claims naming another subject.
         let parts = Golden.valid.split(separator: ".").map(String.init)
-        let forged = [parts[0], Base64URL.encode(Array(#"{"sub":"mallory","exp":2000000000}"#.utf8)), parts[2]].joined(separator: ".")
+        let forged = [parts[0], StreamTokenVerifier.Base64URL.encode(Array(#"{"sub":"mallory","exp":2000000000}"#.utf8)), parts[2]].joined(
+            separator: ".")
         #expect(Self.verifier.verify(forged, now: Self.now) == .failure(.badSignature))
         // A signature cut to 30 bytes (40 characters, still canonical base64url), and an empty one.
         #expect(Self.verifier.verify(String(Golden.valid.dropLast(3)), now: Self.now) == .failure(.badSignature))
@@ -110,13 +111,14 @@ struct StreamTokenTests {
         #expect(Self.verifier.verify(Golden.algNone, now: Self.now) == .failure(.unsupportedAlgorithm("none")))
         #expect(Self.verifier.verify(Golden.hs512, now: Self.now) == .failure(.unsupportedAlgorithm("HS512")))
         // `none` with a signature that is valid HS256 over its input is still refused.
-        let header = Base64URL.encode(Array(#"{"alg":"none"}"#.utf8))
-        let claims = Base64URL.encode(Array(#"{"sub":"alice","exp":2000000000}"#.utf8))
+        let header = StreamTokenVerifier.Base64URL.encode(Array(#"{"alg":"none"}"#.utf8))
+        let claims = StreamTokenVerifier.Base64URL.encode(Array(#"{"sub":"alice","exp":2000000000}"#.utf8))
         let input = Array("\(header).\(claims)".utf8)
-        let signature = Base64URL.encode(HMACSHA256.authenticationCode(key: Self.secret, message: input) ?? [])
+        let signature = StreamTokenVerifier.Base64URL.encode(
+            StreamTokenVerifier.HMACSHA256.authenticationCode(key: Self.secret, message: input) ?? [])
         #expect(Self.verifier.verify("\(header).\(claims).\(signature)", now: Self.now) == .failure(.unsupportedAlgorithm("none")))
         // Case matters: "hs256" is not "HS256" (RFC 7518 §3.1 names are case-sensitive).
-        let lower = Base64URL.encode(Array(#"{"alg":"hs256"}"#.utf8))
+        let lower = StreamTokenVerifier.Base64URL.encode(Array(#"{"alg":"hs256"}"#.utf8))
         #expect(Self.verifier.verify("\(lower).\(claims).\(signature)", now: Self.now) == .failure(.unsupportedAlgorithm("hs256")))
         #expect(Self.verifier.verify(Golden.crit, now: Self.now) == .failure(.unsupportedAlgorithm("HS256 with crit")))
     }
@@ -151,9 +153,9 @@ struct StreamTokenTests {
             parts[0] + "." + parts[1] + "." + parts[2].replacingOccurrences(of: "_", with: "/"),
             parts[0] + "." + parts[1] + " ." + parts[2],
             // A header that is not JSON, one without alg, one whose alg is a number.
-            Base64URL.encode(Array("{alg:HS256}".utf8)) + "." + parts[1] + "." + parts[2],
-            Base64URL.encode(Array(#"{"typ":"JWT"}"#.utf8)) + "." + parts[1] + "." + parts[2],
-            Base64URL.encode(Array(#"{"alg":256}"#.utf8)) + "." + parts[1] + "." + parts[2],
+            StreamTokenVerifier.Base64URL.encode(Array("{alg:HS256}".utf8)) + "." + parts[1] + "." + parts[2],
+            StreamTokenVerifier.Base64URL.encode(Array(#"{"typ":"JWT"}"#.utf8)) + "." + parts[1] + "." + parts[2],
+            StreamTokenVerifier.Base64URL.encode(Array(#"{"alg":256}"#.utf8)) + "." + parts[1] + "." + parts[2],
             String(repeating: "a", count: StreamTokenVerifier.maximumLength + 1),
         ]
         for token in cases {
@@ -183,41 +185,46 @@ struct StreamTokenTests {
         let nested = Self.sign(
             header: #"{"alg":"HS256","kid":"alg"}"#, claims: #"{"sub":"exp","exp":2000000000,"x":{"exp":1,"sub":[{"exp":2}]}}"#)
         #expect((try? Self.verifier.verify(nested, now: Self.now).get())?.subject == "exp")
-        #expect(!JSONMemberNames.hasDuplicateOrEscapedNames(Array(#"{"a":"\"a\"","b":["a","a"],"c":{"a":1,"a":2}}"#.utf8)))
-        #expect(JSONMemberNames.hasDuplicateOrEscapedNames(Array(#"{"a":[1,{"b":2}],"a":3}"#.utf8)))
+        #expect(
+            !StreamTokenVerifier.JSONMemberNames.hasDuplicateOrEscapedNames(Array(#"{"a":"\"a\"","b":["a","a"],"c":{"a":1,"a":2}}"#.utf8)))
+        #expect(StreamTokenVerifier.JSONMemberNames.hasDuplicateOrEscapedNames(Array(#"{"a":[1,{"b":2}],"a":3}"#.utf8)))
     }
 
     /// A token over exactly these header and claims bytes (for shapes `json.dumps` cannot make).
     static func sign(header: String, claims: String) -> String {
-        let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(claims.utf8))
-        return input + "." + Base64URL.encode(HMACSHA256.authenticationCode(key: secret, message: Array(input.utf8)) ?? [])
+        let input =
+            StreamTokenVerifier.Base64URL.encode(Array(header.utf8)) + "." + StreamTokenVerifier.Base64URL.encode(Array(claims.utf8))
+        return input + "."
+            + StreamTokenVerifier.Base64URL.encode(
+                StreamTokenVerifier.HMACSHA256.authenticationCode(key: secret, message: Array(input.utf8)) ?? [])
     }
 
     @Test("base64url: round trip, no padding, canonical tail bits only")
     func base64URL() {
         for length in 0..<40 {
             let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 250) }
-            let text = Base64URL.encode(bytes)
+            let text = StreamTokenVerifier.Base64URL.encode(bytes)
             #expect(!text.contains("=") && !text.contains("+") && !text.contains("/"))
-            #expect(Base64URL.decode(Array(text.utf8)) == bytes)
+            #expect(StreamTokenVerifier.Base64URL.decode(Array(text.utf8)) == bytes)
         }
-        #expect(Base64URL.encode(Array("any carnal pleas".utf8)) == "YW55IGNhcm5hbCBwbGVhcw")
-        #expect(Base64URL.decode(Array("YW55IGNhcm5hbCBwbGVhcw".utf8)) == Array("any carnal pleas".utf8))
+        #expect(StreamTokenVerifier.Base64URL.encode(Array("any carnal pleas".utf8)) == "YW55IGNhcm5hbCBwbGVhcw")
+        #expect(StreamTokenVerifier.Base64URL.decode(Array("YW55IGNhcm5hbCBwbGVhcw".utf8)) == Array("any carnal pleas".utf8))
         // "QQ" is "A"; "QR" has a non-zero bit in the unused tail, "Q" alone cannot be a length.
-        #expect(Base64URL.decode(Array("QQ".utf8)) == [0x41])
-        #expect(Base64URL.decode(Array("QR".utf8)) == nil)
-        #expect(Base64URL.decode(Array("Q".utf8)) == nil)
-        #expect(Base64URL.decode(Array("QQ==".utf8)) == nil)
+        #expect(StreamTokenVerifier.Base64URL.decode(Array("QQ".utf8)) == [0x41])
+        #expect(StreamTokenVerifier.Base64URL.decode(Array("QR".utf8)) == nil)
+        #expect(StreamTokenVerifier.Base64URL.decode(Array("Q".utf8)) == nil)
+        #expect(StreamTokenVerifier.Base64URL.decode(Array("QQ==".utf8)) == nil)
     }
 
     @Test("HMAC-SHA256 matches RFC 4231 test case 2; comparison needs equal lengths")
     func hmacVector() {
-        let code = HMACSHA256.authenticationCode(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
+        let code = StreamTokenVerifier.HMACSHA256.authenticationCode(
+            key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
         let hex = (code ?? []).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
         #expect(hex == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
-        #expect(HMACSHA256.constantTimeEquals([1, 2, 3], [1, 2, 3]))
-        #expect(!HMACSHA256.constantTimeEquals([1, 2, 3], [1, 2, 4]))
-        #expect(!HMACSHA256.constantTimeEquals([1, 2, 3], [1, 2]))
+        #expect(StreamTokenVerifier.HMACSHA256.constantTimeEquals([1, 2, 3], [1, 2, 3]))
+        #expect(!StreamTokenVerifier.HMACSHA256.constantTimeEquals([1, 2, 3], [1, 2, 4]))
+        #expect(!StreamTokenVerifier.HMACSHA256.constantTimeEquals([1, 2, 3], [1, 2]))
     }
 
     private func isInvalidClaims(_ result: Result<StreamGrant, StreamTokenVerifier.Failure>) -> Bool {
