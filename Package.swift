@@ -38,6 +38,7 @@ let package = Package(
         .target(
             name: "SyndicastServer",
             dependencies: [
+                "COpenSSL",
                 "Basics", "CLinux", "Reactor", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker",
                 .product(name: "DequeModule", package: "swift-collections"),
             ]

@@ -95,6 +95,27 @@ extension APIError {
             status: status, code: "bad_handshake", message: message, headers: headers.map { Field(name: $0.name, value: $0.value) })
     }
 
+    // MARK: Stream tokens (`--stream-token-secret`, on `/ws` and `/events`)
+
+    /// 401 for a stream request without a token. RFC 6750 §3.1: "If the request lacks any
+    /// authentication information …, the resource server SHOULD NOT include an error code".
+    static let streamTokenRequired = APIError(
+        status: 401, code: "token_required", message: "this stream requires a token: ?token=… or Authorization: Bearer …"
+    ).adding("WWW-Authenticate", "Bearer")
+
+    /// 401 for a stream token that is malformed, forged, expired or not yet valid (RFC 6750 §3.1
+    /// `invalid_token`).
+    static func invalidStreamToken(_ message: String) -> APIError {
+        APIError(status: 401, code: "invalid_token", message: message).adding("WWW-Authenticate", #"Bearer error="invalid_token""#)
+    }
+
+    /// 403 for a requested topic outside the token's `topics` claim (RFC 6750 §3.1
+    /// `insufficient_scope`).
+    static func topicNotGranted(_ topic: String) -> APIError {
+        APIError(status: 403, code: "topic_not_allowed", message: "the stream token does not allow topic \(topic)")
+            .adding("WWW-Authenticate", #"Bearer error="insufficient_scope""#)
+    }
+
     // MARK: Ingest and publish
 
     /// The decoder refused the body: 413 past a decoder limit, else 400.

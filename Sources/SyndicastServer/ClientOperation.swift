@@ -5,6 +5,8 @@ enum ClientOperation: Equatable {
     case ping
     case subscribe([String])
     case unsubscribe([String])
+    /// `{"op":"auth","token":"…"}`: a fresh stream token for this connection.
+    case authenticate(String)
     case invalid(String)
 
     /// Parses one text message; anything unexpected is `.invalid` with a reason for the client.
@@ -23,6 +25,9 @@ enum ClientOperation: Equatable {
                 return .invalid("\"topics\" must be a non-empty array of strings")
             }
             return operation == "subscribe" ? .subscribe(topics) : .unsubscribe(topics)
+        case "auth":
+            guard let token = object["token"] as? String else { return .invalid("\"token\" must be a string") }
+            return .authenticate(token)
         default:
             return .invalid("unknown op \"\(operation)\"")
         }

@@ -11,7 +11,7 @@ extension Endpoints {
         var stream = StreamParameters(topics: [], since: nil, epoch: nil)
         switch kind {
         case .stream:
-            switch Self.streamParameters(head) {
+            switch authorizedStreamParameters(head) {
             case .success(let parameters): stream = parameters
             case .failure(let error): return .failure(error)
             }
@@ -33,9 +33,64 @@ extension Endpoints {
     /// ``ServerSentEventsSession``.
     func serverSentEvents(_ head: HTTPRequestHead) -> EndpointReply {
         if context.lifecycle.shutdown.isSet { return .failure(.shuttingDown, closes: true) }
-        switch Self.streamParameters(head) {
+        switch authorizedStreamParameters(head) {
         case .failure(let error): return .failure(error)
         case .success(let parameters): return .serverSentEvents(parameters)
+        }
+    }
+
+    /// The subscription of `/ws` or `/events`, with the grant of its token when
+    /// `--stream-token-secret` is set: a missing or invalid token is refused with 401 before the
+    /// query is looked at, a topic outside the token's `topics` claim with 403.
+    func authorizedStreamParameters(_ head: HTTPRequestHead) -> Result<StreamParameters, APIError> {
+        guard let secret = context.configuration.streamTokenSecret else { return Self.streamParameters(head) }
+        let grant: StreamGrant
+        switch Self.presentedStreamToken(head) {
+        case .failure(let error):
+            return .failure(error)
+        case .success(let token):
+            switch StreamTokenVerifier(secret: secret).verify(token, now: StreamTokenVerifier.wallClockSeconds()) {
+            case .failure(let failure): return .failure(.invalidStreamToken(failure.message))
+            case .success(let verified): grant = verified
+            }
+        }
+        var parameters: StreamParameters
+        switch Self.streamParameters(head) {
+        case .failure(let error): return .failure(error)
+        case .success(let unchecked): parameters = unchecked
+        }
+        if head.queryItem("topics") == nil, let granted = grant.topics {
+            // No `?topics=`: the token's topics are the subscription (the defaults may be
+            // outside them).
+            guard granted.count <= WebSocketSession.maximumTopics else {
+                return .failure(.tooManyTopics(WebSocketSession.maximumTopics))
+            }
+            parameters.topics = granted
+        } else if let refused = grant.firstRefused(parameters.topics) {
+            return .failure(.topicNotGranted(refused))
+        }
+        parameters.grant = grant
+        return .success(parameters)
+    }
+
+    /// The token a stream request carries: `?token=` (what a browser's `WebSocket` and
+    /// `EventSource` can send) or `Authorization: Bearer` (RFC 6750 §2.1, §2.3).
+    static func presentedStreamToken(_ head: HTTPRequestHead) -> Result<String, APIError> {
+        let query = head.queryItem("token")
+        var header: String?
+        if let value = head.headers["Authorization"] {
+            let text = value.trimmingSpaces()
+            // RFC 9110 §11.1: the scheme is case-insensitive.
+            guard text.count > 7, text.prefix(7).lowercased() == "bearer " else {
+                return .failure(.invalidStreamToken("Authorization must be Bearer followed by the stream token"))
+            }
+            header = String(text.dropFirst(7)).trimmingSpaces()
+        }
+        switch (query, header) {
+        case (nil, nil): return .failure(.streamTokenRequired)
+        case (let token?, nil), (nil, let token?): return .success(token)
+        // RFC 6750 §2: "Clients MUST NOT use more than one method to transmit the token in each request."
+        case (_?, _?): return .failure(.invalidStreamToken("send the stream token once: ?token= or Authorization, not both"))
         }
     }
 

@@ -98,4 +98,6 @@ struct StreamParameters: Equatable {
     var topics: Set<String>
     var since: UInt64?
     var epoch: String?
+    /// What the stream token allows (`--stream-token-secret`); nil without a secret.
+    var grant: StreamGrant? = nil
 }

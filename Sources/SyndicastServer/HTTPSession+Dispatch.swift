@@ -27,11 +27,11 @@ extension HTTPSession {
             context.metrics.webSocketsOpened.add(1, ordering: .relaxed)
             let session = WebSocketSession(
                 kind: upgrade.kind, connection: connection, context: context, options: upgrade.options,
-                deflate: upgrade.accepted.deflate, topics: upgrade.stream.topics)
+                deflate: upgrade.accepted.deflate, topics: upgrade.stream.topics, grant: upgrade.stream.grant)
             connection.handler = session
             session.start(since: upgrade.stream.since, epoch: upgrade.stream.epoch)
         case .serverSentEvents(let stream):
-            let session = ServerSentEventsSession(connection: connection, context: context, topics: stream.topics)
+            let session = ServerSentEventsSession(connection: connection, context: context, topics: stream.topics, grant: stream.grant)
             connection.handler = session
             session.start(since: stream.since, epoch: stream.epoch)
         }

@@ -18,6 +18,9 @@ public struct ServerConfiguration: Sendable {
     public var echo = false
     /// Serve the `/broadcast` WebSocket endpoint (benchmark contract shared with peer servers).
     public var broadcast = false
+    /// HS256 key of the tokens `/ws` and `/events` require (`--stream-token-secret`); nil: streams
+    /// are open to every client that passes the Host and Origin checks.
+    public var streamTokenSecret: [UInt8]?
     /// Most connections open at once.
     public var connectionLimit = 100_000
     /// Seconds between server pings on idle WebSockets; a peer that misses two is closed.
@@ -83,6 +86,15 @@ public struct ServerConfiguration: Sendable {
     /// Number of online processors.
     public static var coreCount: Int {
         max(Int(sysconfCores()), 1)
+    }
+
+    /// Why this stream token secret cannot be used (too short for HS256), or nil.
+    public static func problem(withStreamTokenSecret secret: String) -> String? {
+        let minimum = StreamTokenVerifier.minimumSecretLength
+        guard secret.utf8.count >= minimum else {
+            return "the secret must be at least \(minimum) bytes (32 random bytes recommended), got \(secret.utf8.count)"
+        }
+        return nil
     }
 }
 

@@ -12,11 +12,14 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
     var loopSubscribers: LoopSubscribers { context.loops.state(of: connection.loop).subscribers }
     let usesSharedDeflate = false
     let isServerSentEvents = true
+    /// What the stream token allows (`--stream-token-secret`); nil without a secret.
+    let grant: StreamGrant?
 
-    init(connection: Connection, context: ServerContext, topics: Set<String>) {
+    init(connection: Connection, context: ServerContext, topics: Set<String>, grant: StreamGrant? = nil) {
         self.connection = connection
         self.context = context
         self.subscriptions = TopicSubscriptions(topics)
+        self.grant = grant
     }
 
     private var keepaliveMilliseconds: Int64 { Int64(context.configuration.pingIntervalSeconds) * 1_000 }
@@ -24,7 +27,7 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
     /// Writes the response head and asks the broker for hello and snapshot or replay.
     func start(since: UInt64?, epoch: String?) {
         connection.write(ServerSentEvents.responseHead(date: context.loops.state(of: connection.loop).dateHeader()))
-        connection.setDeadline(connection.loop.now + keepaliveMilliseconds)
+        connection.setDeadline(min(connection.loop.now + keepaliveMilliseconds, tokenDeadline))
         declareInterest()
         requestStart(from: context.broker, since: since, epoch: epoch) { $0.subscriptionStarted($1) }
     }
@@ -83,10 +86,30 @@ final class ServerSentEventsSession: ConnectionHandler, StreamSubscriber {
         bytes.count
     }
 
+    /// Writes a keepalive comment after each quiet interval; ends the response once the stream
+    /// token has expired (an `EventSource` then reconnects with the same URL and gets 401).
     func connectionDeadlinePassed(_ connection: Connection, now: Int64) {
+        if now >= tokenDeadline {
+            connection.write(Self.tokenExpiredComment)
+            leaveStream()
+            connection.close()
+            return
+        }
         connection.write(ServerSentEvents.keepalive)
-        connection.setDeadline(now + keepaliveMilliseconds)
+        connection.setDeadline(min(now + keepaliveMilliseconds, tokenDeadline))
     }
+
+    /// Monotonic milliseconds at which the token expires and the response ends; `Int64.max`
+    /// without a token. Derived from the grant's wall-clock `exp` when asked, not stored (8 bytes
+    /// on every idle connection).
+    private var tokenDeadline: Int64 {
+        guard let grant else { return .max }
+        return connection.loop.now + grant.millisecondsLeft(now: StreamTokenVerifier.wallClockSeconds())
+    }
+
+    /// The comment line (ignored by `EventSource`, WHATWG HTML §9.2.6) written before the
+    /// response ends at the token's expiry, so a person reading with `curl -N` sees why.
+    static let tokenExpiredComment: [UInt8] = Array(": stream token expired\n\n".utf8)
 
     func connectionClosed(_ connection: Connection) {
         leaveStream()

@@ -34,10 +34,12 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     /// (`acceptsLimitedServerWindow` false) admit only clients that accept its 15-bit window.
     /// `/echo`, which may honour a smaller window, never receives events.
     let usesSharedDeflate: Bool
+    /// What the connection's stream token allows (`--stream-token-secret`); nil without a secret.
+    private(set) var grant: StreamGrant?
 
     init(
         kind: Kind, connection: Connection, context: ServerContext, options: WebSocketOptions, deflate: DeflateParameters?,
-        topics: Set<String>
+        topics: Set<String>, grant: StreamGrant? = nil
     ) {
         self.kind = kind
         self.connection = connection
@@ -45,6 +47,7 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
         self.protocolState = WebSocketConnection(role: .server, options: options, deflate: deflate)
         self.subscriptions = TopicSubscriptions(topics)
         self.usesSharedDeflate = deflate != nil
+        self.grant = grant
     }
 
     private var pingIntervalMilliseconds: Int64 { Int64(context.configuration.pingIntervalSeconds) * 1_000 }
@@ -52,7 +55,7 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     /// Called right after the 101 response is queued: for `/ws`, asks the broker for hello and a
     /// snapshot or replay; live events follow once that answer has been written.
     func start(since: UInt64?, epoch: String?) {
-        connection.setDeadline(connection.loop.now + pingIntervalMilliseconds)
+        armDeadline(pingAt: connection.loop.now + pingIntervalMilliseconds)
         guard kind != .echo else { return }
         declareInterest()
         if kind == .broadcast {
@@ -104,7 +107,7 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
         let consumed = protocolState.receive(bytes) { events.append($0) }
         if !events.isEmpty {
             unansweredPings = 0
-            connection.setDeadline(connection.loop.now + pingIntervalMilliseconds)
+            armDeadline(pingAt: connection.loop.now + pingIntervalMilliseconds)
         }
         var broadcasts: [[UInt8]] = []
         actingOnReceivedEvents = true
@@ -153,14 +156,48 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
     }
 
     /// Keepalive (DESIGN.md §3): ping after each quiet interval; two unanswered pings close.
+    /// A stream token that has expired closes the stream with 1008 instead.
     func connectionDeadlinePassed(_ connection: Connection, now: Int64) {
         if protocolState.state != .open || unansweredPings >= 2 {
             connection.close(abort: true)
             return
         }
+        let tokenLeft = tokenDeadline - now
+        if tokenLeft <= 0 {
+            grant = nil
+            // RFC 6455 §7.4.1: 1008 "indicates that an endpoint is terminating the connection
+            // because it has received a message that violates its policy".
+            closeStream(code: .policyViolation, reason: "stream token expired")
+            connection.setDeadline(now + Self.closeReplyMilliseconds)
+            return
+        }
+        if tokenLeft < Self.expirySlackMilliseconds {
+            // The deadline was the token's, read again a moment before the wall clock reached
+            // `exp`: wait for the expiry rather than count a ping that was not due.
+            connection.setDeadline(now + tokenLeft)
+            return
+        }
         unansweredPings += 1
         connection.write(WebSocketFrameEncoder.encode(.ping, payload: UnsafeRawBufferPointer(start: nil, count: 0)))
-        connection.setDeadline(now + pingIntervalMilliseconds)
+        armDeadline(pingAt: now + pingIntervalMilliseconds)
+    }
+
+    /// How long the peer has to answer our close frame before the socket is closed anyway.
+    static let closeReplyMilliseconds: Int64 = 5_000
+    /// A deadline that passes with less than this left on the token is taken as the token's.
+    static let expirySlackMilliseconds: Int64 = 1_000
+
+    /// Sets the connection's one deadline to the next ping or the token's expiry, whichever comes first.
+    private func armDeadline(pingAt: Int64) {
+        connection.setDeadline(min(pingAt, tokenDeadline))
+    }
+
+    /// Monotonic milliseconds at which the token expires and the stream closes with 1008;
+    /// `Int64.max` without a token. Derived from the grant's wall-clock `exp` when asked (on input
+    /// and at deadlines) rather than stored: every idle connection would carry 8 more bytes.
+    private var tokenDeadline: Int64 {
+        guard let grant else { return .max }
+        return connection.loop.now + grant.millisecondsLeft(now: StreamTokenVerifier.wallClockSeconds())
     }
 
     /// Graceful shutdown: close with 1001 (going away); the peer's close reply ends the connection.
@@ -189,6 +226,10 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
                 sendError("invalid_topic", "not a topic name: \(bad)")
                 return
             }
+            if let refused = grant?.firstRefused(requested) {
+                sendError("topic_not_allowed", "the stream token does not allow topic \(refused)")
+                return
+            }
             let added = Set(requested).filter { !subscriptions.contains($0) }
             if subscriptions.count + added.count > Self.maximumTopics {
                 sendError("too_many_topics", "at most \(Self.maximumTopics) topics per connection")
@@ -200,8 +241,31 @@ final class WebSocketSession: ConnectionHandler, StreamSubscriber {
             let removed = Set(requested).filter { subscriptions.contains($0) }
             removeTopics(removed)
             send(.text, StreamMessages.subscribed(Set(subscriptions.names)))
+        case .authenticate(let token):
+            authenticate(token)
         case .invalid(let reason):
             sendError("bad_request", reason)
+        }
+    }
+
+    /// `{"op":"auth","token":"…"}`: a valid token replaces the connection's grant (its expiry and
+    /// its topics claim; topics the new claim leaves out are unsubscribed). An invalid one is
+    /// answered with an error and changes nothing: the stream still closes at the old expiry.
+    private func authenticate(_ token: String) {
+        guard let secret = context.configuration.streamTokenSecret, grant != nil else {
+            sendError("bad_request", "this stream takes no token (the server has no --stream-token-secret)")
+            return
+        }
+        switch StreamTokenVerifier(secret: secret).verify(token, now: StreamTokenVerifier.wallClockSeconds()) {
+        case .failure(let failure):
+            sendError("invalid_token", failure.message)
+        case .success(let renewed):
+            grant = renewed
+            // The op itself was input: the next ping is due a full interval from now.
+            armDeadline(pingAt: connection.loop.now + pingIntervalMilliseconds)
+            let dropped = Set(subscriptions.names.filter { !renewed.allows($0) })
+            if !dropped.isEmpty { removeTopics(dropped) }
+            send(.text, StreamMessages.authenticated(renewed, topics: Set(subscriptions.names)))
         }
     }
 

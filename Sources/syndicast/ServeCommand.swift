@@ -52,6 +52,8 @@ struct ServeCommand: ParsableCommand {
     var allowedOrigin = ServeOptions.allowedOrigin.defaultValue
     @Option(name: ServeOptions.allowedHost.argumentName, help: ServeOptions.allowedHost.argumentHelp)
     var allowedHost = ServeOptions.allowedHost.defaultValue
+    @Option(name: ServeOptions.streamTokenSecret.argumentName, help: ServeOptions.streamTokenSecret.argumentHelp)
+    var streamTokenSecret = ServeOptions.streamTokenSecret.defaultValue
     @Option(name: ServeOptions.connectionLimit.argumentName, help: ServeOptions.connectionLimit.argumentHelp)
     var connectionLimit = ServeOptions.connectionLimit.defaultValue
     @Option(name: ServeOptions.pingInterval.argumentName, help: ServeOptions.pingInterval.argumentHelp)
@@ -80,6 +82,9 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--request-timeout and --keep-alive-timeout must be positive")
         }
         if let problem = ServerConfiguration.problem(withAPIKeys: apiKey) { throw ValidationError("--api-key: \(problem)") }
+        if let secret = streamTokenSecret, let problem = ServerConfiguration.problem(withStreamTokenSecret: secret) {
+            throw ValidationError("--stream-token-secret: \(problem)")
+        }
         guard outboundLimit >= 1_024 else { throw ValidationError("--outbound-limit must be at least 1024") }
         guard (try? Money(parsing: amountThreshold)) != nil else {
             throw ValidationError("--amount-threshold must be a positive decimal with at most 2 fraction digits")
@@ -124,6 +129,7 @@ struct ServeCommand: ParsableCommand {
         configuration.apiKeyFile = apiKeyFile.isEmpty ? nil : apiKeyFile
         configuration.allowedOrigins = allowedOrigin
         configuration.allowedHosts = allowedHost
+        configuration.streamTokenSecret = streamTokenSecret.map { Array($0.utf8) }
         configuration.synchronous = JournalSynchronous(rawValue: sync) ?? .full
         configuration.monitor = MonitorConfiguration(
             amountThreshold: (try? Money(parsing: amountThreshold)) ?? Money(cents: 1_000_000),

@@ -64,6 +64,13 @@ enum ServeOptions {
     static let allowedHost = ServeOption(
         "allowed-host", .repeatable, default: [String](), shown: "none",
         help: "Host name (name or name:port) clients may reach the server by, besides the bound address (repeatable).")
+    static let streamTokenSecret = ServeOption<String?>(
+        "stream-token-secret", default: nil, shown: "none", unit: "secret",
+        help: """
+            HS256 key; /ws and /events then require a JSON Web Token (exp, sub, optional topics) as ?token= or \
+            Authorization: Bearer, and close a stream with 1008 when it expires. At least 16 bytes; prefer the \
+            environment variable to the flag (argv is visible to other users).
+            """)
     static let connectionLimit = ServeOption(
         "connection-limit", default: 100_000, unit: "connections",
         help: "Most connections open at once; more are reset at accept (capped to the descriptor limit − 64).")
@@ -93,7 +100,7 @@ enum ServeOptions {
     static let all: [any ServeOptionDescription] = [
         host, port, threads, staticDirectory, data, inMemory, sync, amountThreshold, spikeWindow, spikeThreshold, topK,
         history, historyBytes, maxAmount, maxClockSkew, idempotencyWindow, apiKey, apiKeyFile, allowedOrigin, allowedHost,
-        connectionLimit, pingInterval, requestTimeout, keepAliveTimeout, outboundLimit, echo, broadcast, logLevel,
+        streamTokenSecret, connectionLimit, pingInterval, requestTimeout, keepAliveTimeout, outboundLimit, echo, broadcast, logLevel,
         logFormat,
     ]
 

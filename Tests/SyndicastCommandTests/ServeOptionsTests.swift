@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SyndicastServer
 import Testing
 
 @testable import syndicast
@@ -28,6 +29,9 @@ struct ServeOptionsTests {
         "api-key-file": ("/etc/syndicast/keys", { $0.serverConfiguration().apiKeyFile == "/etc/syndicast/keys" }),
         "allowed-origin": ("https://a.example,https://b.example", { $0.allowedOrigin == ["https://a.example", "https://b.example"] }),
         "allowed-host": ("ops.example", { $0.allowedHost == ["ops.example"] }),
+        "stream-token-secret": (
+            "0123456789abcdef0123", { $0.serverConfiguration().streamTokenSecret == Array("0123456789abcdef0123".utf8) }
+        ),
         "connection-limit": ("50", { $0.connectionLimit == 50 }),
         "ping-interval": ("5", { $0.pingInterval == 5 }),
         "request-timeout": ("4", { $0.requestTimeout == 4 }),
@@ -74,6 +78,18 @@ struct ServeOptionsTests {
     func badValue() {
         #expect(throws: (any Error).self) { try Self.parse([], environment: ["SYNDICAST_LOG_LEVEL": "loud"]) }
         #expect(throws: (any Error).self) { try Self.parse([], environment: ["SYNDICAST_PORT": "eighty"]) }
+    }
+
+    @Test("a stream token secret shorter than 16 bytes, or empty, is refused at start")
+    func shortStreamTokenSecret() throws {
+        #expect(throws: (any Error).self) { try Self.parse(["--stream-token-secret", "short"], environment: [:]) }
+        #expect(throws: (any Error).self) { try Self.parse(["--stream-token-secret", ""], environment: [:]) }
+        #expect(throws: (any Error).self) { try Self.parse([], environment: ["SYNDICAST_STREAM_TOKEN_SECRET": "fifteen-bytes.."]) }
+        let message = ServerConfiguration.problem(withStreamTokenSecret: "abc") ?? ""
+        #expect(message.contains("at least 16 bytes"))
+        #expect(try Self.parse(["--stream-token-secret", "sixteen-bytes..."], environment: [:]).streamTokenSecret != nil)
+        // Without the option, streams stay open as before.
+        #expect(try Self.parse([], environment: [:]).serverConfiguration().streamTokenSecret == nil)
     }
 
     @Test("unknown SYNDICAST_ variables are reported and do not change the parse")
