@@ -11,6 +11,10 @@ final class DataDirectoryLock {
     /// The lock file's name inside the data directory.
     static let fileName = "syndicast.lock"
 
+    /// How often, and how far apart, a taken lock is tried again before the open fails.
+    static let retryCount = 50
+    static let retryMicroseconds: UInt32 = 5_000
+
     /// The lock file's path.
     let path: String
     /// The open lock file; -1 once released.
@@ -25,9 +29,18 @@ final class DataDirectoryLock {
         guard descriptor >= 0 else {
             throw JournalError("cannot open the lock file \(path): \(String(cString: strerror(errno)))")
         }
+        var attempts = 0
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
             if code == EINTR { continue }
+            // A process forked by another thread holds the lock too until it execs or closes its
+            // copy of the descriptor (the lock belongs to the open file, which a fork shares), so a
+            // holder is only reported once the lock stays taken for a quarter of a second.
+            if code == EWOULDBLOCK && attempts < Self.retryCount {
+                attempts += 1
+                usleep(Self.retryMicroseconds)
+                continue
+            }
             Glibc.close(descriptor)
             if code == EWOULDBLOCK {
                 throw JournalError(

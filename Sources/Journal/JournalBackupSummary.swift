@@ -1,4 +1,4 @@
-/// What `SQLiteJournal.backup(from:to:replacing:pagesPerStep:)` copied.
+/// What `SQLiteJournal.backup(from:to:replacing:pagesPerStep:progress:)` copied.
 public struct JournalBackupSummary: Sendable, Equatable {
     /// The copy's database file.
     public let path: String

@@ -15,7 +15,8 @@ extension SQLiteJournal {
     /// meanwhile (they are not in the copy; its checkpoints cannot pass the snapshot, so the
     /// log grows until the copy ends). Without the held snapshot, a commit by the server between
     /// two steps would restart the backup from page 1, and under steady ingest it would never end.
-    /// Pages are copied `pagesPerStep` at a time.
+    /// Pages are copied `pagesPerStep` at a time; `progress` is called after each step with the
+    /// pages copied and the total.
     ///
     /// The copy is written under a temporary name, fsynced, renamed to `syndicast.sqlite3`, and
     /// then opened and replayed as a journal, which checks every group (ids, payloads, running
@@ -24,7 +25,8 @@ extension SQLiteJournal {
     /// Refuses when `destination` already holds a journal, unless `replacing`; refuses when it is
     /// the source directory or a server holds it (its directory lock).
     public static func backup(
-        from directory: String, to destination: String, replacing: Bool = false, pagesPerStep: Int32 = 256
+        from directory: String, to destination: String, replacing: Bool = false, pagesPerStep: Int32 = 256,
+        progress: (_ copied: Int, _ total: Int) -> Void = { _, _ in }
     ) throws(JournalError) -> JournalBackupSummary {
         let sourcePath = path(in: directory)
         guard access(sourcePath, F_OK) == 0 else { throw JournalError("no journal at \(sourcePath)") }
@@ -44,7 +46,8 @@ extension SQLiteJournal {
             }
             let partialPath = destinationPath + partialSuffix
             do throws(JournalError) {
-                snapshot = try copySnapshot(from: sourcePath, to: partialPath, pagesPerStep: pagesPerStep)
+                snapshot = try copySnapshot(
+                    from: sourcePath, to: partialPath, pagesPerStep: pagesPerStep, progress: progress)
                 try synchronize(partialPath)
                 for leftover in leftovers.dropFirst() where unlink(leftover) != 0 && errno != ENOENT {
                     throw JournalError("cannot remove \(leftover): \(String(cString: strerror(errno)))")
@@ -67,7 +70,7 @@ extension SQLiteJournal {
     /// Copies the database at `sourcePath` into a new file at `copyPath` from one read snapshot;
     /// returns the snapshot's epoch, totals and page count.
     static func copySnapshot(
-        from sourcePath: String, to copyPath: String, pagesPerStep: Int32
+        from sourcePath: String, to copyPath: String, pagesPerStep: Int32, progress: (Int, Int) -> Void
     ) throws(JournalError) -> (epoch: String, statistics: JournalStatistics, pages: Int) {
         let source = try SQLiteConnection(path: sourcePath, readOnly: true)
         defer { source.close() }
@@ -90,6 +93,8 @@ extension SQLiteJournal {
         var code: Int32
         repeat {
             code = sqlite3_backup_step(backup, pagesPerStep)
+            let total = Int(sqlite3_backup_pagecount(backup))
+            progress(total - Int(sqlite3_backup_remaining(backup)), total)
             if code == SQLITE_BUSY || code == SQLITE_LOCKED {
                 usleep(1_000)
                 code = SQLITE_OK

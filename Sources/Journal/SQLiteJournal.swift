@@ -22,7 +22,7 @@ import Monitor
 /// (``DataDirectoryLock``), so a second server on the same directory fails with "is locked"
 /// instead of interleaving its own history. SQLite itself runs in its normal locking mode, so that
 /// `syndicast backup` in another process can read a consistent snapshot through the log's shared
-/// memory while appends go on (``backup(from:to:replacing:pagesPerStep:)``).
+/// memory while appends go on (``backup(from:to:replacing:pagesPerStep:progress:)``).
 ///
 /// Thread safety: the connection is opened with `SQLITE_OPEN_NOMUTEX`; call the journal from one
 /// thread at a time. It may be handed between threads (hence `@unchecked Sendable`), never used by
