@@ -28,13 +28,20 @@ struct BackupCommand: ParsableCommand {
     var destination: String
     @Flag(help: "Replace a journal that DEST already holds (refused otherwise).")
     var force = false
+    @Option(help: "Database pages (4 KiB) copied per step, 1…65536.")
+    var pagesPerStep: Int32 = 256
+
+    func validate() throws {
+        guard (1...65_536).contains(pagesPerStep) else { throw ValidationError("--pages-per-step must be 1…65536") }
+    }
 
     func run() throws {
         let source = data ?? EnvironmentDefaults.current()[ServeOptions.data.environmentName] ?? ServeOptions.data.defaultValue
         let started = monotonicSeconds()
         let summary: JournalBackupSummary
         do {
-            summary = try SQLiteJournal.backup(from: source, to: destination, replacing: force)
+            summary = try SQLiteJournal.backup(
+                from: source, to: destination, replacing: force, pagesPerStep: pagesPerStep)
         } catch {
             Self.write("syndicast backup: \(error.message)\n", to: STDERR_FILENO)
             throw ExitCode.failure
