@@ -8,10 +8,12 @@ final class SQLiteConnection {
     /// The open handle; `nil` after ``close()``.
     private(set) var handle: OpaquePointer?
 
-    /// Opens (creating if needed) the database file at `path`.
-    init(path: String) throws(JournalError) {
+    /// Opens (creating if needed) the database file at `path`; with `readOnly`, opens an existing
+    /// file for reading only.
+    init(path: String, readOnly: Bool = false) throws(JournalError) {
         var handle: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let access = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        let flags = access | SQLITE_OPEN_NOMUTEX
         let code = sqlite3_open_v2(path, &handle, flags, nil)
         guard code == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"

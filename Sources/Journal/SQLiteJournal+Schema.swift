@@ -19,13 +19,14 @@ extension SQLiteJournal {
         }
     }
 
-    /// Applies the connection settings: exclusive locking, WAL, the durability level, a busy timeout.
+    /// Applies the connection settings: WAL, the durability level, a busy timeout.
+    ///
+    /// Normal locking mode, so that a backup in another process can read (the directory lock,
+    /// not SQLite's, keeps a second writer out).
     static func configure(_ connection: SQLiteConnection, path: String, synchronous: JournalSynchronous) throws(JournalError) {
         if let handle = connection.handle {
             sqlite3_busy_timeout(handle, 2_000)
         }
-        // Exclusive before the first WAL access: no shared-memory index, and no second process.
-        try connection.execute("PRAGMA locking_mode = EXCLUSIVE")
         let mode: String?
         do throws(JournalError) {
             mode = try connection.queryText("PRAGMA journal_mode = WAL")

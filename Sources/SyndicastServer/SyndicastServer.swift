@@ -17,7 +17,13 @@ public final class SyndicastServer: Sendable {
     private let shutdown = ShutdownFlag()
 
     /// Opens the journal and creates the loops and the broker; nothing is bound until `start()`.
-    public init(configuration: ServerConfiguration) throws {
+    public convenience init(configuration: ServerConfiguration) throws {
+        try self.init(configuration: configuration, journal: nil)
+    }
+
+    /// Like ``init(configuration:)``, with `injected` as the journal when given (tests use a
+    /// journal whose commits block, to check that the stop is bounded).
+    init(configuration: ServerConfiguration, journal injected: (any JournalStore)?) throws {
         self.configuration = configuration
         // A bad key file refuses the start before anything is opened (file and line, no key).
         var fileKeys: [APIKey] = []
@@ -28,7 +34,10 @@ public final class SyndicastServer: Sendable {
         // A journal write past the file size limit (RLIMIT_FSIZE) must fail like a full disk
         // (503, fail-stop) rather than kill the process with SIGXFSZ.
         clinux_ignore_sigxfsz()
-        if let directory = configuration.dataDirectory {
+        if let injected {
+            journal = injected
+            journalName = "the injected journal"
+        } else if let directory = configuration.dataDirectory {
             let path = SQLiteJournal.path(in: directory)
             do {
                 journal = try SQLiteJournal(directory: directory, synchronous: configuration.synchronous)
@@ -124,7 +133,16 @@ public final class SyndicastServer: Sendable {
     /// DESIGN.md §6: stop accepting, let in-flight requests finish, close WebSockets with 1001,
     /// wait (bounded) for clients to go, then stop and join the loops, close the journal, and
     /// stop and join the broker's threads. No thread the server started is left when it returns.
+    ///
+    /// Not bounded as a whole (a commit stuck in fsync holds it up):
+    /// ``stopGracefully(timeoutSeconds:)`` is.
     public func stopGracefully() {
+        stopGracefully(connectionWaitMilliseconds: configuration.shutdownGraceSeconds * 1_000 + 500) { _ in }
+    }
+
+    /// The stop sequence; `reach` is told each stage as it begins (see ``StopStage``).
+    func stopGracefully(connectionWaitMilliseconds: Int, reach: @escaping @Sendable (StopStage) -> Void) {
+        reach(.connections)
         shutdown.set()
         _ = Self.hangupHandlers.withLock { $0.removeValue(forKey: ObjectIdentifier(self)) }
         for loop in group.loops {
@@ -140,13 +158,20 @@ public final class SyndicastServer: Sendable {
                 }
             }
         }
-        _ = group.waitUntilNoConnections(timeoutMilliseconds: configuration.shutdownGraceSeconds * 1_000 + 500)
+        _ = group.waitUntilNoConnections(timeoutMilliseconds: connectionWaitMilliseconds)
+        reach(.eventLoops)
         group.stopAndWait()
         // The broker finishes what is queued (a query first waits for the journal pipeline to
         // write every group), closes the journal on its thread, then both threads are joined.
+        reach(.commits)
         let journal = self.journal
-        context.broker.query { _ in journal.close() }
+        context.broker.query { _ in
+            reach(.journalClose)
+            journal.close()
+            reach(.brokerThreads)
+        }
         context.broker.shutdown()
+        reach(.finished)
     }
 
     /// Reads the static files (`--static-dir`) again and serves the new set from now on;

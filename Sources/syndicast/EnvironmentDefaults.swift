@@ -8,7 +8,7 @@ import Glibc
 /// `SYNDICAST_BIN` and similar, so refusing to start would break them, while silence would hide a typo.
 enum EnvironmentDefaults {
     /// Subcommands other than `serve`: their arguments get no environment defaults.
-    static let otherCommands: Set<String> = ["rank", "options", "help", "-h", "--help"]
+    static let otherCommands: Set<String> = ["rank", "backup", "options", "help", "-h", "--help"]
 
     /// `commandLine` (without the program name) with environment defaults appended for the flags
     /// it does not give, when the command is `serve` (named or by default).

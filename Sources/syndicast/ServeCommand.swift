@@ -62,6 +62,8 @@ struct ServeCommand: ParsableCommand {
     var requestTimeout = ServeOptions.requestTimeout.defaultValue
     @Option(name: ServeOptions.keepAliveTimeout.argumentName, help: ServeOptions.keepAliveTimeout.argumentHelp)
     var keepAliveTimeout = ServeOptions.keepAliveTimeout.defaultValue
+    @Option(name: ServeOptions.shutdownTimeout.argumentName, help: ServeOptions.shutdownTimeout.argumentHelp)
+    var shutdownTimeout = ServeOptions.shutdownTimeout.defaultValue
     @Option(name: ServeOptions.outboundLimit.argumentName, help: ServeOptions.outboundLimit.argumentHelp)
     var outboundLimit = ServeOptions.outboundLimit.defaultValue
     @Flag(name: ServeOptions.echo.argumentName, help: ServeOptions.echo.argumentHelp)
@@ -85,6 +87,7 @@ struct ServeCommand: ParsableCommand {
         if let secret = streamTokenSecret, let problem = ServerConfiguration.problem(withStreamTokenSecret: secret) {
             throw ValidationError("--stream-token-secret: \(problem)")
         }
+        guard (1...3_600).contains(shutdownTimeout) else { throw ValidationError("--shutdown-timeout must be 1…3600") }
         guard outboundLimit >= 1_024 else { throw ValidationError("--outbound-limit must be at least 1024") }
         guard (try? Money(parsing: amountThreshold)) != nil else {
             throw ValidationError("--amount-threshold must be a positive decimal with at most 2 fraction digits")
@@ -192,8 +195,17 @@ struct ServeCommand: ParsableCommand {
         let signal = SyndicastServer.waitForTerminationSignal()
         logger.info("stopping", metadata: ["signal": "\(signal)"])
         reporter.stop()
-        server.stopGracefully()
-        logger.info("stopped")
+        switch server.stopGracefully(timeoutSeconds: Double(shutdownTimeout)) {
+        case .stopped:
+            logger.info("stopped")
+        case .timedOut(let stage):
+            logger.error(
+                "stop did not finish within --shutdown-timeout \(shutdownTimeout) s: \(stage)",
+                metadata: ["stage": "\(stage)", "journal": "\(Self.journalName(configuration))"])
+            // Threads are still running (one may be inside a commit that never returns), so the
+            // process cannot unwind normally.
+            _exit(1)
+        }
     }
 
     /// The journal's file, or `memory` with `--in-memory`.

@@ -81,6 +81,10 @@ enum ServeOptions {
         "request-timeout", default: 10, unit: "seconds", help: "Time a client has to send a complete request (slowloris bound).")
     static let keepAliveTimeout = ServeOption(
         "keep-alive-timeout", default: 30, unit: "seconds", help: "Time an idle keep-alive HTTP connection stays open.")
+    static let shutdownTimeout = ServeOption(
+        "shutdown-timeout", default: 10, unit: "seconds",
+        help: "Longest a stop on SIGTERM or SIGINT may take (finish requests and commits, close streams with 1001); "
+            + "past it the server logs what did not finish and exits with status 1.")
     static let outboundLimit = ServeOption(
         "outbound-limit", default: 4 << 20, unit: "bytes",
         help: "Bytes a stream subscriber may have queued before it is closed with 4008 (slow consumer), at least 1024.")
@@ -100,8 +104,8 @@ enum ServeOptions {
     static let all: [any ServeOptionDescription] = [
         host, port, threads, staticDirectory, data, inMemory, sync, amountThreshold, spikeWindow, spikeThreshold, topK,
         history, historyBytes, maxAmount, maxClockSkew, idempotencyWindow, apiKey, apiKeyFile, allowedOrigin, allowedHost,
-        streamTokenSecret, connectionLimit, pingInterval, requestTimeout, keepAliveTimeout, outboundLimit, echo, broadcast, logLevel,
-        logFormat,
+        streamTokenSecret, connectionLimit, pingInterval, requestTimeout, keepAliveTimeout, shutdownTimeout, outboundLimit,
+        echo, broadcast, logLevel, logFormat,
     ]
 
     /// The option a `SYNDICAST_*` variable names, or nil.

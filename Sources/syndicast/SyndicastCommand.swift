@@ -5,7 +5,7 @@ struct SyndicastCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "syndicast",
         abstract: "Realtime notification server for investment transactions.",
-        subcommands: [ServeCommand.self, RankCommand.self, OptionsCommand.self],
+        subcommands: [ServeCommand.self, RankCommand.self, BackupCommand.self, OptionsCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

@@ -83,6 +83,14 @@ struct SQLiteJournalCrashTests {
         return child
     }
 
+    /// Closes every descriptor from 3 up except `kept` (in a forked child).
+    static func closeDescriptors(except kept: Int32) {
+        let limit = Int32(clamping: sysconf(Int32(_SC_OPEN_MAX)))
+        for descriptor in 3..<max(limit, 4) where descriptor != kept {
+            close(descriptor)
+        }
+    }
+
     /// Forks a child appending to `directory`, kills it after about `appends` appends, and returns
     /// how many appends it reported complete.
     static func crashRound(directory: String, appends: Int, seed: UInt64) -> Int? {
@@ -90,7 +98,11 @@ struct SQLiteJournalCrashTests {
         guard pipe(&descriptors) == 0 else { return nil }
         let child = forkHoldingSQLiteLocks()
         if child == 0 {
-            close(descriptors[0])
+            // The child inherits every descriptor the other suites' threads hold, among them the
+            // data-directory locks of their open journals (`flock` belongs to the open file, which
+            // the child now shares): closing them all keeps the child from holding those
+            // directories locked until it is killed.
+            closeDescriptors(except: descriptors[1])
             appendUntilKilled(directory: directory, pipe: descriptors[1])
         }
         close(descriptors[1])

@@ -36,6 +36,7 @@ struct ServeOptionsTests {
         "ping-interval": ("5", { $0.pingInterval == 5 }),
         "request-timeout": ("4", { $0.requestTimeout == 4 }),
         "keep-alive-timeout": ("6", { $0.keepAliveTimeout == 6 }),
+        "shutdown-timeout": ("4", { $0.shutdownTimeout == 4 }),
         "outbound-limit": ("2048", { $0.outboundLimit == 2048 }),
         "echo": ("1", { $0.echo }),
         "broadcast": ("true", { $0.broadcast }),

@@ -1,0 +1,11 @@
+/// What `SQLiteJournal.backup(from:to:replacing:pagesPerStep:progress:)` copied.
+public struct JournalBackupSummary: Sendable, Equatable {
+    /// The copy's database file.
+    public let path: String
+    /// The history's identity, the same in the copy as in the source.
+    public let epoch: String
+    /// What the copy holds: the source's totals at the moment the copy's snapshot was taken.
+    public let statistics: JournalStatistics
+    /// Database pages copied (4 KiB each).
+    public let pages: Int
+}
