@@ -10,6 +10,9 @@ enum ServeOptions {
         "host", default: "127.0.0.1", unit: "address",
         help: "Address to bind; a non-loopback address without --api-key logs a warning.")
     static let port = ServeOption("port", default: 8080, unit: "port", help: "Port to bind (0 picks a free port).")
+    static let metricsPort = ServeOption(
+        "metrics-port", default: 0, shown: "off", unit: "port",
+        help: "Serve /metrics on its own listener at 127.0.0.1 on this port, and not on --port (off: on --port).")
     static let threads = ServeOption(
         "threads", default: ServerConfiguration.defaultLoopCount, shown: "cores − 1 (at least 1)", unit: "count",
         help: "Event loop threads, 1…256; the broker thread takes the remaining core.")
@@ -85,7 +88,7 @@ enum ServeOptions {
 
     /// Every option, in the order `serve --help` and the README table list them.
     static let all: [any ServeOptionDescription] = [
-        host, port, threads, staticDirectory, data, inMemory, sync, amountThreshold, spikeWindow, spikeThreshold, topK,
+        host, port, metricsPort, threads, staticDirectory, data, inMemory, sync, amountThreshold, spikeWindow, spikeThreshold, topK,
         history, historyBytes, maxAmount, maxClockSkew, idempotencyWindow, apiKey, allowedOrigin, allowedHost,
         connectionLimit, pingInterval, requestTimeout, keepAliveTimeout, outboundLimit, echo, broadcast, logLevel,
         logFormat,
