@@ -12,7 +12,7 @@ enum ServeOptions {
     static let port = ServeOption("port", default: 8080, unit: "port", help: "Port to bind (0 picks a free port).")
     static let metricsPort = ServeOption(
         "metrics-port", default: 0, shown: "off", unit: "port",
-        help: "Serve /metrics on its own listener at 127.0.0.1 on this port, and not on --port (off: on --port).")
+        help: "Serve /metrics only on a listener of its own at 127.0.0.1 on this port (off: on the main port).")
     static let threads = ServeOption(
         "threads", default: ServerConfiguration.defaultLoopCount, shown: "cores − 1 (at least 1)", unit: "count",
         help: "Event loop threads, 1…256; the broker thread takes the remaining core.")
