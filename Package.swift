@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         // 1.16.2: the first release with `LogHandler.log(event:)` (the older entry point is deprecated).
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // C shims and system libraries.
@@ -41,6 +43,8 @@ let package = Package(
                 "COpenSSL",
                 "Basics", "CLinux", "Reactor", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker",
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -72,7 +76,10 @@ let package = Package(
         ),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "CSQLite", "SeededRandom"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "Basics", "SeededRandom"]),
-        .testTarget(name: "SyndicastServerTests", dependencies: ["Basics", "SyndicastServer"]),
+        .testTarget(
+            name: "SyndicastServerTests",
+            dependencies: ["Basics", "SyndicastServer", .product(name: "Prometheus", package: "swift-prometheus")]
+        ),
         .testTarget(
             name: "SyndicastCommandTests",
             dependencies: ["syndicast", "SyndicastServer", .product(name: "Logging", package: "swift-log")]

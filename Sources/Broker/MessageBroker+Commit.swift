@@ -283,6 +283,7 @@ extension MessageBroker {
             },
             alerts: { alert in
                 seq += 1
+                counts.countAlert(alert.rule)
                 let event = BrokerEvent(seq: seq, topic: Topic.alerts, body: .alert(alert))
                 newEventBytes &+= event.retainedBytes
                 events.append(event)

@@ -25,3 +25,8 @@ extension MessageBroker {
             historyEvents: history.count, historyBytes: history.byteCount, idempotencyIds: knownIds.count)
     }
 }
+
+extension MessageBroker {
+    /// Resumes and alerts counted so far (plain integers of the broker's thread).
+    public var eventCounts: BrokerCounts { counts }
+}

@@ -14,8 +14,10 @@ extension MessageBroker {
         var messages: [[UInt8]] = [StreamEncoding.hello(epoch: epoch, seq: seq, topics: request.topics)]
         if let since = request.since, request.epoch == epoch, since <= seq, let replay = replay(after: since, topics: request.topics) {
             messages += replay
+            counts.resumesHit += 1
         } else {
             let resumed: Bool? = request.since == nil ? nil : false
+            if request.since != nil { counts.resumesMissed += 1 }
             messages.append(
                 StreamEncoding.snapshot(
                     seq: seq, top: monitor.leaderboard, alerts: monitor.recentAlerts(limit: configuration.snapshotAlerts),

@@ -34,6 +34,8 @@ public actor MessageBroker {
     /// Set when persisting failed after state changed: the process must be restarted (fail-stop).
     var failed: String?
     var stats = StreamStatistics()
+    /// Resumes and alerts counted for `/metrics`.
+    var counts = BrokerCounts()
 
     private let executor: BrokerExecutor
     private let inbox = Mutex<Inbox>(Inbox())

@@ -19,17 +19,20 @@ extension Endpoints {
         let transactions: [Transaction]
         switch decoded {
         case .failure(let error):
-            context.metrics.ingestRejected.add(1, ordering: .relaxed)
+            context.metrics.refused(.invalid)
             return .failure(.transactions(error))
         case .success(let batch):
             transactions = batch
         }
-        if transactions.isEmpty { return .failure(.emptyBatch) }
+        if transactions.isEmpty {
+            context.metrics.refused(.empty)
+            return .failure(.emptyBatch)
+        }
         let count = transactions.count
         let inFlight = context.inFlightTransactions.add(count, ordering: .relaxed).newValue
         if inFlight > Self.maximumInFlightTransactions {
             context.inFlightTransactions.subtract(count, ordering: .relaxed)
-            context.metrics.ingestRejected.add(1, ordering: .relaxed)
+            context.metrics.refused(.overloaded)
             return .failure(.overloaded)
         }
         return .ingest(transactions)
@@ -46,13 +49,13 @@ extension Endpoints {
             metrics.transactionsDuplicate.add(duplicates, ordering: .relaxed)
             return .json(201, bytes: Self.acceptedBody(accepted: accepted, duplicates: duplicates, firstSeq: firstSeq, lastSeq: lastSeq))
         case .idConflict(let details):
-            metrics.ingestRejected.add(1, ordering: .relaxed)
+            metrics.refused(.idConflict)
             return APIError.idConflict(details).response
         case .invalid(let details):
-            metrics.ingestRejected.add(1, ordering: .relaxed)
+            metrics.refused(.overflow)
             return APIError.totalsOverflow(details).response
         case .unavailable(let reason):
-            metrics.ingestRejected.add(1, ordering: .relaxed)
+            metrics.refused(.unavailable)
             context.lifecycle.noteIngestStopped(reason)
             return APIError.unavailable(reason).response
         }

@@ -57,10 +57,7 @@ extension Endpoints {
         case .stats:
             return .json(200, bytes: broker.statisticsJSON(connections: subscribers))
         case .metrics:
-            let text = context.metrics.render(
-                openConnections: context.loops.openConnections(), streamSubscribers: subscribers, seq: broker.currentSeq,
-                holdings: broker.holdings)
-            return .text(200, text, headers: HTTPHeaders([("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]))
+            return metricsResponse(broker: broker, context: context)
         default:
             return APIError.internalError("unexpected route").response
         }

@@ -32,6 +32,8 @@ final class HTTPSession: ConnectionHandler {
     /// The peer closed its sending side: the requests already read are answered, then the
     /// connection closes.
     private var peerFinished = false
+    /// A connection of the `--metrics-port` listener: only `/metrics` is served.
+    private let servesMetricsOnly: Bool
 
     /// Most requests that may wait for an answer at once before the parser stops reading.
     static let pipelineWindow = 32
@@ -39,8 +41,9 @@ final class HTTPSession: ConnectionHandler {
     /// size is always taken when none waits).
     static let pipelineBodyBytes = 8 << 20
 
-    init(context: ServerContext) {
+    init(context: ServerContext, servesMetricsOnly: Bool = false) {
         self.context = context
+        self.servesMetricsOnly = servesMetricsOnly
         self.endpoints = Endpoints(context: context)
         self.parser = HTTPRequestParser(limits: context.routing.parserLimits)
     }
@@ -70,7 +73,7 @@ final class HTTPSession: ConnectionHandler {
                 connection.setDeadline(connection.loop.now + requestDeadline)
             }
             let result = parser.parse(UnsafeRawBufferPointer(rebasing: bytes[offset...])) { head in
-                let decision = endpoints.decide(head)
+                let decision = servesMetricsOnly ? endpoints.decideOnMetricsListener(head) : endpoints.decide(head)
                 admitted = decision
                 return decision.admission
             }
@@ -85,7 +88,8 @@ final class HTTPSession: ConnectionHandler {
                 offset += consumed
                 inRequest = false
                 context.metrics.httpRequests.add(1, ordering: .relaxed)
-                let decision = admitted ?? endpoints.decide(request.head)
+                let decision =
+                    admitted ?? (servesMetricsOnly ? endpoints.decideOnMetricsListener(request.head) : endpoints.decide(request.head))
                 admitted = nil
                 handle(request, decision, on: connection)
             case .refused(let head, _):

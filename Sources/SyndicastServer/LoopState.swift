@@ -10,14 +10,18 @@ import Reactor
 final class LoopState {
     let loop: EventLoop
     var dates = HTTPDateCache()
-    let subscribers = LoopSubscribers()
+    let subscribers: LoopSubscribers
+    /// This loop's counts and samples for `/metrics`.
+    let metrics: LoopMetrics
     /// Receives this loop's ingest outcomes from the broker.
     let ingestReplies: LoopIngestReplies
     /// Ingest requests parsed during this iteration, handed to the broker together at its end.
     private var pendingIngest: [IngestRequest] = []
 
-    init(loop: EventLoop) {
+    init(loop: EventLoop, metrics: ServerMetrics? = nil) {
         self.loop = loop
+        self.metrics = LoopMetrics(target: metrics)
+        self.subscribers = LoopSubscribers(metrics: self.metrics)
         self.ingestReplies = LoopIngestReplies(loop: loop)
     }
 
@@ -79,6 +83,8 @@ final class PendingIngest: @unchecked Sendable {
     private let head: HTTPRequestHead
     private let slot: PendingReplies.Slot
     private let count: Int
+    /// When the request was handed over (monotonic nanoseconds), for the ingest latency.
+    private let started = monotonicNanoseconds()
 
     init(session: HTTPSession, connection: Connection, head: HTTPRequestHead, slot: PendingReplies.Slot, count: Int) {
         self.session = session
@@ -90,6 +96,7 @@ final class PendingIngest: @unchecked Sendable {
 
     /// Runs on the connection's loop.
     func finish(_ outcome: IngestOutcome) {
+        session.context.loops.state(of: connection.loop).metrics.recordIngest(nanoseconds: monotonicNanoseconds() - started)
         session.finishReply(slot, session.endpoints.completeIngest(count: count, outcome), to: head, on: connection)
     }
 }

@@ -21,11 +21,14 @@ enum Route: Sendable {
 
 extension Route {
     /// The route table of DESIGN.md §3; other GET paths fall through to the static files.
-    static func table(echo: Bool, broadcast: Bool) -> Router<Route> {
+    /// `metrics`: serve `/metrics` here (not when it has a listener of its own, `--metrics-port`).
+    static func table(echo: Bool, broadcast: Bool, metrics: Bool = true) -> Router<Route> {
         var router = Router<Route>()
         router.add("GET", "/healthz", .health)
         router.add("GET", "/readyz", .ready)
-        router.add("GET", "/metrics", .metrics)
+        if metrics {
+            router.add("GET", "/metrics", .metrics)
+        }
         router.add("GET", "/ws", .stream)
         router.add("GET", "/events", .events)
         router.add("POST", "/api/transactions", .ingest)

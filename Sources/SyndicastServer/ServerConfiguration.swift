@@ -8,6 +8,9 @@ public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// Port to bind; 0 picks a free one.
     public var port = 8080
+    /// Port of a listener on 127.0.0.1 serving only `/metrics` (then not served on ``port``);
+    /// nil: `/metrics` is served on ``port``.
+    public var metricsPort: Int?
     /// Event loop threads; defaults to one per core but the broker's (see `defaultLoopCount`).
     public var threads = ServerConfiguration.defaultLoopCount
     /// Directory of the dashboard's static files.

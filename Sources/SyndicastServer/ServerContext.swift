@@ -22,22 +22,24 @@ final class ServerContext: Sendable {
     /// Transactions submitted to the broker and not yet answered (429 past
     /// ``Endpoints/maximumInFlightTransactions``).
     let inFlightTransactions = Atomic<Int>(0)
-    let metrics = ServerMetrics()
+    let metrics: ServerMetrics
     let counters = StreamCounters()
     /// The event loops and each one's ``LoopState``, by loop index.
     let loops: ServerLoops
 
     init(
         configuration: ServerConfiguration, broker: MessageBroker, shutdown: ShutdownFlag, loops: [EventLoop] = [],
-        openConnections: @escaping @Sendable () -> Int = { 0 }
+        openConnections: @escaping @Sendable () -> Int = { 0 }, metrics: ServerMetrics? = nil
     ) {
+        let metrics = metrics ?? ServerMetrics(loopCount: loops.count)
+        self.metrics = metrics
         self.configuration = configuration
         self.broker = broker
         self.routing = RequestRouting(configuration: configuration)
         self.webSocketOptions = WebSocketEndpointOptions()
         self.decoder = TransactionDecoder(limits: configuration.transactionLimits)
         self.lifecycle = ServerLifecycle(shutdown: shutdown)
-        self.loops = ServerLoops(loops, openConnections: openConnections)
+        self.loops = ServerLoops(loops, metrics: metrics, openConnections: openConnections)
     }
 }
 
@@ -50,7 +52,7 @@ struct RequestRouting: Sendable {
     let parserLimits = HTTPParserLimits()
 
     init(configuration: ServerConfiguration) {
-        router = Route.table(echo: configuration.echo, broadcast: configuration.broadcast)
+        router = Route.table(echo: configuration.echo, broadcast: configuration.broadcast, metrics: configuration.metricsPort == nil)
         staticFiles = StaticFiles(root: configuration.staticDirectory)
         policy = RequestPolicy(
             host: configuration.host, allowedHosts: configuration.allowedHosts,
@@ -97,9 +99,9 @@ final class ServerLoops: Sendable {
     private let states: [LoopBound<LoopState>]
     private let countOpenConnections: @Sendable () -> Int
 
-    init(_ loops: [EventLoop], openConnections: @escaping @Sendable () -> Int) {
+    init(_ loops: [EventLoop], metrics: ServerMetrics? = nil, openConnections: @escaping @Sendable () -> Int) {
         all = loops
-        states = loops.map { LoopBound(LoopState(loop: $0), on: $0) }
+        states = loops.map { LoopBound(LoopState(loop: $0, metrics: metrics), on: $0) }
         countOpenConnections = openConnections
     }
 

@@ -90,6 +90,13 @@ extension StreamSubscriber {
 /// One loop's subscribers by topic. Touched only on that loop's thread.
 final class LoopSubscribers {
     private var byTopic: [String: [StreamSubscriber]] = [:]
+    /// Where each pass counts its messages and bytes and records its duration (plain integers
+    /// of this loop: nothing per message leaves it).
+    let metrics: LoopMetrics
+
+    init(metrics: LoopMetrics = LoopMetrics()) {
+        self.metrics = metrics
+    }
 
     func add(_ subscriber: StreamSubscriber, topics: some Sequence<String>) {
         deliverPending()
@@ -151,6 +158,8 @@ final class LoopSubscribers {
     /// with the same topics among those present share one filtered batch.
     func deliver(_ events: [EncodedEvent]) {
         guard let first = events.first else { return }
+        let started = monotonicNanoseconds()
+        defer { metrics.recordPass(nanoseconds: monotonicNanoseconds() &- started) }
         var topics: [String] = [first.topic]
         for event in events where !topics.contains(event.topic) {
             topics.append(event.topic)
@@ -160,14 +169,20 @@ final class LoopSubscribers {
             guard let list = byTopic[first.topic] else { return }
             if events.count == 1 {
                 for subscriber in list { subscriber.enqueue(first) }
+                metrics.messagesSent &+= list.count
+                metrics.bytesSent &+= list.count &* first.webSocketFrame.count
                 return
             }
             let frames = events.map(\.webSocketFrame)
             for subscriber in list { subscriber.enqueue(contentsOf: events, frames: frames) }
+            metrics.messagesSent &+= list.count &* events.count
+            metrics.bytesSent &+= list.count &* frames.reduce(0) { $0 &+ $1.count }
             return
         }
         pass &+= 1
-        var batches: [UInt64: (events: [EncodedEvent], frames: [ByteChunk])] = [:]
+        var batches: [UInt64: (events: [EncodedEvent], frames: [ByteChunk], bytes: Int)] = [:]
+        var messages = 0
+        var bytes = 0
         for topic in topics {
             guard let list = byTopic[topic] else { continue }
             for subscriber in list where subscriber.registration.deliveryPass != pass {
@@ -182,13 +197,18 @@ final class LoopSubscribers {
                         let mine = events.filter { event in
                             topics.firstIndex(of: event.topic).map { mask & (1 << UInt64($0)) != 0 } ?? false
                         }
-                        let made = (events: mine, frames: mine.map(\.webSocketFrame))
+                        let frames = mine.map(\.webSocketFrame)
+                        let made = (events: mine, frames: frames, bytes: frames.reduce(0) { $0 &+ $1.count })
                         batches[mask] = made
                         return made
                     }()
                 subscriber.enqueue(contentsOf: batch.events, frames: batch.frames)
+                messages &+= batch.events.count
+                bytes &+= batch.bytes
             }
         }
+        metrics.messagesSent &+= messages
+        metrics.bytesSent &+= bytes
     }
 
     /// The plain pass, for batches of very many topics.
@@ -198,6 +218,8 @@ final class LoopSubscribers {
             for subscriber in list {
                 subscriber.enqueue(event)
             }
+            metrics.messagesSent &+= list.count
+            metrics.bytesSent &+= list.count &* event.webSocketFrame.count
         }
     }
 

@@ -63,16 +63,19 @@ public final class SyndicastServer: Sendable {
         self.group = group
         var brokerConfiguration = configuration.broker
         brokerConfiguration.replayByteLimit = configuration.outboundLimit
+        let metrics = ServerMetrics(loopCount: group.loops.count)
         let broker = MessageBroker(
             monitor: TransactionMonitor(configuration: configuration.monitor),
             epoch: StreamEpoch.derive(journalEpoch: journal.epoch, rules: configuration.monitor),
             configuration: brokerConfiguration
         ) { entries in
+            let started = monotonicNanoseconds()
             try journal.append(entries)
+            metrics.journalCommitted(entries, nanoseconds: monotonicNanoseconds() - started)
         }
         self.context = ServerContext(
             configuration: configuration, broker: broker, shutdown: shutdown, loops: group.loops,
-            openConnections: { group.openConnections })
+            openConnections: { group.openConnections }, metrics: metrics)
         context.routing.policy.keys.install(fileKeys)
         // Read once here (and on SIGHUP), never by the event loops per request.
         StaticFilesLoader.reload(context.routing.staticFiles)
@@ -94,6 +97,7 @@ public final class SyndicastServer: Sendable {
             CurrentLoop.enter(loop)
             return HTTPSession(context: context)
         }
+        try startMetrics()
         group.start()
         let reload: @Sendable () -> Void = { [weak self] in
             guard let self else { return }

@@ -16,6 +16,8 @@ struct ServeCommand: ParsableCommand {
     var host = ServeOptions.host.defaultValue
     @Option(name: ServeOptions.port.argumentName, help: ServeOptions.port.argumentHelp)
     var port = ServeOptions.port.defaultValue
+    @Option(name: ServeOptions.metricsPort.argumentName, help: ServeOptions.metricsPort.argumentHelp)
+    var metricsPort = ServeOptions.metricsPort.defaultValue
     @Option(name: ServeOptions.threads.argumentName, help: ServeOptions.threads.argumentHelp)
     var threads = ServeOptions.threads.defaultValue
     @Option(name: ServeOptions.staticDirectory.argumentName, help: ServeOptions.staticDirectory.argumentHelp)
@@ -77,6 +79,7 @@ struct ServeCommand: ParsableCommand {
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+        guard (0...65_535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0…65535 (0: off)") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be 1…256") }
         guard connectionLimit > 0 else { throw ValidationError("--connection-limit must be positive") }
         guard pingInterval > 0 else { throw ValidationError("--ping-interval must be positive") }
@@ -118,6 +121,7 @@ struct ServeCommand: ParsableCommand {
         var configuration = ServerConfiguration()
         configuration.host = host
         configuration.port = port
+        configuration.metricsPort = metricsPort == 0 ? nil : metricsPort
         configuration.dataDirectory = inMemory ? nil : data
         configuration.staticDirectory = staticDir
         configuration.threads = threads
@@ -190,6 +194,9 @@ struct ServeCommand: ParsableCommand {
                 "address": "\(address)", "journal": "\(Self.journalName(configuration))", "loops": "\(threads)",
                 "sync": "\(sync)", "echo": "\(echo)", "broadcast": "\(broadcast)",
             ])
+        if let port = configuration.metricsPort {
+            logger.info("metrics on http://127.0.0.1:\(port)/metrics", metadata: ["metrics_port": "\(port)"])
+        }
         let reporter = LogHealthReporter(server: server, logger: logger)
         reporter.start()
         let signal = SyndicastServer.waitForTerminationSignal()

@@ -10,6 +10,9 @@ enum ServeOptions {
         "host", default: "127.0.0.1", unit: "address",
         help: "Address to bind; a non-loopback address without --api-key or --api-key-file logs a warning.")
     static let port = ServeOption("port", default: 8080, unit: "port", help: "Port to bind (0 picks a free port).")
+    static let metricsPort = ServeOption(
+        "metrics-port", default: 0, shown: "off", unit: "port",
+        help: "Serve /metrics only on a listener of its own at 127.0.0.1 on this port (off: on the main port).")
     static let threads = ServeOption(
         "threads", default: ServerConfiguration.defaultLoopCount, shown: "cores − 1 (at least 1)", unit: "count",
         help: "Event loop threads, 1…256; the broker thread takes the remaining core.")
@@ -102,7 +105,8 @@ enum ServeOptions {
 
     /// Every option, in the order `serve --help` and the README table list them.
     static let all: [any ServeOptionDescription] = [
-        host, port, threads, staticDirectory, data, inMemory, sync, amountThreshold, spikeWindow, spikeThreshold, topK,
+        host, port, metricsPort, threads, staticDirectory, data, inMemory, sync, amountThreshold, spikeWindow, spikeThreshold,
+        topK,
         history, historyBytes, maxAmount, maxClockSkew, idempotencyWindow, apiKey, apiKeyFile, allowedOrigin, allowedHost,
         streamTokenSecret, connectionLimit, pingInterval, requestTimeout, keepAliveTimeout, shutdownTimeout, outboundLimit,
         echo, broadcast, logLevel, logFormat,

@@ -11,6 +11,7 @@ struct ServeOptionsTests {
     static let samples: [String: (value: String, holds: @Sendable (ServeCommand) -> Bool)] = [
         "host": ("0.0.0.0", { $0.host == "0.0.0.0" }),
         "port": ("9001", { $0.port == 9001 }),
+        "metrics-port": ("9102", { $0.metricsPort == 9102 && $0.serverConfiguration().metricsPort == 9102 }),
         "threads": ("3", { $0.threads == 3 }),
         "static-dir": ("/srv/static", { $0.staticDir == "/srv/static" }),
         "data": ("/var/lib/syndicast", { $0.data == "/var/lib/syndicast" }),

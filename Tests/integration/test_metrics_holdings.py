@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import time
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from conftest import StartServer
 from ingest_support import Api
 
@@ -22,10 +24,10 @@ def metrics(api: Api) -> dict[str, int]:
     values: dict[str, int] = {}
     for name in GAUGES:
         assert f"# HELP {name} " in text and f"# TYPE {name} gauge\n" in text, text
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.split(" ")
-            values[name] = int(value)
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if not sample.labels:
+                values[sample.name] = int(sample.value)
     return values
 
 
