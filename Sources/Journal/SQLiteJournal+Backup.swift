@@ -36,6 +36,7 @@ extension SQLiteJournal {
             throw JournalError("the destination \(destination) is the journal's own directory")
         }
         let snapshot: (epoch: String, statistics: JournalStatistics, pages: Int)
+        let copyEpoch: String
         do {
             // Held while the files are replaced: no server may open the destination meanwhile.
             let lock = try DataDirectoryLock(directory: destination, databasePath: destinationPath)
@@ -48,6 +49,7 @@ extension SQLiteJournal {
             do throws(JournalError) {
                 snapshot = try copySnapshot(
                     from: sourcePath, to: partialPath, pagesPerStep: pagesPerStep, progress: progress)
+                copyEpoch = try renameHistory(at: partialPath)
                 try synchronize(partialPath)
                 for leftover in leftovers.dropFirst() where unlink(leftover) != 0 && errno != ENOENT {
                     throw JournalError("cannot remove \(leftover): \(String(cString: strerror(errno)))")
@@ -62,9 +64,23 @@ extension SQLiteJournal {
                 throw error
             }
         }
-        try verifyCopy(in: destination, epoch: snapshot.epoch, statistics: snapshot.statistics)
+        try verifyCopy(in: destination, epoch: copyEpoch, statistics: snapshot.statistics)
         return JournalBackupSummary(
-            path: destinationPath, epoch: snapshot.epoch, statistics: snapshot.statistics, pages: snapshot.pages)
+            path: destinationPath, sourceEpoch: snapshot.epoch, epoch: copyEpoch, statistics: snapshot.statistics,
+            pages: snapshot.pages)
+    }
+
+    /// Gives the copy an epoch of its own. The copy is a fork of the history: a server restored
+    /// from it numbers its next events from the snapshot's last sequence number, while the source
+    /// may already have given those numbers to other events. Under a new epoch a client that
+    /// resumes from the source's numbers gets a `snapshot` with `"recovered":false` instead of a
+    /// replay of different events; the state and sequence numbers up to the snapshot stay the same.
+    static func renameHistory(at copyPath: String) throws(JournalError) -> String {
+        let connection = try SQLiteConnection(path: copyPath)
+        defer { connection.close() }
+        let epoch = newEpoch()
+        try connection.execute("UPDATE meta SET value = '\(epoch)' WHERE key = 'epoch'")
+        return epoch
     }
 
     /// Copies the database at `sourcePath` into a new file at `copyPath` from one read snapshot;

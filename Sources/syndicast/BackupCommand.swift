@@ -50,7 +50,7 @@ struct BackupCommand: ParsableCommand {
         let statistics = summary.statistics
         Self.write(
             "copied \(SQLiteJournal.path(in: source)) to \(summary.path): \(statistics.groups) groups, "
-                + "\(statistics.entries) entries, \(statistics.transactions) transactions, epoch \(summary.epoch), "
+                + "\(statistics.entries) entries, \(statistics.transactions) transactions, new epoch \(summary.epoch) (source \(summary.sourceEpoch)), "
                 + "\(summary.pages) pages in \(String(format: "%.2f", seconds)) s\n",
             to: STDOUT_FILENO)
     }
