@@ -14,7 +14,10 @@ struct StreamStatistics {
     /// posted right after start shows in the rate instead of vanishing into the baseline.
     mutating func tick(now: Int64) {
         if lastTickTime > 0, now > lastTickTime {
-            transactionsPerSecond = Int((Int64(transactions - lastTickTransactions) * 1_000) / (now - lastTickTime))
+            // Rounded to the nearest: the ~1 s timer fires a millisecond or two late, and
+            // truncating would report one transaction in 1,001 ms as 0 per second.
+            let elapsed = now - lastTickTime
+            transactionsPerSecond = Int((Int64(transactions - lastTickTransactions) * 1_000 + elapsed / 2) / elapsed)
         } else if lastTickTime == 0 {
             transactionsPerSecond = max(0, transactions - replayed)
         }

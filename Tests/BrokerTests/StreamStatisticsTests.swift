@@ -20,12 +20,15 @@ struct StreamStatisticsTests {
         #expect(statistics.transactionsPerSecond == 0)
     }
 
-    @Test("the rate is per second of the interval between ticks")
+    @Test("the rate is per second of the interval between ticks, rounded to the nearest")
     func rateOverTheInterval() {
         var statistics = StreamStatistics()
         statistics.tick(now: 1_000)
         statistics.transactions += 3_000
         statistics.tick(now: 3_000)
         #expect(statistics.transactionsPerSecond == 1_500)
+        statistics.transactions += 1
+        statistics.tick(now: 4_002)  // one transaction in a tick that fired 2 ms late
+        #expect(statistics.transactionsPerSecond == 1)
     }
 }
