@@ -44,6 +44,15 @@ extension Endpoints {
     /// query is looked at, a topic outside the token's `topics` claim with 403.
     func authorizedStreamParameters(_ head: HTTPRequestHead) -> Result<StreamParameters, APIError> {
         guard let secret = context.configuration.streamTokenSecret else { return Self.streamParameters(head) }
+        let result = grantedStreamParameters(head, secret: secret)
+        if case .failure(let error) = result, error.status == 401 || error.status == 403 {
+            context.metrics.streamTokenRefused.add(1, ordering: .relaxed)
+        }
+        return result
+    }
+
+    /// ``authorizedStreamParameters(_:)`` once a secret is set.
+    private func grantedStreamParameters(_ head: HTTPRequestHead, secret: [UInt8]) -> Result<StreamParameters, APIError> {
         let grant: StreamGrant
         switch Self.presentedStreamToken(head) {
         case .failure(let error):

@@ -21,6 +21,7 @@ struct MetricFamilies: Sendable {
     let messagesPublished: CoreMetrics.Counter
     let webSocketsOpened: CoreMetrics.Counter
     let slowConsumersClosed: CoreMetrics.Counter
+    let streamTokenRefused: CoreMetrics.Counter
     let streamMessagesSent: CoreMetrics.Counter
     let streamBytesSent: CoreMetrics.Counter
     let resumesHit: CoreMetrics.Counter
@@ -75,6 +76,8 @@ struct MetricFamilies: Sendable {
         messagesPublished = counter("messages_published", "messages published to custom topics")
         webSocketsOpened = counter("websockets_opened", "WebSocket handshakes completed")
         slowConsumersClosed = counter("slow_consumers_closed", "stream subscribers closed as slow consumers (4008)")
+        streamTokenRefused = counter(
+            "stream_token_refused", "stream handshakes refused for a missing, invalid or expired token, or a topic outside it")
         streamMessagesSent = counter("stream_messages_sent", "events queued to stream subscribers")
         streamBytesSent = counter("stream_sent_bytes", "bytes of the events queued to stream subscribers (WebSocket frames)")
         resumesHit = counter("resumes", "resume requests, by result", [("result", "hit")])

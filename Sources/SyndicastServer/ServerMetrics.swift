@@ -40,6 +40,8 @@ final class ServerMetrics: Sendable {
     let messagesPublished = Atomic<Int>(0)
     let webSocketsOpened = Atomic<Int>(0)
     let slowConsumersClosed = Atomic<Int>(0)
+    /// Stream handshakes refused for their token (401) or a topic outside it (403).
+    let streamTokenRefused = Atomic<Int>(0)
     /// What the atomics held at the last scrape (the registry's counters take the difference).
     private let published = Mutex<[Int]>([])
     /// Connections open on each loop by kind, as each loop last counted them (its tick).
@@ -87,12 +89,13 @@ final class ServerMetrics: Sendable {
                 httpRequests.load(ordering: .relaxed), transactionsAccepted.load(ordering: .relaxed),
                 transactionsDuplicate.load(ordering: .relaxed), messagesPublished.load(ordering: .relaxed),
                 webSocketsOpened.load(ordering: .relaxed), slowConsumersClosed.load(ordering: .relaxed),
-                brokerCounts.resumesHit, brokerCounts.resumesMissed,
+                brokerCounts.resumesHit, brokerCounts.resumesMissed, streamTokenRefused.load(ordering: .relaxed),
             ] + families.alerts.map { brokerCounts.alerts(raisedBy: $0.rule) } + refusals.withLock { $0 }
         let counters =
             [
                 families.httpRequests, families.transactionsAccepted, families.transactionsDuplicate, families.messagesPublished,
                 families.webSocketsOpened, families.slowConsumersClosed, families.resumesHit, families.resumesMissed,
+                families.streamTokenRefused,
             ] + families.alerts.map(\.counter) + families.ingestRefused
         published.withLock { last in
             if last.count != values.count { last = Array(repeating: 0, count: values.count) }

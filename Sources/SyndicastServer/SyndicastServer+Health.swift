@@ -9,6 +9,8 @@ public struct ServerHealth: Sendable {
     public var rejectedIngestRequests: Int
     /// Stream subscribers closed with 4008 (slow consumer, `--outbound-limit`).
     public var slowConsumersClosed: Int
+    /// Stream handshakes refused for their token or a topic outside it (`--stream-token-secret`).
+    public var refusedStreamTokens = 0
     /// Why the journal stopped ingest (every later write gets 503), or nil while it works.
     public var journalFailure: String?
 
@@ -24,7 +26,7 @@ public struct ServerHealth: Sendable {
     public var refusals: [(name: String, count: Int)] {
         [
             ("connection_limit", refusedConnections), ("ingest_rejected", rejectedIngestRequests),
-            ("slow_consumer", slowConsumersClosed),
+            ("slow_consumer", slowConsumersClosed), ("stream_token_refused", refusedStreamTokens),
         ]
     }
 }
@@ -36,12 +38,13 @@ extension SyndicastServer {
         let metrics = context.metrics
         let group = self.group
         context.broker.query { broker in
-            reply(
-                ServerHealth(
-                    refusedConnections: group.refusedConnections,
-                    rejectedIngestRequests: metrics.ingestRejected.load(ordering: .relaxed),
-                    slowConsumersClosed: metrics.slowConsumersClosed.load(ordering: .relaxed),
-                    journalFailure: broker.failure))
+            var health = ServerHealth(
+                refusedConnections: group.refusedConnections,
+                rejectedIngestRequests: metrics.ingestRejected.load(ordering: .relaxed),
+                slowConsumersClosed: metrics.slowConsumersClosed.load(ordering: .relaxed),
+                journalFailure: broker.failure)
+            health.refusedStreamTokens = metrics.streamTokenRefused.load(ordering: .relaxed)
+            reply(health)
         }
     }
 }

@@ -56,6 +56,8 @@ struct StreamTokenEndpointTests {
         #expect(basic.status == 401 && basic.text.contains("invalid_token"))
         let twice = await api.send("GET", "/events?token=" + valid, headers: [("Authorization", "Bearer " + valid)])
         #expect(twice.status == 401 && twice.text.contains("not both"))
+        // Every refusal is counted (`syndicast_stream_token_refused_total`, the log's refusal classes).
+        #expect(api.context.metrics.streamTokenRefused.load(ordering: .relaxed) == 16)
     }
 
     @Test("a valid token opens /ws (query) and /events (header) and carries its grant")
