@@ -2,16 +2,16 @@
 /// the thread that allocated their transactions (see ``MessageBroker/releaseDroppedGroups(_:)``).
 ///
 /// A dropped group usually holds the last reference to its requests' transactions, whose id
-/// strings an event loop allocated. Freed on the broker, every string went through glibc's
+/// strings an event loop allocated. Freed on the broker, every string goes through glibc's
 /// cross-thread path (the broker's small cache fills at once, then each free locks the loop's
-/// arena, which the loop's own allocations contend for), and the loop never got its memory back
-/// in its thread cache: ~5% of durable NDJSON ingest's CPU was `free`/`malloc` (perf). Released on
-/// an event loop: ~1.02 → ~1.11 M tx/s and 9% less server CPU per transaction in durable NDJSON
-/// ingest (`loadtest/run.sh ingest --batch`, medians of alternating runs).
+/// arena, which the loop's own allocations contend for), and the loop never gets its memory back
+/// in its thread cache: ~5% of durable NDJSON ingest's CPU in `free`/`malloc` (perf). Released on
+/// an event loop, durable NDJSON ingest runs ~9% faster with 9% less server CPU per transaction
+/// (`loadtest/run.sh ingest --batch 1000`).
 ///
 /// Only large groups (NDJSON batches) are handed over: small ones (single POSTs) are released on
-/// the broker, as there the event loop is the busier thread and moving their frees to it cost
-/// ~4–9% of single-POST requests/s in alternating `wrk` runs.
+/// the broker, because for them the event loop is the busier thread: handing their frees to it
+/// costs ~4–9% of single-POST requests/s (`loadtest/wrk/ingest-vs-nginx.sh`).
 public struct DroppedGroups: Sendable {
     /// The groups, oldest first; the last reference to them is dropped by ``release()``.
     private var groups: [[BrokerEvent]]

@@ -24,10 +24,10 @@ public struct Transaction: Sendable, Hashable {
 
     /// Who invested.
     ///
-    /// Yielded in place (`_read`), not returned: a getter's copy retained and released the
+    /// Yielded in place (`_read`), not returned: a getter's copy retains and releases the
     /// string, which the decoding event loop allocated, on every read by the broker (the
-    /// retained-bytes sum per `transaction` event), a cache miss each: the broker's
-    /// commit path was 10–25% slower with a getter (`syndicast-microbench 21 broker`, alternating).
+    /// retained-bytes sum per `transaction` event), a cache miss each, which makes the broker's
+    /// commit path 10–25% slower (`syndicast-microbench 21 broker`).
     @inlinable public var investorId: String {
         _read { yield investor.value }
     }

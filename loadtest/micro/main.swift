@@ -10,7 +10,7 @@ import WebSocket
 
 let runs = CommandLine.arguments.count > 1 ? max(Int(CommandLine.arguments[1]) ?? 5, 1) : 5
 /// `syndicast-microbench RUNS broker` runs only the broker benchmark, `… decode` only the
-/// transaction decoder (to compare two builds in alternating runs, or to profile one).
+/// transaction decoder (to compare two builds, or to profile one).
 let only = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : nil
 
 /// Runs `body` `runs` times; returns the median of items per second.
