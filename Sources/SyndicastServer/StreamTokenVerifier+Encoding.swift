@@ -1,3 +1,4 @@
+import Basics
 import COpenSSL
 
 /// The encodings a token is checked with: base64url, HMAC-SHA256 and the JSON member names.
@@ -5,60 +6,15 @@ extension StreamTokenVerifier {
     /// Base64url without padding, the encoding of every JWS segment (RFC 7515 §2: "Base64url
     /// Encoding ... with all trailing '=' characters omitted").
     enum Base64URL {
-        /// Decodes `text` strictly: only `A-Z a-z 0-9 - _`, no `=`, no white space, a length that is
-        /// not 1 more than a multiple of 4, and zero bits in the unused tail of the last character
-        /// (so every byte string has exactly one accepted encoding). Nil for anything else.
+        /// Decodes `text` strictly (``Base64/decode(_:alphabet:padded:)``: only `A-Z a-z 0-9 - _`,
+        /// no `=`, zero bits in the unused tail), nil for anything else.
         static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
-            guard text.count % 4 != 1 else { return nil }
-            var output: [UInt8] = []
-            output.reserveCapacity(text.count * 3 / 4)
-            var accumulator: UInt32 = 0
-            var bits = 0
-            for byte in text {
-                guard let value = sextet(byte) else { return nil }
-                accumulator = (accumulator << 6) | UInt32(value)
-                bits += 6
-                if bits >= 8 {
-                    bits -= 8
-                    output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-                    accumulator &= (1 << UInt32(bits)) - 1
-                }
-            }
-            // 2 or 4 bits are left over after a partial group; RFC 4648 §3.5 lets a decoder reject
-            // encodings whose pad bits are not zero.
-            guard accumulator == 0 else { return nil }
-            return output
+            Base64.decode(text, alphabet: .url, padded: false)
         }
 
         /// Encodes `bytes` without padding (used by the tests and by anything minting a token).
         static func encode(_ bytes: some Collection<UInt8>) -> String {
-            let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-            var output: [UInt8] = []
-            output.reserveCapacity((bytes.count * 4 + 2) / 3)
-            var accumulator: UInt32 = 0
-            var bits = 0
-            for byte in bytes {
-                accumulator = (accumulator << 8) | UInt32(byte)
-                bits += 8
-                while bits >= 6 {
-                    bits -= 6
-                    output.append(alphabet[Int((accumulator >> UInt32(bits)) & 0x3F)])
-                }
-                accumulator &= (1 << UInt32(bits)) - 1
-            }
-            if bits > 0 { output.append(alphabet[Int((accumulator << UInt32(6 - bits)) & 0x3F)]) }
-            return String(decoding: output, as: UTF8.self)
-        }
-
-        private static func sextet(_ byte: UInt8) -> UInt8? {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte - UInt8(ascii: "A")
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): byte - UInt8(ascii: "a") + 26
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0") + 52
-            case UInt8(ascii: "-"): 62
-            case UInt8(ascii: "_"): 63
-            default: nil
-            }
+            Base64.encode(bytes, alphabet: .url, padded: false)
         }
     }
 

@@ -1,3 +1,5 @@
+import Basics
+
 /// The client side of the RFC 6455 §4.1 opening handshake: the request to send and the checks on
 /// the server's answer.
 ///

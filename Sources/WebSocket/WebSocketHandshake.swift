@@ -1,3 +1,4 @@
+import Basics
 import COpenSSL
 
 /// The server side of the RFC 6455 §4.2 opening handshake.
