@@ -8,13 +8,15 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from typing import Any
 
 from websockets.sync.client import connect
+
+from conftest import free_port
+from headless_chromium import HeadlessPage
 
 
 def firefox_binary() -> str:
@@ -25,18 +27,12 @@ def firefox_binary() -> str:
     raise AssertionError("Firefox is not installed (Tests/run.sh installs Debian's firefox-esr)")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class FirefoxPage:
     """One headless Firefox with one tab; `evaluate` runs JavaScript in it and returns the value."""
 
     def __init__(self, url: str, width: int = 1280, height: int = 800, start_timeout: float = 30.0) -> None:
         self._profile = tempfile.TemporaryDirectory(prefix="syndicast-firefox-", ignore_cleanup_errors=True)
-        port = _free_port()
+        port = free_port()
         self._process = subprocess.Popen(
             [firefox_binary(), "--headless", "--no-remote", "--profile", self._profile.name,
              f"--remote-debugging-port={port}"],
@@ -82,15 +78,8 @@ class FirefoxPage:
             raise AssertionError(f"{expression!r} threw: {result.get('exceptionDetails', {}).get('text')}")
         return _value(result.get("result", {}))
 
-    def wait_until(self, expression: str, what: str, timeout: float = 20.0) -> Any:
-        deadline = time.monotonic() + timeout
-        value: Any = None
-        while time.monotonic() < deadline:
-            value = self.evaluate(expression)
-            if value:
-                return value
-            time.sleep(0.1)
-        raise AssertionError(f"timed out after {timeout} s waiting for {what}; last value {value!r}")
+    # Polls `evaluate` exactly as the Chromium driver does.
+    wait_until = HeadlessPage.wait_until
 
     def console_errors(self) -> list[str]:
         """Console errors and uncaught exceptions the page logged so far."""
