@@ -1,0 +1,266 @@
+import Monitor
+
+/// Cluster mode (issue 15, CLUSTER-CONTRACT.md): the broker appends its commit groups to a
+/// ``SharedLog`` and applies every entry of the log, its own and other instances', in log order,
+/// so every instance assigns the same sequence numbers to the same events.
+///
+/// A commit group is the writes gathered while the previous append was in flight (as the journal
+/// pipeline groups them in single-node mode): one `append` for all of them. Refused (409) and
+/// all-duplicate requests are answered from the append's outcome; the others when this broker
+/// applies the entry, with the sequence numbers applying it gave. A failed append answers 503 and
+/// changes nothing: the log is the truth, so the broker is not fail-stop here. The local journal,
+/// the idempotency index and the journal pipeline are unused.
+extension MessageBroker {
+    /// Whether the broker has applied every entry the log held when reading started (`/readyz`).
+    /// Always true in single-node mode.
+    public nonisolated var isCaughtUp: Bool {
+        clusterLink?.caughtUp.load(ordering: .acquiring) ?? true
+    }
+
+    /// Whether the broker runs on a shared log.
+    public nonisolated var isClustered: Bool { clusterLink != nil }
+
+    /// The position of the last entry applied (with ``currentSeq`` and ``state``, read in one
+    /// ``query(_:)``, what a snapshot records).
+    public var appliedPosition: SharedLogPosition? { cluster.appliedPosition }
+
+    /// Log entries that could not be decoded and were skipped.
+    public var undecodableLogEntries: Int { cluster.undecodableEntries }
+
+    /// Starts reading the shared log after the start position given at `init`: entries are
+    /// applied in order, their events go to the history and to the sinks added so far, and
+    /// ``isCaughtUp`` turns true once the log's entries at this moment are applied. Call once,
+    /// after adding the sinks. Does nothing in single-node mode.
+    public nonisolated func startReading() {
+        guard let link = clusterLink, !link.stopped.load(ordering: .acquiring) else { return }
+        let codec = link.codec
+        let reading = link.log.read(after: link.startPosition) { [weak self] delivery in
+            switch delivery {
+            case .entry(let entry):
+                // Decoded here, on the reading's thread, not on the broker's.
+                let entries = try? codec.decode(entry.payload)
+                self?.submit(.cluster(.entry(entry.position, entries: entries, skip: entry.skip)))
+            case .caughtUp:
+                self?.submit(.cluster(.caughtUp))
+            }
+        }
+        link.reading.withLock { $0 = reading }
+    }
+
+    /// Stops reading the log (shutdown).
+    nonisolated func stopReading() {
+        guard let link = clusterLink else { return }
+        link.stopped.store(true, ordering: .releasing)
+        let reading = link.reading.withLock { reading in
+            defer { reading = nil }
+            return reading
+        }
+        reading?.cancel()
+    }
+
+    /// `process` in cluster mode: writes gather for the next append; everything else runs at once
+    /// (a read sees what is applied, which is all that has been answered).
+    func processClustered(_ commands: [BrokerCommand], link: ClusterLink) {
+        for command in commands {
+            switch command {
+            case .ingest, .ingestBatch, .publish: cluster.gathered.append(command)
+            case .cluster(let clusterCommand): handle(clusterCommand, link: link)
+            case .subscribe(let request): startSubscription(request)
+            case .tick(let connections, let now): publishStats(connections: connections, now: now)
+            case .query(let body): body(self)
+            case .journalled: break
+            }
+        }
+        startAppendIfIdle(link)
+    }
+
+    private func handle(_ command: ClusterCommand, link: ClusterLink) {
+        switch command {
+        case .appended(let result, let group):
+            cluster.appendInFlight = false
+            finishAppend(result, group)
+            cluster.recentlyApplied = [:]
+            startAppendIfIdle(link)
+        case .entry(let position, let entries, let skip):
+            applyLogEntry(position, entries: entries, skip: skip)
+        case .caughtUp:
+            link.caughtUp.store(true, ordering: .releasing)
+        }
+    }
+
+    /// Sends the gathered writes as one append, unless one is in flight. Requests that need no
+    /// log (invalid, empty, or ingest stopped) are answered here.
+    private func startAppendIfIdle(_ link: ClusterLink) {
+        guard !cluster.appendInFlight, !cluster.gathered.isEmpty else { return }
+        let writes = cluster.gathered
+        cluster.gathered = []
+        var entries: [JournalEntry] = []
+        var requests: [SharedLogRequest] = []
+        var pending: [ClusterPending] = []
+        var immediate: [Decided] = []
+        func add(_ transactions: [Transaction], _ reply: IngestReplier) {
+            let outcome: IngestOutcome? =
+                if let failed { .unavailable(failed) } else if transactions.isEmpty {
+                    .accepted(accepted: 0, duplicates: 0, firstSeq: nil, lastSeq: nil)
+                } else {
+                    monitor.validate(TransactionBatch(transactions)).nonEmpty.map { IngestOutcome.invalid($0) }
+                }
+            if let outcome {
+                immediate.append(Decided(reply: .ingest(reply), outcome: .ingest(outcome)))
+                return
+            }
+            entries.append(.transactions(transactions))
+            requests.append(SharedLogRequest(keys: transactions.map(SharedLogKey.init)))
+            pending.append(ClusterPending(reply: .ingest(reply), transactions: transactions, isMessage: false))
+        }
+        for write in writes {
+            switch write {
+            case .ingest(let transactions, let reply):
+                add(transactions, reply)
+            case .ingestBatch(let batch, let target):
+                for index in batch.indices { add(batch[index].transactions, .batched(target, token: batch[index].token)) }
+            case .publish(let topic, let data, let reply):
+                if let failed {
+                    immediate.append(Decided(reply: .publish(reply), outcome: .publish(.unavailable(failed))))
+                } else {
+                    entries.append(.message(topic: topic, data: data))
+                    requests.append(SharedLogRequest(keys: []))
+                    pending.append(ClusterPending(reply: .publish(reply), transactions: [], isMessage: true))
+                }
+            default:
+                break
+            }
+        }
+        answer(immediate)
+        guard !pending.isEmpty else { return }
+        cluster.appendInFlight = true
+        let appended = AppendedGroup(pending: pending)
+        link.log.append(group: SharedLogGroup(payload: link.codec.encode(entries), requests: requests)) { [weak self] result in
+            self?.submit(.cluster(.appended(result, appended)))
+        }
+    }
+
+    /// Answers an append's refused and all-duplicate requests, and lines the rest up for the
+    /// entry's application (or answers them now if it was applied before the append completed).
+    private func finishAppend(_ result: Result<SharedLogAppendResult, SharedLogError>, _ group: AppendedGroup) {
+        let appended: SharedLogAppendResult
+        switch result {
+        case .failure(let error):
+            answerUnavailable(group.pending.map(\.reply), "shared log append failed: \(error)")
+            return
+        case .success(let success) where success.requests.count != group.pending.count:
+            answerUnavailable(group.pending.map(\.reply), "shared log reply has \(success.requests.count) outcomes for \(group.pending.count) requests")
+            return
+        case .success(let success):
+            appended = success
+        }
+        var immediate: [Decided] = []
+        var waiting: [ClusterWaiting] = []
+        for (index, item) in group.pending.enumerated() {
+            switch appended.requests[index] {
+            case .conflict(let indices):
+                let details = indices.map { conflicting in
+                    let id = conflicting < item.transactions.count ? item.transactions[conflicting].id ?? "" : ""
+                    return TransactionValidationError.Detail(
+                        index: conflicting, field: "id", reason: "id \"\(id)\" was already used with different content")
+                }
+                immediate.append(Decided(reply: item.reply, outcome: .ingest(.idConflict(details))))
+            case .accepted(let duplicates) where !item.isMessage && duplicates >= item.transactions.count:
+                let outcome = IngestOutcome.accepted(accepted: 0, duplicates: duplicates, firstSeq: nil, lastSeq: nil)
+                immediate.append(Decided(reply: item.reply, outcome: .ingest(outcome)))
+            case .accepted(let duplicates):
+                waiting.append(ClusterWaiting(request: index, reply: item.reply, duplicates: duplicates))
+            }
+        }
+        answer(immediate)
+        guard !waiting.isEmpty else { return }
+        guard let position = appended.position else {
+            answerUnavailable(waiting.map(\.reply), "the shared log appended nothing for accepted requests")
+            return
+        }
+        if let applied = cluster.recentlyApplied[position] {
+            answer(Self.answers(waiting, applied))
+        } else if let last = cluster.appliedPosition, position <= last {
+            answerUnavailable(waiting.map(\.reply), "the shared log entry \(position) was applied before its append completed")
+        } else {
+            cluster.awaiting[position] = waiting
+        }
+    }
+
+    /// Applies one log entry like journal replay, but publishing its events: the requests the
+    /// skip set leaves, in order. Then answers this broker's requests in it.
+    private func applyLogEntry(_ position: SharedLogPosition, entries: [JournalEntry]?, skip: SharedLogSkipSet) {
+        // A reading resumes after the last entry it delivered; an entry at or before the last
+        // applied one is a repeat.
+        if let last = cluster.appliedPosition, position <= last { return }
+        var events: [BrokerEvent] = []
+        var results: [AppliedRequest] = []
+        newEventBytes = 0
+        if let entries {
+            for (request, entry) in entries.enumerated() {
+                if skip.isRefused(request) {
+                    results.append(.skipped)
+                    continue
+                }
+                switch entry {
+                case .transactions(let transactions):
+                    var fresh = transactions
+                    if let duplicates = skip.duplicates[request] {
+                        let skipped = Set(duplicates)
+                        fresh = transactions.indices.filter { !skipped.contains($0) }.map { transactions[$0] }
+                    }
+                    if fresh.isEmpty {
+                        results.append(.transactions(accepted: 0, first: nil, last: nil))
+                        continue
+                    }
+                    let range = applyTransactions(fresh, into: &events)
+                    results.append(.transactions(accepted: fresh.count, first: range.first, last: range.last))
+                case .message(let topic, let data):
+                    results.append(.message(seq: applyMessage(topic: topic, data: data, into: &events)))
+                }
+            }
+        } else {
+            cluster.undecodableEntries += 1
+        }
+        publish(events, retainedBytes: newEventBytes)
+        cluster.appliedPosition = position
+        if let waiting = cluster.awaiting.removeValue(forKey: position) {
+            answer(Self.answers(waiting, results))
+        } else if cluster.appendInFlight {
+            cluster.recentlyApplied[position] = results
+        }
+    }
+
+    /// The outcomes of waiting requests from what applying their entry gave.
+    private static func answers(_ waiting: [ClusterWaiting], _ results: [AppliedRequest]) -> [Decided] {
+        waiting.map { item in
+            let result = item.request < results.count ? results[item.request] : .skipped
+            switch (item.reply, result) {
+            case (.ingest, .transactions(let accepted, let first, let last)):
+                let outcome = IngestOutcome.accepted(accepted: accepted, duplicates: item.duplicates, firstSeq: first, lastSeq: last)
+                return Decided(reply: item.reply, outcome: .ingest(outcome))
+            case (.publish, .message(let seq)):
+                return Decided(reply: item.reply, outcome: .publish(.published(seq: seq)))
+            case (.ingest, _):
+                return Decided(reply: item.reply, outcome: .ingest(.unavailable("the shared log entry could not be applied")))
+            case (.publish, _):
+                return Decided(reply: item.reply, outcome: .publish(.unavailable("the shared log entry could not be applied")))
+            }
+        }
+    }
+
+    private func answerUnavailable(_ replies: [Decided.Reply], _ reason: String) {
+        answer(
+            replies.map { reply in
+                switch reply {
+                case .ingest: Decided(reply: reply, outcome: .ingest(.unavailable(reason)))
+                case .publish: Decided(reply: reply, outcome: .publish(.unavailable(reason)))
+                }
+            })
+    }
+}
+
+extension Array {
+    /// Self, or nil when empty.
+    fileprivate var nonEmpty: Self? { isEmpty ? nil : self }
+}
