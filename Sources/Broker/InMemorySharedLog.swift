@@ -9,7 +9,8 @@ import Synchronization
 /// on the appending thread, before the append's completion runs (so a broker may apply its own
 /// entry before it knows it appended it), unless delivery is held (``holdDelivery()``).
 ///
-/// Fault injection: ``failNextAppends(_:message:)`` and ``holdDelivery()``/``releaseDelivery()``.
+/// Fault injection: ``failNextAppends(_:message:)``, ``holdDelivery()``/``releaseDelivery()``
+/// and ``holdCompletions()``/``releaseCompletions()`` (an append in flight).
 public final class InMemorySharedLog: SharedLog {
     public let epoch: String
 
@@ -30,6 +31,8 @@ public final class InMemorySharedLog: SharedLog {
         var failures: [String] = []
         var held = false
         var appendCount = 0
+        /// Completions waiting for ``releaseCompletions()``, when held.
+        var heldCompletions: [@Sendable () -> Void]?
     }
 
     private let state = Mutex(State())
@@ -57,6 +60,21 @@ public final class InMemorySharedLog: SharedLog {
         }
     }
 
+    /// Keeps the completions of later appends (the appends themselves happen) until
+    /// ``releaseCompletions()``: the appends stay in flight for their brokers.
+    public func holdCompletions() {
+        state.withLock { $0.heldCompletions = $0.heldCompletions ?? [] }
+    }
+
+    /// Runs the held completions in order and stops holding them.
+    public func releaseCompletions() {
+        let held = state.withLock { state in
+            defer { state.heldCompletions = nil }
+            return state.heldCompletions ?? []
+        }
+        for completion in held { completion() }
+    }
+
     /// The entries appended so far.
     public var entries: [SharedLogEntry] { state.withLock { $0.entries } }
 
@@ -75,7 +93,11 @@ public final class InMemorySharedLog: SharedLog {
             Self.pump(&state)
             return .success(SharedLogAppendResult(position: position, requests: decision.outcomes))
         }
-        completion(result)
+        let held = state.withLock { state in
+            state.heldCompletions?.append { completion(result) }
+            return state.heldCompletions != nil
+        }
+        if !held { completion(result) }
     }
 
     public func read(after position: SharedLogPosition?, deliver: @escaping @Sendable (SharedLogDelivery) -> Void) -> any SharedLogReading {
