@@ -23,7 +23,11 @@ final class ClusterLink: Sendable {
 struct ClusterState {
     /// Writes gathered while an append is in flight: the next group.
     var gathered: [BrokerCommand] = []
-    var appendInFlight = false
+    /// The group being appended, until its completion is handled.
+    var inFlight: AppendedGroup?
+    var appendInFlight: Bool { inFlight != nil }
+    /// Set by shutdown: later writes are answered `unavailable`, nothing more is appended.
+    var stopping = false
     /// Requests of this broker's appended entries, answered once the entry is applied here.
     var awaiting: [SharedLogPosition: [ClusterWaiting]] = [:]
     /// What the entries applied while an append was in flight gave each request: the append's
@@ -31,8 +35,19 @@ struct ClusterState {
     var recentlyApplied: [SharedLogPosition: [AppliedRequest]] = [:]
     /// The last entry applied.
     var appliedPosition: SharedLogPosition?
-    /// Entries whose payload could not be decoded (skipped on every instance alike).
-    var undecodableEntries = 0
+    var statistics = ClusterStatistics()
+}
+
+/// Cluster-mode counters (for `/metrics` and logs).
+public struct ClusterStatistics: Sendable, Equatable {
+    /// Append calls completed, failed ones included.
+    public var appends = 0
+    /// Append calls that failed (their requests were answered 503).
+    public var appendFailures = 0
+    /// Log entries applied, this instance's and others'.
+    public var appliedEntries = 0
+    /// Entries whose payload could not be decoded: skipped (on every instance alike).
+    public var undecodableEntries = 0
 }
 
 /// A request appended to the log, waiting for its entry to be applied.
@@ -67,6 +82,8 @@ enum ClusterCommand: Sendable {
     /// An entry was read; `entries` is nil when its payload could not be decoded.
     case entry(SharedLogPosition, entries: [JournalEntry]?, skip: SharedLogSkipSet)
     case caughtUp
+    /// The broker is shutting down: answer everything waiting with `unavailable`.
+    case stop
 }
 
 /// The requests of one append, carried to its completion.

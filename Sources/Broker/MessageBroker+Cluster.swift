@@ -24,8 +24,8 @@ extension MessageBroker {
     /// ``query(_:)``, what a snapshot records).
     public var appliedPosition: SharedLogPosition? { cluster.appliedPosition }
 
-    /// Log entries that could not be decoded and were skipped.
-    public var undecodableLogEntries: Int { cluster.undecodableEntries }
+    /// Appends, failures and entries applied so far.
+    public var clusterStatistics: ClusterStatistics { cluster.statistics }
 
     /// Starts reading the shared log after the start position given at `init`: entries are
     /// applied in order, their events go to the history and to the sinks added so far, and
@@ -71,13 +71,41 @@ extension MessageBroker {
             case .journalled: break
             }
         }
-        startAppendIfIdle(link)
+        if cluster.stopping {
+            refuseWaiting()
+        } else {
+            startAppendIfIdle(link)
+        }
+    }
+
+    /// Answers every request not answered yet `unavailable` (shutdown): the gathered writes, the
+    /// group in flight, and those waiting for their entries.
+    private func refuseWaiting() {
+        let reason = "the server is stopping"
+        var replies: [Decided.Reply] = []
+        for write in cluster.gathered {
+            switch write {
+            case .ingest(_, let reply): replies.append(.ingest(reply))
+            case .ingestBatch(let batch, let target): replies += batch.map { .ingest(.batched(target, token: $0.token)) }
+            case .publish(_, _, let reply): replies.append(.publish(reply))
+            default: break
+            }
+        }
+        replies += cluster.inFlight?.pending.map(\.reply) ?? []
+        for position in cluster.awaiting.keys.sorted() { replies += cluster.awaiting[position]?.map(\.reply) ?? [] }
+        cluster.gathered = []
+        cluster.inFlight = nil
+        cluster.awaiting = [:]
+        answerUnavailable(replies, reason)
     }
 
     private func handle(_ command: ClusterCommand, link: ClusterLink) {
         switch command {
         case .appended(let result, let group):
-            cluster.appendInFlight = false
+            guard !cluster.stopping else { return }
+            cluster.inFlight = nil
+            cluster.statistics.appends += 1
+            if case .failure = result { cluster.statistics.appendFailures += 1 }
             finishAppend(result, group)
             cluster.recentlyApplied = [:]
             startAppendIfIdle(link)
@@ -85,6 +113,8 @@ extension MessageBroker {
             applyLogEntry(position, entries: entries, skip: skip)
         case .caughtUp:
             link.caughtUp.store(true, ordering: .releasing)
+        case .stop:
+            cluster.stopping = true
         }
     }
 
@@ -133,8 +163,8 @@ extension MessageBroker {
         }
         answer(immediate)
         guard !pending.isEmpty else { return }
-        cluster.appendInFlight = true
         let appended = AppendedGroup(pending: pending)
+        cluster.inFlight = appended
         link.log.append(group: SharedLogGroup(payload: link.codec.encode(entries), requests: requests)) { [weak self] result in
             self?.submit(.cluster(.appended(result, appended)))
         }
@@ -149,7 +179,8 @@ extension MessageBroker {
             answerUnavailable(group.pending.map(\.reply), "shared log append failed: \(error)")
             return
         case .success(let success) where success.requests.count != group.pending.count:
-            answerUnavailable(group.pending.map(\.reply), "shared log reply has \(success.requests.count) outcomes for \(group.pending.count) requests")
+            answerUnavailable(
+                group.pending.map(\.reply), "shared log reply has \(success.requests.count) outcomes for \(group.pending.count) requests")
             return
         case .success(let success):
             appended = success
@@ -220,10 +251,11 @@ extension MessageBroker {
                 }
             }
         } else {
-            cluster.undecodableEntries += 1
+            cluster.statistics.undecodableEntries += 1
         }
         publish(events, retainedBytes: newEventBytes)
         cluster.appliedPosition = position
+        cluster.statistics.appliedEntries += 1
         if let waiting = cluster.awaiting.removeValue(forKey: position) {
             answer(Self.answers(waiting, results))
         } else if cluster.appendInFlight {

@@ -122,9 +122,13 @@ public actor MessageBroker {
     /// Stops the broker's two threads: runs every command queued so far, lets the journal
     /// pipeline write what it holds, then joins both threads. Commands queued later are
     /// dropped. Call from a thread that is neither (the server's stop path does, after the
-    /// event loops are joined). In cluster mode it first stops reading the shared log.
+    /// event loops are joined). In cluster mode it first stops reading the shared log and answers
+    /// every request still waiting for the log `unavailable`.
     public nonisolated func shutdown() {
-        stopReading()
+        if clusterLink != nil {
+            stopReading()
+            submit(.cluster(.stop))
+        }
         executor.shutdown()
         journal.shutdown()
     }

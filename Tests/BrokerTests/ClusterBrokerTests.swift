@@ -89,8 +89,11 @@ struct ClusterBrokerTests {
         let log = InMemorySharedLog()
         let (a, sinkA) = await makeClusterBroker(log)
         let (b, sinkB) = await makeClusterBroker(log)
-        #expect(await ingest(a, [transaction("t1", "i1", "s1", cents: 100)]) == .accepted(accepted: 1, duplicates: 0, firstSeq: 1, lastSeq: 1))
-        #expect(await ingest(b, [transaction("t1", "i1", "s1", cents: 100, at: 9_000)]) == .accepted(accepted: 0, duplicates: 1, firstSeq: nil, lastSeq: nil))
+        #expect(
+            await ingest(a, [transaction("t1", "i1", "s1", cents: 100)]) == .accepted(accepted: 1, duplicates: 0, firstSeq: 1, lastSeq: 1))
+        #expect(
+            await ingest(b, [transaction("t1", "i1", "s1", cents: 100, at: 9_000)])
+                == .accepted(accepted: 0, duplicates: 1, firstSeq: nil, lastSeq: nil))
         let conflict = await ingest(b, [transaction("t1", "i1", "s1", cents: 999)])
         guard case .idConflict(let details) = conflict else {
             Issue.record("expected a conflict, got \(conflict)")
@@ -155,7 +158,8 @@ struct ClusterBrokerTests {
         let seqs = [await a.currentSeq, await b.currentSeq]
         #expect(seqs == [0, 0])
         // Not fail-stop: the same id goes through once the log is back.
-        #expect(await ingest(a, [transaction("t1", "i1", "s1", cents: 100)]) == .accepted(accepted: 1, duplicates: 0, firstSeq: 1, lastSeq: 1))
+        #expect(
+            await ingest(a, [transaction("t1", "i1", "s1", cents: 100)]) == .accepted(accepted: 1, duplicates: 0, firstSeq: 1, lastSeq: 1))
         #expect(await a.failure == nil)
         for broker in [a, b] { broker.shutdown() }
     }
@@ -246,12 +250,30 @@ struct ClusterBrokerTests {
         a.shutdown()
     }
 
+    @Test func shutdownAnswersRequestsStillWaitingForTheLog() async {
+        let log = InMemorySharedLog()
+        let (a, sinkA) = await makeClusterBroker(log)
+        log.holdCompletions()
+        let outcomes = Mutex<[IngestOutcome]>([])
+        a.ingest([transaction("t1", "i1", "s1", cents: 100)]) { result in outcomes.withLock { $0.append(result) } }
+        await settle(a)
+        a.ingest([transaction("t2", "i1", "s1", cents: 100)]) { result in outcomes.withLock { $0.append(result) } }
+        a.shutdown()
+        #expect(outcomes.withLock { $0 } == [.unavailable("the server is stopping"), .unavailable("the server is stopping")])
+        log.releaseCompletions()
+        #expect(outcomes.withLock { $0.count } == 2)
+        // The first append happened: its entry was applied; the second was never sent.
+        #expect(log.appendCount == 1 && sinkA.events.compactMap(\.transaction?.id) == ["t1"])
+    }
+
     @Test func aDamagedEntryIsSkippedAliveAndCounted() async {
         let log = InMemorySharedLog()
         let (a, _) = await makeClusterBroker(log)
         log.append(group: SharedLogGroup(payload: [0xFF, 0xFF], requests: [SharedLogRequest(keys: [])])) { _ in }
-        #expect(await ingest(a, [transaction("t1", "i1", "s1", cents: 100)]) == .accepted(accepted: 1, duplicates: 0, firstSeq: 1, lastSeq: 1))
-        #expect(await a.undecodableLogEntries == 1)
+        #expect(
+            await ingest(a, [transaction("t1", "i1", "s1", cents: 100)]) == .accepted(accepted: 1, duplicates: 0, firstSeq: 1, lastSeq: 1))
+        let statistics = await a.clusterStatistics
+        #expect(statistics == ClusterStatistics(appends: 1, appendFailures: 0, appliedEntries: 2, undecodableEntries: 1))
         a.shutdown()
     }
 }
@@ -295,7 +317,8 @@ struct SharedLogTests {
             ], stored: stored)
         #expect(
             decision.outcomes == [
-                .accepted(duplicates: 1), .conflict(indices: [1]), .accepted(duplicates: 1), .conflict(indices: [0]), .accepted(duplicates: 0),
+                .accepted(duplicates: 1), .conflict(indices: [1]), .accepted(duplicates: 1), .conflict(indices: [0]),
+                .accepted(duplicates: 0),
             ])
         #expect(decision.skip.text == "0.1 1 2.0 3")
         #expect(decision.accepted == [Array("a".utf8): [1], Array("b".utf8): [1]])
