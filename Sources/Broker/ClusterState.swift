@@ -11,6 +11,8 @@ final class ClusterLink: Sendable {
     let caughtUp = Atomic<Bool>(false)
     let reading = Mutex<(any SharedLogReading)?>(nil)
     let stopped = Atomic<Bool>(false)
+    /// Called on the broker's thread once caught up (see `MessageBroker.startReading`).
+    let onCaughtUp = Mutex<(@Sendable () -> Void)?>(nil)
 
     init(log: any SharedLog, codec: SharedLogCodec, startPosition: SharedLogPosition?) {
         self.log = log

@@ -29,10 +29,12 @@ extension MessageBroker {
 
     /// Starts reading the shared log after the start position given at `init`: entries are
     /// applied in order, their events go to the history and to the sinks added so far, and
-    /// ``isCaughtUp`` turns true once the log's entries at this moment are applied. Call once,
-    /// after adding the sinks. Does nothing in single-node mode.
-    public nonisolated func startReading() {
+    /// ``isCaughtUp`` turns true once the log's entries at this moment are applied; then
+    /// `caughtUp` runs on the broker's thread (the server marks itself ready there, as after a
+    /// journal replay). Call once, after adding the sinks. Does nothing in single-node mode.
+    public nonisolated func startReading(caughtUp: @escaping @Sendable () -> Void = {}) {
         guard let link = clusterLink, !link.stopped.load(ordering: .acquiring) else { return }
+        link.onCaughtUp.withLock { $0 = caughtUp }
         let codec = link.codec
         let reading = link.log.read(after: link.startPosition) { [weak self] delivery in
             switch delivery {
@@ -113,6 +115,7 @@ extension MessageBroker {
             applyLogEntry(position, entries: entries, skip: skip)
         case .caughtUp:
             link.caughtUp.store(true, ordering: .releasing)
+            link.onCaughtUp.withLock { $0 }?()
         case .stop:
             cluster.stopping = true
         }
