@@ -60,17 +60,27 @@ extension MessageBroker {
         reading?.cancel()
     }
 
-    /// `process` in cluster mode: writes gather for the next append; everything else runs at once
-    /// (a read sees what is applied, which is all that has been answered).
+    /// `process` in cluster mode: writes gather for the next append; a read first sends the
+    /// writes gathered before it (unless an append is in flight), as single-node mode commits
+    /// them, then runs at once: it sees what is applied, which is all that has been answered.
     func processClustered(_ commands: [BrokerCommand], link: ClusterLink) {
         for command in commands {
             switch command {
-            case .ingest, .ingestBatch, .publish: cluster.gathered.append(command)
-            case .cluster(let clusterCommand): handle(clusterCommand, link: link)
+            case .ingest, .ingestBatch, .publish:
+                cluster.gathered.append(command)
+                continue
+            case .cluster(let clusterCommand):
+                handle(clusterCommand, link: link)
+                continue
+            default:
+                break
+            }
+            if !cluster.stopping { startAppendIfIdle(link) }
+            switch command {
             case .subscribe(let request): startSubscription(request)
             case .tick(let connections, let now): publishStats(connections: connections, now: now)
             case .query(let body): body(self)
-            case .journalled: break
+            case .ingest, .ingestBatch, .publish, .cluster, .journalled: break
             }
         }
         if cluster.stopping {
