@@ -85,7 +85,7 @@ public final class InMemorySharedLog: SharedLog {
         let result = state.withLock { state -> Result<SharedLogAppendResult, SharedLogError> in
             state.appendCount += 1
             if !state.failures.isEmpty { return .failure(SharedLogError(state.failures.removeFirst())) }
-            let decision = Self.decide(group.requests, stored: state.stored)
+            let decision = Self.decide(group.requests.map(\.keys), stored: state.stored)
             guard decision.applies else { return .success(SharedLogAppendResult(position: nil, requests: decision.outcomes)) }
             state.stored.merge(decision.accepted) { _, new in new }
             let position = SharedLogPosition(high: 0, low: UInt64(state.entries.count + 1))
@@ -134,15 +134,16 @@ public final class InMemorySharedLog: SharedLog {
         }
     }
 
-    /// The contract's ingest decision for one call, without writing anything.
+    /// The contract's ingest decision for one call (the keys of each request; none for a
+    /// message), without writing anything.
     static func decide(
-        _ requests: [SharedLogRequest], stored: [[UInt8]: [UInt8]]
+        _ requests: [[SharedLogKey]], stored: [[UInt8]: [UInt8]]
     ) -> (outcomes: [SharedLogRequestOutcome], skip: SharedLogSkipSet, accepted: [[UInt8]: [UInt8]], applies: Bool) {
         var outcomes: [SharedLogRequestOutcome] = []
         var skip = SharedLogSkipSet()
         var accepted: [[UInt8]: [UInt8]] = [:]
         var applies = false
-        for (request, keys) in requests.map(\.keys).enumerated() {
+        for (request, keys) in requests.enumerated() {
             guard !keys.isEmpty else {  // a message
                 outcomes.append(.accepted(duplicates: 0))
                 applies = true

@@ -153,7 +153,7 @@ extension MessageBroker {
                 return
             }
             entries.append(.transactions(transactions))
-            requests.append(SharedLogRequest(keys: transactions.map(SharedLogKey.init)))
+            requests.append(SharedLogRequest(transactions: transactions))
             pending.append(ClusterPending(reply: .ingest(reply), transactions: transactions, isMessage: false))
         }
         for write in writes {
@@ -167,7 +167,7 @@ extension MessageBroker {
                     immediate.append(Decided(reply: .publish(reply), outcome: .publish(.unavailable(failed))))
                 } else {
                     entries.append(.message(topic: topic, data: data))
-                    requests.append(SharedLogRequest(keys: []))
+                    requests.append(SharedLogRequest(transactions: []))
                     pending.append(ClusterPending(reply: .publish(reply), transactions: [], isMessage: true))
                 }
             default:

@@ -75,12 +75,35 @@ public struct SharedLogGroup: Sendable {
     }
 }
 
-/// The idempotency keys of one request, one per transaction in request order; none for a message.
-public struct SharedLogRequest: Sendable, Equatable {
-    public var keys: [SharedLogKey]
+/// One request of a group: its transactions, whose idempotency keys (one per transaction, in
+/// request order) the log decides on; none for a message.
+///
+/// The keys are made by the log's implementation, on its own thread, from the transactions
+/// (``forEachKey(_:)`` writes them without allocating), not by the broker's thread.
+public struct SharedLogRequest: Sendable {
+    /// The request's transactions, duplicates included; empty for a message.
+    public var transactions: [Transaction]
 
-    public init(keys: [SharedLogKey]) {
-        self.keys = keys
+    public init(transactions: [Transaction]) {
+        self.transactions = transactions
+    }
+
+    /// Whether the request is a message (`n_r = 0`: it always has something to apply).
+    public var isMessage: Bool { transactions.isEmpty }
+
+    /// The keys, one per transaction.
+    public var keys: [SharedLogKey] { transactions.map(SharedLogKey.init) }
+
+    /// Calls `body` with each transaction's id bytes (empty when it has none) and fingerprint
+    /// (see ``SharedLogKey/fingerprint``), in order; the buffers are valid during the call only.
+    public func forEachKey(_ body: (_ id: UnsafeBufferPointer<UInt8>, _ fingerprint: UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
+        var fingerprint: [UInt8] = []
+        for transaction in transactions {
+            fingerprint.removeAll(keepingCapacity: true)
+            SharedLogKey.appendFingerprint(of: transaction, to: &fingerprint)
+            var id = transaction.id ?? ""
+            try id.withUTF8 { id in try fingerprint.withUnsafeBufferPointer { try body(id, $0) } }
+        }
     }
 }
 
@@ -102,17 +125,23 @@ public struct SharedLogKey: Sendable, Hashable {
     /// The key of `transaction`.
     public init(_ transaction: Transaction) {
         id = transaction.id.map { Array($0.utf8) } ?? []
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(16 + transaction.investorId.utf8.count + transaction.syndicateId.utf8.count)
+        fingerprint = []
+        Self.appendFingerprint(of: transaction, to: &fingerprint)
+    }
+
+    /// Appends `transaction`'s fingerprint to `bytes`.
+    static func appendFingerprint(of transaction: Transaction, to bytes: inout [UInt8]) {
         func appendBigEndian(_ value: UInt64, bytes count: Int) {
             for shift in stride(from: (count - 1) * 8, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
         }
+        bytes.reserveCapacity(bytes.count + 16 + transaction.investorId.utf8.count + transaction.syndicateId.utf8.count)
+        // Identifiers are at most 128 bytes (``Transaction/maximumIdentifierBytes``); four length
+        // bytes keep any length unambiguous.
         appendBigEndian(UInt64(transaction.investorId.utf8.count), bytes: 4)
         bytes += transaction.investorId.utf8
         appendBigEndian(UInt64(transaction.syndicateId.utf8.count), bytes: 4)
         bytes += transaction.syndicateId.utf8
         appendBigEndian(UInt64(bitPattern: transaction.amount.cents), bytes: 8)
-        fingerprint = bytes
     }
 }
 

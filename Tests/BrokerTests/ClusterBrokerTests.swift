@@ -276,7 +276,7 @@ struct ClusterBrokerTests {
     @Test func aDamagedEntryIsSkippedAliveAndCounted() async {
         let log = InMemorySharedLog()
         let (a, _) = await makeClusterBroker(log)
-        log.append(group: SharedLogGroup(payload: [0xFF, 0xFF], requests: [SharedLogRequest(keys: [])])) { _ in }
+        log.append(group: SharedLogGroup(payload: [0xFF, 0xFF], requests: [SharedLogRequest(transactions: [])])) { _ in }
         #expect(
             await ingest(a, [transaction("t1", "i1", "s1", cents: 100)]) == .accepted(accepted: 1, duplicates: 0, firstSeq: 1, lastSeq: 1))
         let statistics = await a.clusterStatistics
@@ -309,6 +309,11 @@ struct SharedLogTests {
         #expect(SharedLogKey(transaction("t1", "a", "bc", cents: 5)).fingerprint != key.fingerprint)
         #expect(SharedLogKey(transaction("t1", "ab", "c", cents: 6)).fingerprint != key.fingerprint)
         #expect(SharedLogKey(transaction(nil, "ab", "c", cents: 5)).id.isEmpty)
+        // What a log implementation writes is the same bytes.
+        let request = SharedLogRequest(transactions: [transaction("t1", "ab", "c", cents: 5), transaction(nil, "x", "y", cents: 1)])
+        var written: [SharedLogKey] = []
+        request.forEachKey { id, fingerprint in written.append(SharedLogKey(id: Array(id), fingerprint: Array(fingerprint))) }
+        #expect(written == request.keys && written.first == key && written.last?.id == [])
     }
 
     @Test func decisionsFollowTheContract() {
@@ -316,11 +321,11 @@ struct SharedLogTests {
         let stored: [[UInt8]: [UInt8]] = [Array("old".utf8): [1]]
         let decision = InMemorySharedLog.decide(
             [
-                SharedLogRequest(keys: [key("a", 1), key("a", 1), key("", 1), key("", 1)]),  // in-request duplicate; no ids
-                SharedLogRequest(keys: [key("b", 1), key("old", 2)]),  // conflict: refused, "b" not remembered
-                SharedLogRequest(keys: [key("a", 1), key("b", 1)]),  // "a" from request 0 counts as stored
-                SharedLogRequest(keys: [key("a", 2)]),  // conflict with request 0
-                SharedLogRequest(keys: []),  // a message
+                [key("a", 1), key("a", 1), key("", 1), key("", 1)],  // in-request duplicate; no ids
+                [key("b", 1), key("old", 2)],  // conflict: refused, "b" not remembered
+                [key("a", 1), key("b", 1)],  // "a" from request 0 counts as stored
+                [key("a", 2)],  // conflict with request 0
+                [],  // a message
             ], stored: stored)
         #expect(
             decision.outcomes == [
@@ -330,7 +335,7 @@ struct SharedLogTests {
         #expect(decision.skip.text == "0.1 1 2.0 3")
         #expect(decision.accepted == [Array("a".utf8): [1], Array("b".utf8): [1]])
         #expect(decision.applies)
-        let nothing = InMemorySharedLog.decide([SharedLogRequest(keys: [key("old", 1)])], stored: stored)
+        let nothing = InMemorySharedLog.decide([[key("old", 1)]], stored: stored)
         #expect(nothing.outcomes == [.accepted(duplicates: 1)] && !nothing.applies)
     }
 }
