@@ -1,6 +1,7 @@
 import Journal
 import Monitor
 import SeededRandom
+import SharedLogConformance
 import Synchronization
 import Testing
 
@@ -314,6 +315,10 @@ struct SharedLogTests {
         var written: [SharedLogKey] = []
         request.forEachKey { id, fingerprint in written.append(SharedLogKey(id: Array(id), fingerprint: Array(fingerprint))) }
         #expect(written == request.keys && written.first == key && written.last?.id == [])
+    }
+
+    @Test func theInMemoryLogPassesTheConformanceChecks() {
+        #expect(SharedLogConformance.failures(of: InMemorySharedLog(), timeoutMilliseconds: 1_000) == [])
     }
 
     @Test func decisionsFollowTheContract() {
