@@ -48,7 +48,7 @@ public struct ClusterStatistics: Sendable, Equatable {
     public var appendFailures = 0
     /// Log entries applied, this instance's and others'.
     public var appliedEntries = 0
-    /// Entries whose payload could not be decoded: skipped (on every instance alike).
+    /// Entries whose payload or skip list could not be decoded: skipped (on every instance alike).
     public var undecodableEntries = 0
 }
 

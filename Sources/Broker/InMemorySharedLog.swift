@@ -10,7 +10,8 @@ import Synchronization
 /// entry before it knows it appended it), unless delivery is held (``holdDelivery()``).
 ///
 /// Fault injection: ``failNextAppends(_:message:)``, ``holdDelivery()``/``releaseDelivery()``
-/// and ``holdCompletions()``/``releaseCompletions()`` (an append in flight).
+/// ``holdCompletions()``/``releaseCompletions()`` (an append in flight) and
+/// ``appendDamaged(payload:)``.
 public final class InMemorySharedLog: SharedLog {
     public let epoch: String
 
@@ -73,6 +74,15 @@ public final class InMemorySharedLog: SharedLog {
             return state.heldCompletions ?? []
         }
         for completion in held { completion() }
+    }
+
+    /// Appends an entry whose skip list is damaged (as a damaged `s` field reads).
+    public func appendDamaged(payload: [UInt8]) {
+        state.withLock { state in
+            state.entries.append(
+                SharedLogEntry(position: SharedLogPosition(high: 0, low: UInt64(state.entries.count + 1)), payload: payload, skip: nil))
+            Self.pump(&state)
+        }
     }
 
     /// The entries appended so far.

@@ -40,8 +40,9 @@ extension MessageBroker {
             switch delivery {
             case .entry(let entry):
                 // Decoded here, on the reading's thread, not on the broker's.
-                let entries = try? codec.decode(entry.payload)
-                self?.submit(.cluster(.entry(entry.position, entries: entries, skip: entry.skip)))
+                // An entry whose payload or skip list is damaged is skipped as a whole.
+                let entries = entry.skip == nil ? nil : try? codec.decode(entry.payload)
+                self?.submit(.cluster(.entry(entry.position, entries: entries, skip: entry.skip ?? SharedLogSkipSet())))
             case .caughtUp:
                 self?.submit(.cluster(.caughtUp))
             }

@@ -181,13 +181,19 @@ public struct SharedLogEntry: Sendable {
     public var position: SharedLogPosition
     /// The group's payload, as appended.
     public var payload: [UInt8]
-    /// What applying it leaves out (the entry's `s` field).
-    public var skip: SharedLogSkipSet
+    /// What applying it leaves out (the entry's `s` field); nil when the field is damaged (or
+    /// missing): the broker then skips the whole entry, as every instance does.
+    public var skip: SharedLogSkipSet?
 
-    public init(position: SharedLogPosition, payload: [UInt8], skip: SharedLogSkipSet) {
+    public init(position: SharedLogPosition, payload: [UInt8], skip: SharedLogSkipSet?) {
         self.position = position
         self.payload = payload
         self.skip = skip
+    }
+
+    /// An entry as stored: `skipText` is the `s` field's bytes (nil when the entry has none).
+    public init(position: SharedLogPosition, payload: [UInt8], skipText: (some Collection<UInt8>)?) {
+        self.init(position: position, payload: payload, skip: skipText.flatMap { SharedLogSkipSet(text: $0) })
     }
 }
 

@@ -136,7 +136,7 @@ struct ClusterBrokerTests {
         #expect(details.map(\.index) == [0])
         #expect(replies[2] == .accepted(accepted: 1, duplicates: 1, firstSeq: t11, lastSeq: t11))
         #expect(log.entries.count == 2)
-        #expect(log.entries.last?.skip.text == "1 2.0")
+        #expect(log.entries.last?.skip?.text == "1 2.0")
         #expect(sinkB.events.compactMap(\.transaction?.id) == ["t1", "t9", "t11"])
         for broker in [a, b] { broker.shutdown() }
     }
@@ -272,14 +272,19 @@ struct ClusterBrokerTests {
         #expect(log.appendCount == 1 && sinkA.events.compactMap(\.transaction?.id) == ["t1"])
     }
 
-    @Test func aDamagedEntryIsSkippedAliveAndCounted() async {
+    @Test func damagedEntriesAreSkippedAndCounted() async {
         let log = InMemorySharedLog()
         let (a, _) = await makeClusterBroker(log)
+        // A payload that does not decode, and a valid payload with a damaged skip list.
         log.append(group: SharedLogGroup(payload: [0xFF, 0xFF], requests: [SharedLogRequest(transactions: [])])) { _ in }
+        log.appendDamaged(payload: JournalPayloadCodec.encode([.message(topic: "orders", data: Array("1".utf8))]))
         #expect(
             await ingest(a, [transaction("t1", "i1", "s1", cents: 100)]) == .accepted(accepted: 1, duplicates: 0, firstSeq: 1, lastSeq: 1))
         let statistics = await a.clusterStatistics
-        #expect(statistics == ClusterStatistics(appends: 1, appendFailures: 0, appliedEntries: 2, undecodableEntries: 1))
+        #expect(statistics == ClusterStatistics(appends: 1, appendFailures: 0, appliedEntries: 3, undecodableEntries: 2))
+        #expect(SharedLogEntry(position: SharedLogPosition(high: 1, low: 2), payload: [], skipText: Array("0 x".utf8)).skip == nil)
+        #expect(
+            SharedLogEntry(position: SharedLogPosition(high: 1, low: 2), payload: [], skipText: Array("0 1.2".utf8)).skip?.text == "0 1.2")
         a.shutdown()
     }
 }

@@ -100,7 +100,7 @@ public enum SharedLogConformance {
         func record(_ delivery: SharedLogDelivery) {
             let text =
                 switch delivery {
-                case .entry(let entry): "entry \(entry.position) \(entry.payload) skip \(entry.skip.text)"
+                case .entry(let entry): "entry \(entry.position) \(entry.payload) skip \(entry.skip?.text ?? "damaged")"
                 case .caughtUp: "caught up"
                 }
             state.withLock { $0.append(text) }
