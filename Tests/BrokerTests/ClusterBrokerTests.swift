@@ -197,6 +197,26 @@ struct ClusterBrokerTests {
         for broker in [a, late] { broker.shutdown() }
     }
 
+    @Test func aBrokerStartedFromASnapshotPositionGoesOnFromItsSeq() async {
+        let log = InMemorySharedLog()
+        let (a, sinkA) = await makeClusterBroker(log)
+        for index in 1...3 { _ = await publish(a, topic: "orders", "\(index)") }
+        let (snapshotPosition, snapshotSeq) = (await a.appliedPosition, await a.currentSeq)
+        for index in 4...5 { _ = await publish(a, topic: "orders", "\(index)") }
+        let resumed = MessageBroker(
+            monitor: TransactionMonitor(), epoch: "e1", sharedLog: log, codec: journalPayloadCodec, startPosition: snapshotPosition,
+            seq: snapshotSeq)
+        let sink = RecordingSink()
+        await resumed.addSink(sink)
+        resumed.startReading()
+        await settle(resumed)
+        #expect(resumed.isCaughtUp)
+        #expect(snapshotSeq == 3 && transcript(sink) == Array(transcript(sinkA).suffix(2)))
+        let applied = await resumed.appliedPosition
+        #expect(applied == log.entries.last?.position)
+        for broker in [a, resumed] { broker.shutdown() }
+    }
+
     @Test func aResumeOnAnotherInstanceGetsTheEventsAfterItsLastSeq() async {
         let log = InMemorySharedLog()
         let (a, _) = await makeClusterBroker(log)
