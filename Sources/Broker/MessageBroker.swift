@@ -62,7 +62,7 @@ public actor MessageBroker {
     /// A broker in cluster mode on `sharedLog` (see `MessageBroker+Cluster.swift`): no local
     /// journal. `monitor`, `seq` and `startPosition` are a snapshot's (or empty, nil: the whole
     /// log); `epoch` is the stream epoch derived from `sharedLog.epoch`. Reading starts with
-    /// ``startReading()``.
+    /// ``startReading(caughtUp:)``, after the sinks are added.
     public init(
         monitor: TransactionMonitor, epoch: String, configuration: BrokerConfiguration = BrokerConfiguration(),
         executor: BrokerExecutor = BrokerExecutor(), sharedLog: any SharedLog, codec: SharedLogCodec,
