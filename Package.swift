@@ -75,7 +75,8 @@ let package = Package(
             dependencies: ["Basics", "Monitor", "SeededRandom", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "CSQLite", "SeededRandom"]),
-        .testTarget(name: "BrokerTests", dependencies: ["Broker", "Basics", "SeededRandom"]),
+        .target(name: "SharedLogConformance", dependencies: ["Basics", "Broker", "Monitor"], path: "Tests/SharedLogConformance"),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker", "Basics", "Journal", "SeededRandom", "SharedLogConformance"]),
         .testTarget(
             name: "SyndicastServerTests",
             dependencies: ["Basics", "SyndicastServer", .product(name: "Prometheus", package: "swift-prometheus")]

@@ -116,6 +116,8 @@ enum BrokerCommand: Sendable {
     case query(@Sendable (isolated MessageBroker) -> Void)
     /// The journal finished some groups (see `JournalPipeline`).
     case journalled
+    /// Cluster mode: an append completed or the log delivered something.
+    case cluster(ClusterCommand)
 
     var isWrite: Bool {
         switch self {

@@ -164,7 +164,7 @@ extension MessageBroker {
     }
 
     /// Sends every decided outcome: closures one by one, batched targets once each.
-    private func answer(_ decided: [Decided]) {
+    func answer(_ decided: [Decided]) {
         var targets: [ObjectIdentifier: IngestReplyTarget] = [:]
         var batches: [ObjectIdentifier: [IngestReply]] = [:]
         var order: [ObjectIdentifier] = []

@@ -36,6 +36,10 @@ public actor MessageBroker {
     var stats = StreamStatistics()
     /// Resumes and alerts counted for `/metrics`.
     var counts = BrokerCounts()
+    /// The shared log and its reading, in cluster mode (nil in single-node mode).
+    nonisolated let clusterLink: ClusterLink?
+    /// Cluster mode's appends in flight and requests awaiting their entries.
+    var cluster = ClusterState()
 
     private let executor: BrokerExecutor
     private let inbox = Mutex<Inbox>(Inbox())
@@ -51,13 +55,40 @@ public actor MessageBroker {
         monitor: TransactionMonitor, epoch: String, configuration: BrokerConfiguration = BrokerConfiguration(),
         executor: BrokerExecutor = BrokerExecutor(), persist: @escaping @Sendable ([JournalEntry]) throws -> Void
     ) {
+        self.init(
+            monitor: monitor, epoch: epoch, configuration: configuration, executor: executor, persist: persist, clusterLink: nil, seq: 0)
+    }
+
+    /// A broker in cluster mode on `sharedLog` (see `MessageBroker+Cluster.swift`): no local
+    /// journal. `monitor`, `seq` and `startPosition` are a snapshot's (or empty, nil: the whole
+    /// log); `epoch` is the stream epoch derived from `sharedLog.epoch`. Reading starts with
+    /// ``startReading(caughtUp:)``, after the sinks are added.
+    public init(
+        monitor: TransactionMonitor, epoch: String, configuration: BrokerConfiguration = BrokerConfiguration(),
+        executor: BrokerExecutor = BrokerExecutor(), sharedLog: any SharedLog, codec: SharedLogCodec,
+        startPosition: SharedLogPosition? = nil, seq: UInt64 = 0
+    ) {
+        let link = ClusterLink(log: sharedLog, codec: codec, startPosition: startPosition)
+        self.init(
+            monitor: monitor, epoch: epoch, configuration: configuration, executor: executor,
+            persist: { _ in throw SharedLogError("cluster mode has no local journal") }, clusterLink: link, seq: seq)
+    }
+
+    private init(
+        monitor: TransactionMonitor, epoch: String, configuration: BrokerConfiguration, executor: BrokerExecutor,
+        persist: @escaping @Sendable ([JournalEntry]) throws -> Void, clusterLink: ClusterLink?, seq: UInt64
+    ) {
+        self.seq = seq
+        self.cluster.appliedPosition = clusterLink?.startPosition
         self.monitor = monitor
         self.epoch = epoch
         self.configuration = configuration
         self.history = HistoryRing(capacity: configuration.historyCapacity, byteCapacity: configuration.historyBytes)
-        self.knownIds = IdempotencyIndex(capacity: configuration.idempotencyWindow)
+        // Cluster mode keeps idempotency in the shared log.
+        self.knownIds = IdempotencyIndex(capacity: clusterLink == nil ? configuration.idempotencyWindow : 1)
         self.executor = executor
         self.persist = persist
+        self.clusterLink = clusterLink
         self.journal = JournalPipeline(persist: persist)
         journal.notify = { [weak self] in self?.submit(.journalled) }
     }
@@ -91,8 +122,13 @@ public actor MessageBroker {
     /// Stops the broker's two threads: runs every command queued so far, lets the journal
     /// pipeline write what it holds, then joins both threads. Commands queued later are
     /// dropped. Call from a thread that is neither (the server's stop path does, after the
-    /// event loops are joined).
+    /// event loops are joined). In cluster mode it first stops reading the shared log and answers
+    /// every request still waiting for the log `unavailable`.
     public nonisolated func shutdown() {
+        if clusterLink != nil {
+            stopReading()
+            submit(.cluster(.stop))
+        }
         executor.shutdown()
         journal.shutdown()
     }
@@ -169,6 +205,10 @@ public actor MessageBroker {
     /// A read first waits for the journal to store every group already applied, so what it sees
     /// (a snapshot, a query's answer) never runs ahead of what has been published.
     private func process(_ commands: [BrokerCommand]) {
+        if let clusterLink {
+            processClustered(commands, link: clusterLink)
+            return
+        }
         var writes: [BrokerCommand] = []
         var writtenTransactions = 0
         func commitWrites() {
@@ -194,7 +234,7 @@ public actor MessageBroker {
             case .subscribe(let request): startSubscription(request)
             case .tick(let connections, let now): publishStats(connections: connections, now: now)
             case .query(let body): body(self)
-            case .ingest, .ingestBatch, .publish, .journalled: break
+            case .ingest, .ingestBatch, .publish, .journalled, .cluster: break
             }
         }
         commitWrites()

@@ -1,6 +1,6 @@
 // syndicast-microbench: throughput of the hot protocol and domain code, side by side with a
 // reference implementation where one exists, median of several runs (this machine is noisy).
-// Run: swift run -c release syndicast-microbench [runs] [broker|decode|journal|batch|basics|spike [sizes]]
+// Run: swift run -c release syndicast-microbench [runs] [broker|cluster|decode|journal|batch|basics|spike [sizes]]
 import Broker
 import Foundation
 import HTTP1
@@ -107,6 +107,12 @@ if only == "basics" {
 // (BatchReadBenchmark.swift).
 if only == "batch" {
     batchReadBenchmark(runs: runs, transactions: sample)
+    exit(0)
+}
+
+// `… cluster` runs only the broker's commit path in cluster mode (ClusterBenchmark.swift).
+if only == "cluster" {
+    clusterBenchmark(runs: runs, transactions: sample)
     exit(0)
 }
 

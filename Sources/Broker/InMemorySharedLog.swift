@@ -1,0 +1,194 @@
+import Synchronization
+
+/// A ``SharedLog`` in memory, shared by several brokers of one process (tests), with the
+/// contract's semantics exactly: idempotency decided per request in order, a conflict refusing
+/// only its request, one entry per group that has something to apply, the skip set.
+///
+/// Ids are never forgotten (the contract asks that an id is remembered for at least the ttl).
+/// Appends complete synchronously on the caller's thread; entries are delivered to every reading
+/// on the appending thread, before the append's completion runs (so a broker may apply its own
+/// entry before it knows it appended it), unless delivery is held (``holdDelivery()``).
+///
+/// Fault injection: ``failNextAppends(_:message:)``, ``holdDelivery()``/``releaseDelivery()``
+/// ``holdCompletions()``/``releaseCompletions()`` (an append in flight) and
+/// ``appendDamaged(payload:)``.
+public final class InMemorySharedLog: SharedLog {
+    public let epoch: String
+
+    private struct Reader {
+        var next: Int
+        /// The entry count when reading started: ``SharedLogDelivery/caughtUp`` follows entry
+        /// `caughtUpAt - 1`.
+        let caughtUpAt: Int
+        var announcedCaughtUp = false
+        let deliver: @Sendable (SharedLogDelivery) -> Void
+    }
+
+    private struct State {
+        var entries: [SharedLogEntry] = []
+        var stored: [[UInt8]: [UInt8]] = [:]
+        var readers: [Int: Reader] = [:]
+        var nextReader = 0
+        var failures: [String] = []
+        var held = false
+        var appendCount = 0
+        /// Completions waiting for ``releaseCompletions()``, when held.
+        var heldCompletions: [@Sendable () -> Void]?
+    }
+
+    private let state = Mutex(State())
+
+    public init(epoch: String = "0123456789abcdef") {
+        self.epoch = epoch
+    }
+
+    /// The next `count` appends fail with `message` (nothing appended, nothing remembered).
+    public func failNextAppends(_ count: Int = 1, message: String = "shared log unavailable") {
+        state.withLock { $0.failures += Array(repeating: message, count: count) }
+    }
+
+    /// Stops delivering entries to readings (appends go on and complete); ``releaseDelivery()``
+    /// delivers what was held, in order.
+    public func holdDelivery() {
+        state.withLock { $0.held = true }
+    }
+
+    /// Delivers everything held and resumes delivery as entries are appended.
+    public func releaseDelivery() {
+        state.withLock { state in
+            state.held = false
+            Self.pump(&state)
+        }
+    }
+
+    /// Keeps the completions of later appends (the appends themselves happen) until
+    /// ``releaseCompletions()``: the appends stay in flight for their brokers.
+    public func holdCompletions() {
+        state.withLock { $0.heldCompletions = $0.heldCompletions ?? [] }
+    }
+
+    /// Runs the held completions in order and stops holding them.
+    public func releaseCompletions() {
+        let held = state.withLock { state in
+            defer { state.heldCompletions = nil }
+            return state.heldCompletions ?? []
+        }
+        for completion in held { completion() }
+    }
+
+    /// Appends an entry whose skip list is damaged (as a damaged `s` field reads).
+    public func appendDamaged(payload: [UInt8]) {
+        state.withLock { state in
+            state.entries.append(
+                SharedLogEntry(position: SharedLogPosition(high: 0, low: UInt64(state.entries.count + 1)), payload: payload, skip: nil))
+            Self.pump(&state)
+        }
+    }
+
+    /// The entries appended so far.
+    public var entries: [SharedLogEntry] { state.withLock { $0.entries } }
+
+    /// How many append calls completed (failed ones included).
+    public var appendCount: Int { state.withLock { $0.appendCount } }
+
+    public func append(group: SharedLogGroup, completion: @escaping @Sendable (Result<SharedLogAppendResult, SharedLogError>) -> Void) {
+        let result = state.withLock { state -> Result<SharedLogAppendResult, SharedLogError> in
+            state.appendCount += 1
+            if !state.failures.isEmpty { return .failure(SharedLogError(state.failures.removeFirst())) }
+            let decision = Self.decide(group.requests.map(\.keys), stored: state.stored)
+            guard decision.applies else { return .success(SharedLogAppendResult(position: nil, requests: decision.outcomes)) }
+            state.stored.merge(decision.accepted) { _, new in new }
+            let position = SharedLogPosition(high: 0, low: UInt64(state.entries.count + 1))
+            state.entries.append(SharedLogEntry(position: position, payload: group.payload, skip: decision.skip))
+            Self.pump(&state)
+            return .success(SharedLogAppendResult(position: position, requests: decision.outcomes))
+        }
+        let held = state.withLock { state in
+            state.heldCompletions?.append { completion(result) }
+            return state.heldCompletions != nil
+        }
+        if !held { completion(result) }
+    }
+
+    public func read(after position: SharedLogPosition?, deliver: @escaping @Sendable (SharedLogDelivery) -> Void) -> any SharedLogReading {
+        let identifier = state.withLock { state -> Int in
+            let next = position.map { after in state.entries.firstIndex { $0.position > after } ?? state.entries.count } ?? 0
+            let identifier = state.nextReader
+            state.nextReader += 1
+            state.readers[identifier] = Reader(next: next, caughtUpAt: state.entries.count, deliver: deliver)
+            Self.pump(&state)
+            return identifier
+        }
+        return Reading(log: self, identifier: identifier)
+    }
+
+    /// Removes a reading (under the lock, so no delivery is under way once it returns).
+    fileprivate func cancel(reader identifier: Int) {
+        _ = state.withLock { $0.readers.removeValue(forKey: identifier) }
+    }
+
+    /// Delivers to every reader what it has not had, in order, unless held.
+    private static func pump(_ state: inout State) {
+        guard !state.held else { return }
+        for identifier in state.readers.keys.sorted() {
+            guard var reader = state.readers[identifier] else { continue }
+            while reader.next < state.entries.count {
+                reader.deliver(.entry(state.entries[reader.next]))
+                reader.next += 1
+            }
+            if !reader.announcedCaughtUp && reader.next >= reader.caughtUpAt {
+                reader.announcedCaughtUp = true
+                reader.deliver(.caughtUp)
+            }
+            state.readers[identifier] = reader
+        }
+    }
+
+    /// The contract's ingest decision for one call (the keys of each request; none for a
+    /// message), without writing anything.
+    static func decide(
+        _ requests: [[SharedLogKey]], stored: [[UInt8]: [UInt8]]
+    ) -> (outcomes: [SharedLogRequestOutcome], skip: SharedLogSkipSet, accepted: [[UInt8]: [UInt8]], applies: Bool) {
+        var outcomes: [SharedLogRequestOutcome] = []
+        var skip = SharedLogSkipSet()
+        var accepted: [[UInt8]: [UInt8]] = [:]
+        var applies = false
+        for (request, keys) in requests.enumerated() {
+            guard !keys.isEmpty else {  // a message
+                outcomes.append(.accepted(duplicates: 0))
+                applies = true
+                continue
+            }
+            var local: [[UInt8]: [UInt8]] = [:]
+            var conflicts: [Int] = []
+            var duplicates: [Int] = []
+            for (index, key) in keys.enumerated() where !key.id.isEmpty {
+                guard let known = local[key.id] ?? accepted[key.id] ?? stored[key.id] else {
+                    local[key.id] = key.fingerprint
+                    continue
+                }
+                if known == key.fingerprint { duplicates.append(index) } else { conflicts.append(index) }
+            }
+            if !conflicts.isEmpty {
+                outcomes.append(.conflict(indices: conflicts))
+                skip.refuse(request)
+                continue
+            }
+            accepted.merge(local) { _, new in new }
+            for index in duplicates { skip.skipDuplicate(request: request, index: index) }
+            outcomes.append(.accepted(duplicates: duplicates.count))
+            if duplicates.count < keys.count { applies = true }
+        }
+        return (outcomes, skip, accepted, applies)
+    }
+
+    /// A reading of an ``InMemorySharedLog``.
+    private struct Reading: SharedLogReading {
+        let log: InMemorySharedLog
+        let identifier: Int
+
+        func cancel() {
+            log.cancel(reader: identifier)
+        }
+    }
+}

@@ -1,0 +1,239 @@
+import Monitor
+
+/// Cluster mode (issue 15, CLUSTER-CONTRACT.md): the broker appends its commit groups to a
+/// ``SharedLog`` and applies every entry of the log, its own and other instances', in log order,
+/// so every instance assigns the same sequence numbers to the same events.
+///
+/// A commit group is the writes gathered while the previous append was in flight (as the journal
+/// pipeline groups them in single-node mode): one `append` for all of them. Refused (409) and
+/// all-duplicate requests are answered from the append's outcome; the others when this broker
+/// applies the entry, with the sequence numbers applying it gave. A failed append answers 503 and
+/// changes nothing: the log is the truth, so the broker is not fail-stop here. The local journal,
+/// the idempotency index and the journal pipeline are unused.
+extension MessageBroker {
+    /// Whether the broker has applied every entry the log held when reading started (`/readyz`).
+    /// Always true in single-node mode.
+    public nonisolated var isCaughtUp: Bool {
+        clusterLink?.caughtUp.load(ordering: .acquiring) ?? true
+    }
+
+    /// Whether the broker runs on a shared log.
+    public nonisolated var isClustered: Bool { clusterLink != nil }
+
+    /// The position of the last entry applied (with ``currentSeq`` and ``state``, read in one
+    /// ``query(_:)``, what a snapshot records).
+    public var appliedPosition: SharedLogPosition? { cluster.appliedPosition }
+
+    /// Appends, failures and entries applied so far.
+    public var clusterStatistics: ClusterStatistics { cluster.statistics }
+
+    /// Starts reading the shared log after the start position given at `init`: entries are
+    /// applied in order, their events go to the history and to the sinks added so far, and
+    /// ``isCaughtUp`` turns true once the log's entries at this moment are applied; then
+    /// `caughtUp` runs on the broker's thread (the server marks itself ready there, as after a
+    /// journal replay). Call once, after adding the sinks. Does nothing in single-node mode.
+    public nonisolated func startReading(caughtUp: @escaping @Sendable () -> Void = {}) {
+        guard let link = clusterLink, !link.stopped.load(ordering: .acquiring) else { return }
+        link.onCaughtUp.withLock { $0 = caughtUp }
+        let codec = link.codec
+        let reading = link.log.read(after: link.startPosition) { [weak self] delivery in
+            switch delivery {
+            case .entry(let entry):
+                // Decoded here, on the reading's thread, not on the broker's.
+                // An entry whose payload or skip list is damaged is skipped as a whole.
+                let entries = entry.skip == nil ? nil : try? codec.decode(entry.payload)
+                self?.submit(.cluster(.entry(entry.position, entries: entries, skip: entry.skip ?? SharedLogSkipSet())))
+            case .caughtUp:
+                self?.submit(.cluster(.caughtUp))
+            }
+        }
+        link.reading.withLock { $0 = reading }
+    }
+
+    /// Stops reading the log (shutdown).
+    nonisolated func stopReading() {
+        guard let link = clusterLink else { return }
+        link.stopped.store(true, ordering: .releasing)
+        let reading = link.reading.withLock { reading in
+            defer { reading = nil }
+            return reading
+        }
+        reading?.cancel()
+    }
+
+    /// `process` in cluster mode: writes gather for the next append; a read first sends the
+    /// writes gathered before it (unless an append is in flight), as single-node mode commits
+    /// them, then runs at once: it sees what is applied, which is all that has been answered.
+    func processClustered(_ commands: [BrokerCommand], link: ClusterLink) {
+        for command in commands {
+            switch command {
+            case .ingest, .ingestBatch, .publish:
+                cluster.gathered.append(command)
+                continue
+            case .cluster(let clusterCommand):
+                handle(clusterCommand, link: link)
+                continue
+            default:
+                break
+            }
+            if !cluster.stopping { startAppendIfIdle(link) }
+            switch command {
+            case .subscribe(let request): startSubscription(request)
+            case .tick(let connections, let now): publishStats(connections: connections, now: now)
+            case .query(let body): body(self)
+            case .ingest, .ingestBatch, .publish, .cluster, .journalled: break
+            }
+        }
+        if cluster.stopping {
+            refuseWaiting()
+        } else {
+            startAppendIfIdle(link)
+        }
+    }
+
+    /// Answers every request not answered yet `unavailable` (shutdown): the gathered writes, the
+    /// group in flight, and those waiting for their entries.
+    private func refuseWaiting() {
+        let reason = "the server is stopping"
+        var replies: [Decided.Reply] = []
+        for write in cluster.gathered {
+            switch write {
+            case .ingest(_, let reply): replies.append(.ingest(reply))
+            case .ingestBatch(let batch, let target): replies += batch.map { .ingest(.batched(target, token: $0.token)) }
+            case .publish(_, _, let reply): replies.append(.publish(reply))
+            default: break
+            }
+        }
+        replies += cluster.inFlight?.pending.map(\.reply) ?? []
+        for position in cluster.awaiting.keys.sorted() { replies += cluster.awaiting[position]?.map(\.reply) ?? [] }
+        cluster.gathered = []
+        cluster.inFlight = nil
+        cluster.awaiting = [:]
+        answerUnavailable(replies, reason)
+    }
+
+    private func handle(_ command: ClusterCommand, link: ClusterLink) {
+        switch command {
+        case .appended(let result, let group):
+            guard !cluster.stopping else { return }
+            cluster.inFlight = nil
+            cluster.statistics.appends += 1
+            if case .failure = result { cluster.statistics.appendFailures += 1 }
+            finishAppend(result, group)
+            cluster.recentlyApplied = [:]
+            startAppendIfIdle(link)
+        case .entry(let position, let entries, let skip):
+            applyLogEntry(position, entries: entries, skip: skip)
+        case .caughtUp:
+            link.caughtUp.store(true, ordering: .releasing)
+            link.onCaughtUp.withLock { $0 }?()
+        case .stop:
+            cluster.stopping = true
+        }
+    }
+
+    /// Sends the gathered writes as one append, unless one is in flight. Requests that need no
+    /// log (invalid, empty, or ingest stopped) are answered here.
+    private func startAppendIfIdle(_ link: ClusterLink) {
+        guard !cluster.appendInFlight, !cluster.gathered.isEmpty else { return }
+        let writes = cluster.gathered
+        cluster.gathered = []
+        var entries: [JournalEntry] = []
+        var requests: [SharedLogRequest] = []
+        var pending: [ClusterPending] = []
+        var immediate: [Decided] = []
+        func add(_ transactions: [Transaction], _ reply: IngestReplier) {
+            let outcome: IngestOutcome? =
+                if let failed { .unavailable(failed) } else if transactions.isEmpty {
+                    .accepted(accepted: 0, duplicates: 0, firstSeq: nil, lastSeq: nil)
+                } else {
+                    monitor.validate(TransactionBatch(transactions)).nonEmpty.map { IngestOutcome.invalid($0) }
+                }
+            if let outcome {
+                immediate.append(Decided(reply: .ingest(reply), outcome: .ingest(outcome)))
+                return
+            }
+            entries.append(.transactions(transactions))
+            requests.append(SharedLogRequest(transactions: transactions))
+            pending.append(ClusterPending(reply: .ingest(reply), transactions: transactions, isMessage: false))
+        }
+        for write in writes {
+            switch write {
+            case .ingest(let transactions, let reply):
+                add(transactions, reply)
+            case .ingestBatch(let batch, let target):
+                for index in batch.indices { add(batch[index].transactions, .batched(target, token: batch[index].token)) }
+            case .publish(let topic, let data, let reply):
+                if let failed {
+                    immediate.append(Decided(reply: .publish(reply), outcome: .publish(.unavailable(failed))))
+                } else {
+                    entries.append(.message(topic: topic, data: data))
+                    requests.append(SharedLogRequest(transactions: []))
+                    pending.append(ClusterPending(reply: .publish(reply), transactions: [], isMessage: true))
+                }
+            default:
+                break
+            }
+        }
+        answer(immediate)
+        guard !pending.isEmpty else { return }
+        let appended = AppendedGroup(pending: pending)
+        cluster.inFlight = appended
+        link.log.append(group: SharedLogGroup(payload: link.codec.encode(entries), requests: requests)) { [weak self] result in
+            self?.submit(.cluster(.appended(result, appended)))
+        }
+    }
+
+    /// Answers an append's refused and all-duplicate requests, and lines the rest up for the
+    /// entry's application (or answers them now if it was applied before the append completed).
+    private func finishAppend(_ result: Result<SharedLogAppendResult, SharedLogError>, _ group: AppendedGroup) {
+        let appended: SharedLogAppendResult
+        switch result {
+        case .failure(let error):
+            answerUnavailable(group.pending.map(\.reply), "shared log append failed: \(error)")
+            return
+        case .success(let success) where success.requests.count != group.pending.count:
+            answerUnavailable(
+                group.pending.map(\.reply), "shared log reply has \(success.requests.count) outcomes for \(group.pending.count) requests")
+            return
+        case .success(let success):
+            appended = success
+        }
+        var immediate: [Decided] = []
+        var waiting: [ClusterWaiting] = []
+        for (index, item) in group.pending.enumerated() {
+            switch appended.requests[index] {
+            case .conflict(let indices):
+                let details = indices.map { conflicting in
+                    let id = conflicting < item.transactions.count ? item.transactions[conflicting].id ?? "" : ""
+                    return TransactionValidationError.Detail(
+                        index: conflicting, field: "id", reason: "id \"\(id)\" was already used with different content")
+                }
+                immediate.append(Decided(reply: item.reply, outcome: .ingest(.idConflict(details))))
+            case .accepted(let duplicates) where !item.isMessage && duplicates >= item.transactions.count:
+                let outcome = IngestOutcome.accepted(accepted: 0, duplicates: duplicates, firstSeq: nil, lastSeq: nil)
+                immediate.append(Decided(reply: item.reply, outcome: .ingest(outcome)))
+            case .accepted(let duplicates):
+                waiting.append(ClusterWaiting(request: index, reply: item.reply, duplicates: duplicates))
+            }
+        }
+        answer(immediate)
+        guard !waiting.isEmpty else { return }
+        guard let position = appended.position else {
+            answerUnavailable(waiting.map(\.reply), "the shared log appended nothing for accepted requests")
+            return
+        }
+        if let applied = cluster.recentlyApplied[position] {
+            answer(Self.answers(waiting, applied))
+        } else if let last = cluster.appliedPosition, position <= last {
+            answerUnavailable(waiting.map(\.reply), "the shared log entry \(position) was applied before its append completed")
+        } else {
+            cluster.awaiting[position] = waiting
+        }
+    }
+}
+
+extension Array {
+    /// Self, or nil when empty.
+    fileprivate var nonEmpty: Self? { isEmpty ? nil : self }
+}
