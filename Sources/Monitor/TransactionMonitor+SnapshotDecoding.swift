@@ -129,12 +129,14 @@ extension TransactionMonitor {
             count: sum, newestTimestamp: newest, isSpiking: flags & 2 != 0)
     }
 
-    /// A window with a newest timestamp but no entries exists only after the sweep emptied it
-    /// (its newest at or before G − 2W − M); any other is refused, since a late timestamp would
-    /// then need an entry to join.
+    /// G is the newest timestamp of all, so no window is newer. A window with a newest timestamp
+    /// but no entries exists only after the sweep emptied it (its newest at or before G − 2W − M);
+    /// any other is refused, since a late timestamp would then need an entry to join.
     private func checkWindowsAgainstClock() throws(MonitorSnapshotError) {
-        for state in syndicateStates where state.window.entryCount == 0 {
+        for state in syndicateStates {
             guard let newest = state.window.newestTimestamp else { continue }
+            guard newest <= spikeClock.newest else { throw .malformed("a window is newer than the rule clock") }
+            guard state.window.entryCount == 0 else { continue }
             guard let floor = spikeClock.expiryFloor, newest <= floor else { throw .malformed("empty window not yet expired") }
         }
     }
@@ -165,9 +167,13 @@ extension TransactionMonitor {
     }
 
     private mutating func readLeaders(_ reader: inout SnapshotReader) throws(MonitorSnapshotError) {
-        let count = try reader.readCount(atMost: rankings.topCount, "leader count")
+        let investorCount = rankings.investorStates.count
+        // The leaders fill up to K as investors arrive, and stay in rank order.
+        let count = try reader.readCount(atMost: min(rankings.topCount, investorCount), "leader count")
+        guard count == min(rankings.topCount, investorCount) else { throw .malformed("\(count) leaders for \(investorCount) investors") }
         for _ in 0..<count {
-            let ordinal = try reader.readCount(atMost: rankings.investorStates.count - 1, "leader ordinal")
+            let ordinal = try reader.readCount(atMost: investorCount, "leader ordinal")
+            guard ordinal < investorCount else { throw .malformed("leader ordinal \(ordinal) out of range") }
             let investor = Int32(ordinal)
             guard !rankings.leaders.contains(where: { $0.investor == investor }) else { throw .malformed("duplicate leader") }
             let state = rankings.investorStates[ordinal]
@@ -175,6 +181,10 @@ extension TransactionMonitor {
                 RankingKey(
                     investorId: rankings.investorIndex.identifiers[ordinal], investor: investor,
                     syndicateCount: state.syndicates.count, total: state.total))
+            let leaders = rankings.leaders
+            if leaders.count > 1, !leaders[leaders.count - 2].ranksBefore(leaders[leaders.count - 1]) {
+                throw .malformed("leaders out of rank order")
+            }
         }
     }
 

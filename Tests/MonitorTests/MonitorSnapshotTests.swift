@@ -169,6 +169,18 @@ struct MonitorSnapshotTests {
         }
     }
 
+    @Test("leaders naming no investor are refused (found by the fuzz target: it trapped)")
+    func leaderWithoutInvestors() {
+        // Default configuration, one transaction counted, no syndicates, no investors, two leaders.
+        let body: [UInt8] = [
+            0x80, 0x89, 0x7a, 0xa0, 0x38, 0xc8, 0x01, 0x0a, 0xd0, 0x0f, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        ]
+        #expect(throws: MonitorSnapshotError.malformed("leader count 2 out of range")) {
+            try TransactionMonitor(snapshot: Self.withChecksum(Array("SYNM".utf8) + [1] + body), configuration: MonitorConfiguration())
+        }
+    }
+
     @Test("an empty monitor, a foreign blob and a future version are told apart")
     func headers() throws {
         let configuration = MonitorConfiguration()
