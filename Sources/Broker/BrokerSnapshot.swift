@@ -48,7 +48,8 @@ public struct BrokerSnapshot: Sendable, Hashable {
     /// The snapshot's bytes.
     public func encode() -> [UInt8] {
         var bytes = Self.magic + [Self.formatVersion]
-        for value in [seq, UInt64(clamping: transactions), UInt64(clamping: amountThresholdAlerts), UInt64(clamping: syndicateSpikeAlerts)] {
+        for value in [seq, UInt64(clamping: transactions), UInt64(clamping: amountThresholdAlerts), UInt64(clamping: syndicateSpikeAlerts)]
+        {
             var remaining = value
             while remaining >= 0x80 {
                 bytes.append(UInt8(truncatingIfNeeded: remaining) | 0x80)

@@ -34,7 +34,7 @@ struct MonitorSnapshotGoldenTests {
         "a01f0100",  // clock: G 2000, sweep cursor 1, 0 left
         "0203612d3102733102693101027431b817d00fd00f",  // 2 alerts; a-1: s1, i1, t1, amount 15.00 > 10.00, at 1000
         "03612d3202733102693202027802a01f",  // a-2: s1, i2, spike, count 2, 60 s, S 1, at 2000
-        "04d4341e930ade82"  // checksum
+        "04d4341e930ade82",  // checksum
     ].joined()
 
     @Test("a small monitor's snapshot has exactly the pinned bytes, and they restore it")

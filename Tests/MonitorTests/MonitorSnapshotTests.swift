@@ -165,7 +165,9 @@ struct MonitorSnapshotTests {
             guard var monitor = try? TransactionMonitor(snapshot: rehashed, configuration: configuration) else { return }
             // Whatever decoded must keep working and re-encode canonically.
             #expect(monitor.encodeSnapshot() == rehashed)
-            for index in 0..<20 { _ = monitor.apply(transaction("i\(index % 3)", "s\(index % 4)", cents: 2_500_000, at: Int64(index) * 500)) }
+            for index in 0..<20 {
+                _ = monitor.apply(transaction("i\(index % 3)", "s\(index % 4)", cents: 2_500_000, at: Int64(index) * 500))
+            }
         }
     }
 
@@ -187,10 +189,16 @@ struct MonitorSnapshotTests {
         let empty = TransactionMonitor(configuration: configuration).encodeSnapshot()
         let restored = try TransactionMonitor(snapshot: empty, configuration: configuration)
         #expect(restored.counts == MonitorCounts())
-        #expect(throws: MonitorSnapshotError.notASnapshot) { try TransactionMonitor(snapshot: Array("SQLite".utf8), configuration: configuration) }
-        #expect(throws: MonitorSnapshotError.truncated) { try TransactionMonitor(snapshot: Array("SYN".utf8), configuration: configuration) }
+        #expect(throws: MonitorSnapshotError.notASnapshot) {
+            try TransactionMonitor(snapshot: Array("SQLite".utf8), configuration: configuration)
+        }
+        #expect(throws: MonitorSnapshotError.truncated) {
+            try TransactionMonitor(snapshot: Array("SYN".utf8), configuration: configuration)
+        }
         var future = empty
         future[4] = 2
-        #expect(throws: MonitorSnapshotError.unsupportedVersion(2)) { try TransactionMonitor(snapshot: future, configuration: configuration) }
+        #expect(throws: MonitorSnapshotError.unsupportedVersion(2)) {
+            try TransactionMonitor(snapshot: future, configuration: configuration)
+        }
     }
 }

@@ -37,8 +37,10 @@ func snapshotBenchmark(runs: Int) {
     let encode = milliseconds { bytes = monitor.encodeSnapshot() }
     var restored: TransactionMonitor?
     let decode = milliseconds { restored = try? TransactionMonitor(snapshot: bytes, configuration: configuration) }
-    print(String(format: "   size %.2f MB (%d bytes, %.1f per transaction)", Double(bytes.count) / 1e6, bytes.count,
-                 Double(bytes.count) / Double(transactionCount)))
+    print(
+        String(
+            format: "   size %.2f MB (%d bytes, %.1f per transaction)", Double(bytes.count) / 1e6, bytes.count,
+            Double(bytes.count) / Double(transactionCount)))
     print(String(format: "   encode %.1f ms, decode (restore) %.1f ms", encode, decode))
     let same = restored.map { $0.encodeSnapshot() == bytes && $0.leaderboard == monitor.leaderboard } ?? false
     print("   restored state re-encodes identically: \(same)")
