@@ -24,8 +24,8 @@ struct SnapshotWriter {
         bytes.append(UInt8(truncatingIfNeeded: remaining))
     }
 
-    /// A count, length or other non-negative `Int` (a negative one, which no monitor holds, is
-    /// written as 0 and refused by nothing: the reader's checks catch what it breaks).
+    /// A count, length or other non-negative `Int` (no monitor holds a negative one; it would
+    /// be clamped to 0).
     @inline(__always)
     mutating func writeCount(_ value: Int) {
         writeVarint(UInt64(clamping: value))
