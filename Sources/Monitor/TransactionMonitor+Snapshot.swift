@@ -57,6 +57,11 @@ extension TransactionMonitor {
     public static let snapshotFormatVersion: UInt8 = 1
 
     /// The snapshot of this monitor (see the extension's documentation for the format).
+    ///
+    /// O(state): 1M transactions over 100k investors and 1k syndicates give 6.4 MB in ~40 ms,
+    /// restored in ~50 ms (`syndicast-microbench 5 snapshot`). The monitor is a value, so the
+    /// broker can hand a copy to another thread to encode; its next transaction then pays ~4 ms
+    /// for copying the arrays it writes to.
     public func encodeSnapshot() -> [UInt8] {
         let investorCount = rankings.investorStates.count
         var writer = SnapshotWriter(capacity: 64 + investorCount * 48 + syndicateStates.count * 64)
