@@ -17,6 +17,18 @@ struct IdentifierTable: Sendable {
     private(set) var identifiers: [String] = []
     private var slots = [UInt64](repeating: 0, count: 16)
 
+    /// An empty table.
+    init() {}
+
+    /// An empty table with slots for `count` identifiers, so that filling it never grows it (a
+    /// snapshot's restore).
+    init(minimumCapacity count: Int) {
+        var slotCount = 16
+        while slotCount < count * 2 + 2 { slotCount *= 2 }
+        slots = [UInt64](repeating: 0, count: slotCount)
+        identifiers.reserveCapacity(count)
+    }
+
     /// Number of identifiers.
     var count: Int { identifiers.count }
 

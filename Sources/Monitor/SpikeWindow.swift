@@ -75,6 +75,24 @@ public struct SpikeWindow: Sendable {
         self.threshold = threshold
     }
 
+    /// A window holding `entries` (ascending, distinct timestamps, the newest last; a snapshot's
+    /// restore): chunked as in-order appends chunk them, `count` their sum, nothing pending.
+    init(windowMilliseconds: Int64, threshold: Int, entries: [Entry], count: Int, newestTimestamp: Int64?, isSpiking: Bool) {
+        self.init(windowMilliseconds: windowMilliseconds, threshold: threshold)
+        var start = 0
+        while start < entries.count {
+            let piece = Array(entries[start..<min(start + Self.chunkCapacity, entries.count)])
+            chunkFirstTimestamps.append(piece[0].timestamp)
+            start += piece.count
+            if start < entries.count { chunks.append(piece) } else { tail = piece }
+        }
+        oldestTimestamp = entries.first?.timestamp ?? 0
+        entryCount = entries.count
+        self.count = count
+        self.newestTimestamp = newestTimestamp
+        self.isSpiking = isSpiking
+    }
+
     /// The exclusive lower bound `t − W` of the window ending at `t`; `nil` when it lies below
     /// `Int64.min`, so that every representable timestamp is inside.
     @inline(__always)

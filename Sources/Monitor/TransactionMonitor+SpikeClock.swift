@@ -23,6 +23,17 @@ struct SpikeRuleClock: Sendable {
     /// transactions.
     static let sweepStep = 2
 
+    /// A clock that has never advanced.
+    init() {}
+
+    /// The clock at G = `newest` (`Int64.min`: never advanced), its floors computed from G as
+    /// ``advance(to:lagMilliseconds:windowMilliseconds:syndicates:)`` computes them (a snapshot's restore).
+    init(newest: Int64, lagMilliseconds lag: Int64?, windowMilliseconds: Int64, sweepCursor: Int, sweepRemaining: Int) {
+        if newest > Int64.min { advance(to: newest, lagMilliseconds: lag, windowMilliseconds: windowMilliseconds, syndicates: 0) }
+        self.sweepCursor = sweepCursor
+        self.sweepRemaining = sweepRemaining
+    }
+
     /// Moves G to `timestamp` if it is newer and starts a sweep of all `syndicates`; callers test
     /// `timestamp > newest` first, so that the floors are only computed on an advance. `lag` is
     /// `W + M` (`nil` when M is unbounded: no floors, no sweep).

@@ -19,14 +19,14 @@ public struct TransactionMonitor: Sendable {
     /// The rule parameters.
     public let configuration: MonitorConfiguration
     /// Investor totals and the top K.
-    public private(set) var rankings: Rankings
+    public internal(set) var rankings: Rankings
     let amountRule: AmountRule
     /// By the syndicate ordinals of ``Rankings`` (``IdentifierTable``); a state with no
     /// transaction belongs to an id whose only transactions were rejected.
     var syndicateStates: [SyndicateState] = []
     var recentAlertRing: AlertRing
     /// Running totals.
-    public private(set) var counts = MonitorCounts()
+    public internal(set) var counts = MonitorCounts()
     /// The spike rule's clock G and its sweep of quiet syndicates.
     var spikeClock = SpikeRuleClock()
 

@@ -36,8 +36,10 @@ build transactions Monitor "$out"/transactions-src/*.swift Tests/Fuzz/Transactio
 merge journal Basics Monitor -- Sources/Basics/*.swift Sources/Monitor/*.swift \
     Sources/Journal/JournalPayloadCodec.swift Sources/Journal/JournalPayloadCodec+Decoding.swift Sources/Journal/JournalError.swift
 build journal Journal "$out"/journal-src/*.swift Tests/Fuzz/JournalPayloadFuzz.swift
+# The monitor snapshot decoder (the same sources as `transactions`).
+build snapshot Monitor "$out"/transactions-src/*.swift Tests/Fuzz/MonitorSnapshotFuzz.swift
 status=0
-for name in http websocket transactions journal; do
+for name in http websocket transactions journal snapshot; do
     corpus="$out/corpus-$name"
     mkdir -p "$corpus"
     cp Tests/Fuzz/seeds/$name/* "$corpus/" 2>/dev/null || true

@@ -1,6 +1,6 @@
 // syndicast-microbench: throughput of the hot protocol and domain code, side by side with a
 // reference implementation where one exists, median of several runs (this machine is noisy).
-// Run: swift run -c release syndicast-microbench [runs] [broker|cluster|decode|journal|batch|basics|spike [sizes]]
+// Run: swift run -c release syndicast-microbench [runs] [broker|cluster|decode|journal|batch|basics|snapshot|spike [sizes]]
 import Broker
 import Foundation
 import HTTP1
@@ -37,6 +37,12 @@ func report(_ name: String, _ rate: Double, unit: String = "/s", versus referenc
 if only == "spike" {
     let sizes = CommandLine.arguments.count > 3 ? CommandLine.arguments[3].split(separator: ",").compactMap { Int($0) } : []
     spikeBenchmark(runs: runs, sizes: sizes.isEmpty ? [200_000, 400_000] : sizes)
+    exit(0)
+}
+
+// `… snapshot` runs only the monitor snapshot benchmark (SnapshotBenchmark.swift).
+if only == "snapshot" {
+    snapshotBenchmark(runs: runs)
     exit(0)
 }
 
