@@ -65,7 +65,7 @@ struct RequestPolicy: Sendable {
         let origin = value.lowercased()
         if origins.contains(origin) { return true }
         guard let host = head.headers["Host"] else { return false }
-        return origin == "http://" + host.lowercased()
+        return origin == "http://" + host.lowercased() || origin == "https://" + host.lowercased()
     }
 
     /// Whether the request carries an accepted key, whatever its scopes (always true when no

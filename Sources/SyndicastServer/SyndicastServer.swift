@@ -14,6 +14,8 @@ public final class SyndicastServer: Sendable {
     let journal: any JournalStore
     /// The journal's file path, for error messages.
     let journalName: String
+    /// `--tls-cert`/`--tls-key`, nil for plain text.
+    let tls: ServerTLS?
     private let shutdown = ShutdownFlag()
 
     /// Opens the journal and creates the loops and the broker; nothing is bound until `start()`.
@@ -30,6 +32,9 @@ public final class SyndicastServer: Sendable {
         if let path = configuration.apiKeyFile {
             do { fileKeys = try APIKeyFile.load(path) } catch { throw StartupError("--api-key-file: \(error)") }
         }
+        let metrics = ServerMetrics(loopCount: max(configuration.threads, 1))
+        // Bad TLS files refuse the start, before the journal is opened.
+        tls = configuration.servesTLS ? try ServerTLS(configuration: configuration, metrics: metrics) : nil
         let journal: any JournalStore
         // A journal write past the file size limit (RLIMIT_FSIZE) must fail like a full disk
         // (503, fail-stop) rather than kill the process with SIGXFSZ.
@@ -63,7 +68,6 @@ public final class SyndicastServer: Sendable {
         self.group = group
         var brokerConfiguration = configuration.broker
         brokerConfiguration.replayByteLimit = configuration.outboundLimit
-        let metrics = ServerMetrics(loopCount: group.loops.count)
         let broker = MessageBroker(
             monitor: TransactionMonitor(configuration: configuration.monitor),
             epoch: StreamEpoch.derive(journalEpoch: journal.epoch, rules: configuration.monitor),
@@ -93,7 +97,7 @@ public final class SyndicastServer: Sendable {
         for loop in group.loops {
             loop.execute { CurrentLoop.enter(loop) }
         }
-        let port = try group.listen(host: configuration.host, port: configuration.port) { loop in
+        let port = try group.listen(host: configuration.host, port: configuration.port, tls: tls?.acceptor) { loop in
             CurrentLoop.enter(loop)
             return HTTPSession(context: context)
         }
@@ -104,6 +108,7 @@ public final class SyndicastServer: Sendable {
             print("SIGHUP: reloaded \(reloadStaticFiles()) static files from \(context.routing.staticFiles.root)")
             fflush(nil)
             reloadAPIKeys()
+            reloadTLS()
         }
         Self.hangupHandlers.withLock { $0[ObjectIdentifier(self)] = reload }
         let fanout = LoopFanout(loops: context.loops, counters: context.counters, epoch: context.broker.epoch)
