@@ -33,8 +33,9 @@ public final class SyndicastServer: Sendable {
             do { fileKeys = try APIKeyFile.load(path) } catch { throw StartupError("--api-key-file: \(error)") }
         }
         let metrics = ServerMetrics(loopCount: max(configuration.threads, 1))
-        // Bad TLS files refuse the start, before the journal is opened.
-        tls = configuration.servesTLS ? try ServerTLS(configuration: configuration, metrics: metrics) : nil
+        // Bad TLS files (or only one of the pair) refuse the start, before the journal is opened.
+        let wantsTLS = configuration.tlsCertificateFile != nil || configuration.tlsKeyFile != nil
+        tls = wantsTLS ? try ServerTLS(configuration: configuration, metrics: metrics) : nil
         let journal: any JournalStore
         // A journal write past the file size limit (RLIMIT_FSIZE) must fail like a full disk
         // (503, fail-stop) rather than kill the process with SIGXFSZ.

@@ -120,7 +120,6 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
         }
         guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json") }
-        guard tlsCert.isEmpty == tlsKey.isEmpty else { throw ValidationError("--tls-cert and --tls-key go together") }
         guard (1...3_600).contains(tlsHandshakeTimeout) else { throw ValidationError("--tls-handshake-timeout must be 1…3600") }
     }
 

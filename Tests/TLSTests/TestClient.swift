@@ -1,5 +1,6 @@
 import COpenSSL
 import Foundation
+import Testing
 
 @testable import TLS
 
