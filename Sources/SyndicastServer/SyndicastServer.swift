@@ -191,7 +191,7 @@ public final class SyndicastServer: Sendable {
         StaticFilesLoader.reload(context.routing.staticFiles)
     }
 
-    /// What SIGHUP runs: each started server's `reloadStaticFiles` and `reloadAPIKeys` (keyed by server).
+    /// What SIGHUP runs: each started server's `reloadStaticFiles`, `reloadAPIKeys` and `reloadTLS` (keyed by server).
     private static let hangupHandlers = Mutex<[ObjectIdentifier: @Sendable () -> Void]>([:])
 
     /// The signals `waitForTerminationSignal` handles: SIGINT and SIGTERM stop, SIGHUP reloads.
@@ -213,7 +213,7 @@ public final class SyndicastServer: Sendable {
 
     /// Waits for SIGINT or SIGTERM and returns its number. A SIGHUP meanwhile reloads every
     /// started server's static files (on the calling thread, off the event loops) and prints
-    /// one line saying how many were loaded, then its `--api-key-file` (``reloadAPIKeys()``).
+    /// one line saying how many were loaded, then its `--api-key-file` (``reloadAPIKeys()``) and TLS pair (``reloadTLS()``).
     public static func waitForTerminationSignal() -> Int32 {
         var set = handledSignals()
         while true {
