@@ -102,8 +102,13 @@ public final class TLSEngine {
     }
 
     /// Decrypts into `buffer`; `.done(n)` with n > 0 while plaintext is available.
+    ///
+    /// With no offered input left and nothing decrypted pending, it answers `.wantsInput`
+    /// without asking OpenSSL: an `SSL_read` then would only set up a read buffer for a record
+    /// header that has not arrived.
     public func read(into buffer: UnsafeMutableRawBufferPointer) -> Step {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return .wantsInput }
+        guard (input?.count ?? 0) > 0 || SSL_pending(ssl) > 0 else { return .wantsInput }
         let result = SSL_read(ssl, base, Int32(clamping: buffer.count))
         if result > 0 { return .done(Int(result)) }
         return failureOrWait(result)
