@@ -362,3 +362,80 @@ def test_chromium_dashboard_over_https_goes_live(tls_server: TLSServer, pki: PKI
         post_alert(tls_server, pki, "chromium-investor")
         page.wait_until("document.getElementById('alert-feed').innerText.includes('chromium-investor')",
                         "the live alert over wss://")
+
+
+# MARK: - Corking through encryption
+
+
+class RecordCounter:
+    """Ciphertext from the socket into an `ssl.SSLObject`, counting the TLS records it carries."""
+
+    def __init__(self, raw: socket.socket, context: ssl.SSLContext) -> None:
+        self.raw = raw
+        self.incoming, self.outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = context.wrap_bio(self.incoming, self.outgoing, server_hostname="localhost")
+        self.pending = b""
+        self.application_records = 0
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self.flush()
+                self.receive()
+        self.flush()
+
+    def flush(self) -> None:
+        data = self.outgoing.read()
+        if data:
+            self.raw.sendall(data)
+
+    def receive(self) -> None:
+        data = self.raw.recv(65536)
+        assert data, "server closed"
+        self.pending += data
+        while len(self.pending) >= 5:
+            length = int.from_bytes(self.pending[3:5], "big")
+            if len(self.pending) < 5 + length:
+                break
+            if self.pending[0] == 23:
+                self.application_records += 1
+            self.pending = self.pending[5 + length:]
+        self.incoming.write(data)
+
+    def write(self, data: bytes) -> None:
+        self.tls.write(data)
+        self.flush()
+
+    def read_until(self, done, timeout: float = 10) -> bytes:
+        plaintext = b""
+        deadline = time.monotonic() + timeout
+        while not done(plaintext):
+            assert time.monotonic() < deadline, plaintext[-2000:]
+            try:
+                plaintext += self.tls.read(65536)
+            except ssl.SSLWantReadError:
+                self.receive()
+        return plaintext
+
+
+def test_events_of_one_pass_share_records(tls_server: TLSServer, pki: PKI) -> None:
+    """A batch raising 20 alerts reaches a wss:// subscriber in a few records, not one per frame."""
+    with socket.create_connection((HOST, tls_server.port), timeout=10) as raw:
+        stream = RecordCounter(raw, client_context(pki))
+        key = base64.b64encode(os.urandom(16)).decode()
+        stream.write(
+            f"GET /ws HTTP/1.1\r\nHost: localhost:{tls_server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+        stream.read_until(lambda text: b'"type":"snapshot"' in text)
+        before = stream.application_records
+        rows = [json.dumps({"investorId": f"cork-{index}", "syndicateId": "s-cork", "amount": "20000.00"})
+                for index in range(20)]
+        status, answer = https(tls_server, pki, "POST", "/api/transactions", "\n".join(rows).encode(),
+                               {"Content-Type": "application/x-ndjson"})
+        assert status == 201, answer
+        plaintext = stream.read_until(lambda text: text.count(b'"type":"alert"') >= 20)
+        records = stream.application_records - before
+        assert plaintext.count(b'"type":"alert"') == 20
+        # One record per frame would be 20 or more (plus the rankings update).
+        assert records <= 5, records
