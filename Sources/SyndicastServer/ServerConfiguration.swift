@@ -36,7 +36,7 @@ public struct ServerConfiguration: Sendable {
     public var shutdownGraceSeconds = 3
     /// Bytes a stream subscriber may have queued before it is closed as a slow consumer (4008).
     public var outboundLimit = 4 << 20
-    /// Origins allowed besides the server's own (`http://` plus its Host) to write and to open
+    /// Origins allowed besides the server's own (`http://` or `https://` plus its Host) to write and to open
     /// streams; a request with any other `Origin` gets 403. Requests without `Origin` pass.
     public var allowedOrigins: [String] = []
     /// Names (`name` or `name:port`) clients may use in `Host` besides the bound address (and

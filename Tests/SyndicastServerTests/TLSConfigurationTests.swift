@@ -1,3 +1,4 @@
+import HTTP1
 import Testing
 
 @testable import SyndicastServer
@@ -33,5 +34,18 @@ struct TLSConfigurationTests {
         } throws: { error in
             "\(error)".contains("go together")
         }
+    }
+
+    /// The dashboard served over https:// sends `Origin: https://host:port`: its own origin.
+    @Test func httpsOriginIsTheServersOwn() {
+        let policy = RequestPolicy(host: "127.0.0.1", allowedHosts: [], allowedOrigins: [], apiKeys: [])
+        func head(_ origin: String) -> HTTPRequestHead {
+            HTTPRequestHead(
+                method: "POST", target: "/api/transactions", headers: HTTPHeaders([("Host", "localhost:8443"), ("Origin", origin)]))
+        }
+        #expect(policy.acceptsOrigin(head("https://localhost:8443")))
+        #expect(policy.acceptsOrigin(head("http://localhost:8443")))
+        #expect(!policy.acceptsOrigin(head("https://localhost:9999")))
+        #expect(!policy.acceptsOrigin(head("https://evil.example")))
     }
 }
