@@ -170,9 +170,10 @@ public final class TLSEngine {
     }
 
     /// One `SSL_write` of at most 16 KiB: one record. The BIO takes every byte at once, so the
-    /// write always completes.
+    /// write completes unless the connection already failed; then the thread's error queue is
+    /// emptied, or `SSL_get_error` would report the stale entry for another connection.
     private func writeRecord(_ base: UnsafeRawPointer, _ count: Int) {
-        _ = SSL_write(ssl, base, Int32(count))
+        if SSL_write(ssl, base, Int32(count)) <= 0 { _ = openSSLErrors() }
     }
 
     /// Queues a close_notify alert.
