@@ -68,7 +68,7 @@ extension EventLoop {
         return connection
     }
 
-    func data(for connection: Connection) -> UInt64 {
+    private func data(for connection: Connection) -> UInt64 {
         (UInt64(connection.registration) << 32) | UInt64(UInt32(bitPattern: connection.fd))
     }
 
@@ -219,7 +219,7 @@ extension EventLoop {
         }
     }
 
-    func flush(_ connection: Connection) {
+    private func flush(_ connection: Connection) {
         guard connection.state == .open || connection.state == .closing else { return }
         let result =
             if let tls = connection.tls {
