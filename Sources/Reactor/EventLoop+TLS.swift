@@ -56,8 +56,11 @@ extension EventLoop {
         defer { engine.clearInput() }
         if !engine.isHandshakeComplete {
             switch engine.handshake() {
-            case .wantsInput, .closed:
+            case .wantsInput:
                 if engine.pendingOutputCount > 0 { markDirty(connection) }
+                return
+            case .closed:
+                failHandshake(connection, TLSFailure(reason: .eof, detail: "close_notify during the handshake"))
                 return
             case .failed(let failure):
                 failHandshake(connection, failure)
