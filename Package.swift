@@ -31,7 +31,8 @@ let package = Package(
 
         // Layers.
         .target(name: "Basics"),
-        .target(name: "Reactor", dependencies: ["Basics", "CLinux"]),
+        .target(name: "TLS", dependencies: ["COpenSSL"]),
+        .target(name: "Reactor", dependencies: ["Basics", "CLinux", "TLS"]),
         .target(name: "HTTP1", dependencies: ["Basics"]),
         .target(name: "WebSocket", dependencies: ["Basics", "COpenSSL", "CZlib"]),
         .target(name: "Monitor", dependencies: ["Basics"]),
@@ -41,7 +42,7 @@ let package = Package(
             name: "SyndicastServer",
             dependencies: [
                 "COpenSSL",
-                "Basics", "CLinux", "Reactor", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker",
+                "Basics", "CLinux", "Reactor", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker", "TLS",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -68,6 +69,7 @@ let package = Package(
         .target(name: "SeededRandom", path: "Tests/SeededRandom"),
         .testTarget(name: "BasicsTests", dependencies: ["Basics", "SeededRandom"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "Basics"]),
+        .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["Basics", "HTTP1", "SeededRandom"]),
         .testTarget(name: "WebSocketTests", dependencies: ["Basics", "WebSocket", "SeededRandom"]),
         .testTarget(

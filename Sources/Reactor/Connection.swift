@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import TLS
 
 /// One accepted TCP connection, owned by the event loop thread that accepted it.
 ///
@@ -20,6 +21,10 @@ public final class Connection {
     let registration: UInt32
 
     var outbound = OutboundQueue()
+    /// The TLS side of an `https`/`wss` connection (nil for plain text): `outbound` then holds
+    /// plaintext, encrypted when flushed, and the handler gets `connectionOpened` once the
+    /// handshake is done.
+    var tls: TLSConnection?
     /// Unconsumed input (an incomplete header or request head); nil while idle.
     var leftover: [UInt8]?
     /// Whether this connection is on the loop's list of connections to flush.
@@ -59,12 +64,14 @@ public final class Connection {
     }
 
     /// Bytes queued and not yet accepted by the kernel.
-    public var pendingOutboundBytes: Int { outbound.byteCount }
+    public var pendingOutboundBytes: Int { outbound.byteCount + (tls?.engine.pendingOutputCount ?? 0) }
 
     /// Whether the queued output (with the bookkeeping of its chunks) has passed the group's soft
     /// bound. The loop stops offering input at that point; a handler that answers several
     /// requests from one `connectionReceived` call should stop consuming there too.
-    public var isOverOutboundSoftLimit: Bool { outbound.footprint > loop.outboundSoftLimit }
+    public var isOverOutboundSoftLimit: Bool {
+        outbound.footprint + (tls?.engine.pendingOutputCount ?? 0) > loop.outboundSoftLimit
+    }
 
     /// Whether `EPOLLIN` is in the registered interest.
     var isPollingInput: Bool { registeredEvents & CLINUX_EPOLLIN != 0 }

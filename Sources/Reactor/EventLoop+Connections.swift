@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import TLS
 
 extension EventLoop {
     /// Accepts until the backlog is empty; each new socket belongs to this loop from now on.
@@ -23,7 +24,11 @@ extension EventLoop {
                 continue
             }
             _ = clinux_set_int_option(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
-            register(fd: fd, handler: listener.makeHandler())
+            if let acceptor = listener.tls {
+                registerTLS(fd: fd, handler: listener.makeHandler(), acceptor: acceptor)
+            } else {
+                register(fd: fd, handler: listener.makeHandler())
+            }
         }
     }
 
@@ -34,6 +39,13 @@ extension EventLoop {
     /// then already closed, and its handler got `connectionClosed` without `connectionOpened`.
     @discardableResult
     public func register(fd: Int32, handler: ConnectionHandler, peer: String = "") -> Connection {
+        register(fd: fd, handler: handler, tls: nil)
+    }
+
+    /// Adopts a socket; with `tls`, the handler is told `connectionOpened` once the handshake is
+    /// done, and until then the connection's deadline is the handshake's.
+    @discardableResult
+    func register(fd: Int32, handler: ConnectionHandler, tls: TLSConnection?) -> Connection {
         nextRegistration = nextRegistration &+ 1
         if nextRegistration < 2 { nextRegistration = 2 }
         let connection = Connection(fd: fd, loop: self, handler: handler, registration: nextRegistration)
@@ -42,12 +54,17 @@ extension EventLoop {
             connections.append(contentsOf: repeatElement(nil, count: max(slot + 1 - connections.count, connections.count)))
         }
         connections[slot] = connection
+        connection.tls = tls
         connection.registeredEvents = CLINUX_EPOLLIN | CLINUX_EPOLLRDHUP
         guard clinux_epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, connection.registeredEvents, data(for: connection)) == 0 else {
             destroy(connection)
             return connection
         }
-        handler.connectionOpened(connection)
+        if let tls {
+            connection.setDeadline(now + tls.acceptor.handshakeTimeoutMilliseconds)
+        } else {
+            handler.connectionOpened(connection)
+        }
         return connection
     }
 
@@ -57,6 +74,10 @@ extension EventLoop {
 
     /// Reads what is available (up to four buffers, for fairness) and hands it to the handler.
     func read(_ connection: Connection) {
+        if let tls = connection.tls {
+            readTLS(connection, tls)
+            return
+        }
         for _ in 0..<4 {
             let count = Glibc.read(connection.fd, readBuffer.baseAddress, readBuffer.count)
             if count > 0 {
@@ -83,7 +104,7 @@ extension EventLoop {
         }
     }
 
-    private func deliver(_ bytes: UnsafeRawBufferPointer, to connection: Connection) {
+    func deliver(_ bytes: UnsafeRawBufferPointer, to connection: Connection) {
         if var pending = connection.leftover {
             connection.leftover = nil
             pending.append(contentsOf: bytes)
@@ -200,7 +221,13 @@ extension EventLoop {
 
     private func flush(_ connection: Connection) {
         guard connection.state == .open || connection.state == .closing else { return }
-        switch connection.outbound.flush(fd: connection.fd, iovecs: iovecs, capacity: 64) {
+        let result =
+            if let tls = connection.tls {
+                flushTLS(connection, tls)
+            } else {
+                connection.outbound.flush(fd: connection.fd, iovecs: iovecs, capacity: 64)
+            }
+        switch result {
         case .drained:
             // A subscriber that keeps up: nothing registered changes, so nothing more to do.
             if connection.state == .open && !connection.wantsWritable && !connection.isReadPausedForBackpressure { return }
@@ -216,6 +243,7 @@ extension EventLoop {
                 connection.leftover = nil
                 connection.readSuspended = false
                 connection.isReadPausedForBackpressure = false
+                if let tls = connection.tls { sendCloseNotify(connection, tls) }
                 shutdown(connection.fd, Int32(SHUT_WR))
                 connection.setDeadline(now + 2_000)
             }
@@ -239,6 +267,7 @@ extension EventLoop {
         connection.state = .closed
         connection.outbound.reset()
         connection.leftover = nil
+        connection.tls = nil
         let slot = Int(connection.fd)
         if slot < connections.count, connections[slot] === connection {
             connections[slot] = nil

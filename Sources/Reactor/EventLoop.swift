@@ -1,6 +1,7 @@
 import CLinux
 import Glibc
 import Synchronization
+import TLS
 
 /// One epoll event loop running on its own thread.
 ///
@@ -36,6 +37,8 @@ public final class EventLoop: @unchecked Sendable {
     /// Read buffer shared by all connections of this loop: an idle connection holds none.
     let readBuffer: UnsafeMutableRawBufferPointer
     let iovecs: UnsafeMutablePointer<iovec>
+    /// Where TLS connections' plaintext is decrypted to; allocated on this loop's first TLS read.
+    var tlsPlaintextBuffer: UnsafeMutableRawBufferPointer?
     private static let iovecCapacity = 64
     private static let readBufferSize = 64 * 1024
 
@@ -78,6 +81,7 @@ public final class EventLoop: @unchecked Sendable {
         close(wakeFD)
         readBuffer.deallocate()
         iovecs.deallocate()
+        tlsPlaintextBuffer?.deallocate()
     }
 
     // MARK: Cross-thread
@@ -236,6 +240,8 @@ public final class EventLoop: @unchecked Sendable {
     private func sweepDeadlines() {
         for case let connection? in connections where connection.deadline <= now {
             switch connection.state {
+            case .open where connection.tls?.engine.isHandshakeComplete == false:
+                failHandshake(connection, TLSFailure(reason: .timeout, detail: "no handshake within the timeout"))
             case .open:
                 connection.setDeadline(nil)
                 connection.handler.connectionDeadlinePassed(connection, now: now)

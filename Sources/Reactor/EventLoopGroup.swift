@@ -83,8 +83,9 @@ public final class EventLoopGroup: Sendable {
 
     /// Binds one `SO_REUSEPORT` listener per loop to `host:port` (0 picks a free port, shared by
     /// all loops) and returns the bound port. `makeHandler` runs on the accepting loop's thread.
+    /// With `tls`, every accepted connection speaks TLS; handlers see only plaintext.
     public func listen(
-        host: String, port: Int, makeHandler: @escaping @Sendable (EventLoop) -> ConnectionHandler
+        host: String, port: Int, tls: TLSAcceptor? = nil, makeHandler: @escaping @Sendable (EventLoop) -> ConnectionHandler
     ) throws(SystemError) -> Int {
         var boundPort = port
         var bound: [(EventLoop, Int32)] = []
@@ -100,7 +101,7 @@ public final class EventLoopGroup: Sendable {
         }
         for (loop, fd) in bound {
             loop.execute {
-                loop.addListener(Listener(fd: fd, makeHandler: { makeHandler(loop) }))
+                loop.addListener(Listener(fd: fd, tls: tls, makeHandler: { makeHandler(loop) }))
             }
         }
         return boundPort

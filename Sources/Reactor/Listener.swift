@@ -8,12 +8,15 @@ import Glibc
 final class Listener {
     let fd: Int32
     let makeHandler: () -> ConnectionHandler
+    /// Set when the listener serves TLS.
+    let tls: TLSAcceptor?
     private var isOpen = true
     /// A descriptor held in reserve for `shedOneConnection` (the classic EMFILE remedy).
     private var spareFD: Int32
 
-    init(fd: Int32, makeHandler: @escaping () -> ConnectionHandler) {
+    init(fd: Int32, tls: TLSAcceptor? = nil, makeHandler: @escaping () -> ConnectionHandler) {
         self.fd = fd
+        self.tls = tls
         self.makeHandler = makeHandler
         self.spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
     }

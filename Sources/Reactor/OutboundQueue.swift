@@ -160,6 +160,32 @@ struct OutboundQueue {
         }
     }
 
+    /// Takes up to about `limit` bytes from the front, in order, handing each piece to `body`
+    /// with whether more pieces follow in this call (TLS seals them into records).
+    mutating func consume(upTo limit: Int, _ body: (UnsafeRawBufferPointer, Bool) -> Void) {
+        if let chunk = single {
+            let count = min(chunk.count - headOffset, limit)
+            body(UnsafeRawBufferPointer(start: chunk.base + headOffset, count: count), false)
+            headOffset += count
+            byteCount -= count
+            if headOffset == chunk.count { reset() }
+            return
+        }
+        var taken = 0
+        var index = head
+        var offset = headOffset
+        while index < chunks.count && taken < limit {
+            let chunk = chunks[index]
+            let count = min(chunk.count - offset, limit - taken)
+            taken += count
+            let more = index + 1 < chunks.count && taken < limit
+            body(UnsafeRawBufferPointer(start: chunk.base + offset, count: count), more)
+            index += 1
+            offset = 0
+        }
+        advance(by: taken)
+    }
+
     /// Drops everything and releases the storage.
     mutating func reset() {
         single = nil

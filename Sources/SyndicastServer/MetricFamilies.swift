@@ -1,6 +1,7 @@
 import CoreMetrics
 import Monitor
 import Prometheus
+import TLS
 
 /// Every `/metrics` family, registered once in the server's registry and held as swift-metrics
 /// handles (`Counter`, `Meter`, `Timer`, `Recorder`) backed by swift-prometheus collectors. Names
@@ -26,6 +27,8 @@ struct MetricFamilies: Sendable {
     let streamBytesSent: CoreMetrics.Counter
     let resumesHit: CoreMetrics.Counter
     let resumesMissed: CoreMetrics.Counter
+    /// By ``TLSFailure/Reason``, in `allCases` order.
+    let tlsHandshakeFailures: [CoreMetrics.Counter]
     let alerts: [(rule: Alert.Rule, counter: CoreMetrics.Counter)]
 
     let connections: ConnectionGauges
@@ -82,6 +85,9 @@ struct MetricFamilies: Sendable {
         streamBytesSent = counter("stream_sent_bytes", "bytes of the events queued to stream subscribers (WebSocket frames)")
         resumesHit = counter("resumes", "resume requests, by result", [("result", "hit")])
         resumesMissed = counter("resumes", "resume requests, by result", [("result", "miss")])
+        tlsHandshakeFailures = TLSFailure.Reason.allCases.map {
+            counter("tls_handshake_failures", "TLS handshakes that failed, by reason", [("reason", $0.rawValue)])
+        }
         alerts = [Alert.Rule.amountThreshold, .syndicateSpike].map {
             (rule: $0, counter: counter("alerts", "alerts raised, by rule", [("rule", $0.rawValue)]))
         }

@@ -7,7 +7,7 @@ import HTTP1
 ///   loopback literals when bound to loopback, any IP literal when bound to a wildcard address, or
 ///   a configured name (`--allowed-host`, and the hosts of `--allowed-origin`). A DNS-rebinding
 ///   page reaches the server under its own domain name and is refused here.
-/// - `Origin`, when present, must be the server's own (`http://` plus the request's accepted
+/// - `Origin`, when present, must be the server's own (`http://` or `https://` plus the request's accepted
 ///   `Host`) or a configured `--allowed-origin`. Clients that send no `Origin` (curl, wscat,
 ///   programs) pass; a browser always sends one on cross-origin requests and WebSocket handshakes.
 /// - API keys (``APIKeyStore``) are compared in constant time, so the time of a refusal does not
@@ -65,7 +65,7 @@ struct RequestPolicy: Sendable {
         let origin = value.lowercased()
         if origins.contains(origin) { return true }
         guard let host = head.headers["Host"] else { return false }
-        return origin == "http://" + host.lowercased()
+        return origin == "http://" + host.lowercased() || origin == "https://" + host.lowercased()
     }
 
     /// Whether the request carries an accepted key, whatever its scopes (always true when no

@@ -36,7 +36,7 @@ public struct ServerConfiguration: Sendable {
     public var shutdownGraceSeconds = 3
     /// Bytes a stream subscriber may have queued before it is closed as a slow consumer (4008).
     public var outboundLimit = 4 << 20
-    /// Origins allowed besides the server's own (`http://` plus its Host) to write and to open
+    /// Origins allowed besides the server's own (`http://` or `https://` plus its Host) to write and to open
     /// streams; a request with any other `Origin` gets 403. Requests without `Origin` pass.
     public var allowedOrigins: [String] = []
     /// Names (`name` or `name:port`) clients may use in `Host` besides the bound address (and
@@ -48,6 +48,12 @@ public struct ServerConfiguration: Sendable {
     /// File of scoped keys, `KEY scope[,scope…]` a line (`--api-key-file`, ``APIKeyFile``), read
     /// at start and on SIGHUP. Set, it makes keys required even while it holds none.
     public var apiKeyFile: String?
+    /// PEM certificate chain and private key (`--tls-cert`, `--tls-key`): both set, the listener
+    /// serves `https://` and `wss://` only; both nil, plain text.
+    public var tlsCertificateFile: String?
+    public var tlsKeyFile: String?
+    /// Seconds a client has to finish the TLS handshake.
+    public var tlsHandshakeTimeoutSeconds = 10
     /// How hard the journal pushes each commit to disk.
     public var synchronous = JournalSynchronous.full
     /// Alert rules and rankings size.
@@ -67,12 +73,15 @@ public struct ServerConfiguration: Sendable {
     /// Whether writes need an API key (`--api-key` or `--api-key-file` given).
     public var requiresAPIKey: Bool { !apiKeys.isEmpty || apiKeyFile != nil }
 
+    /// Whether the listener speaks TLS (`--tls-cert` and `--tls-key`).
+    public var servesTLS: Bool { tlsCertificateFile != nil && tlsKeyFile != nil }
+
     /// The start-up warning for a server anyone may write to: bound beyond loopback without any
-    /// API key (and without TLS, which the server does not speak). Nil when keys or loopback
-    /// protect it.
+    /// API key (saying whether TLS is off too). Nil when keys or loopback protect it.
     public func exposureWarning(port: Int) -> String? {
         guard !requiresAPIKey, !RequestPolicy.isLoopback(host.lowercased()) else { return nil }
-        return "listening on \(host) port \(port) without an API key (--api-key, --api-key-file) and without TLS: "
+        let transport = servesTLS ? "(TLS is on)" : "and without TLS (--tls-cert, --tls-key)"
+        return "listening on \(host) port \(port) without an API key (--api-key, --api-key-file) \(transport): "
             + "anyone who can reach the port may ingest and publish, and the streams (/ws, /events) are "
             + "unauthenticated unless stream tokens are configured"
     }

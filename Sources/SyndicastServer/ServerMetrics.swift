@@ -2,6 +2,7 @@ import Broker
 import CoreMetrics
 import Prometheus
 import Synchronization
+import TLS
 
 /// The server's metrics: a `PrometheusCollectorRegistry` it owns (no process-wide bootstrap, so
 /// in-process tests each get their own), the swift-metrics handles registered in it
@@ -42,6 +43,8 @@ final class ServerMetrics: Sendable {
     let slowConsumersClosed = Atomic<Int>(0)
     /// Stream handshakes refused for their token (401) or a topic outside it (403).
     let streamTokenRefused = Atomic<Int>(0)
+    /// Failed TLS handshakes by ``TLSFailure/Reason``, in `allCases` order (see ServerMetrics+TLS).
+    let tlsFailures = Mutex<[Int]>(TLSFailure.Reason.allCases.map { _ in 0 })
     /// What the atomics held at the last scrape (the registry's counters take the difference).
     private let published = Mutex<[Int]>([])
     /// Connections open on each loop by kind, as each loop last counted them (its tick).

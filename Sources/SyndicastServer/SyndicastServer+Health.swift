@@ -1,4 +1,5 @@
 import Broker
+import TLS
 
 /// What the operator's log reports without a line per request: refusals by class, counted
 /// since start, and whether the journal stopped ingest.
@@ -11,6 +12,8 @@ public struct ServerHealth: Sendable {
     public var slowConsumersClosed: Int
     /// Stream handshakes refused for their token or a topic outside it (`--stream-token-secret`).
     public var refusedStreamTokens = 0
+    /// Failed TLS handshakes by reason (``tlsHandshakeFailureReasons``).
+    public var tlsHandshakeFailures = Array(repeating: 0, count: ServerHealth.tlsHandshakeFailureReasons.count)
     /// Why the journal stopped ingest (every later write gets 503), or nil while it works.
     public var journalFailure: String?
 
@@ -27,7 +30,7 @@ public struct ServerHealth: Sendable {
         [
             ("connection_limit", refusedConnections), ("ingest_rejected", rejectedIngestRequests),
             ("slow_consumer", slowConsumersClosed), ("stream_token_refused", refusedStreamTokens),
-        ]
+        ] + zip(Self.tlsHandshakeFailureReasons, tlsHandshakeFailures).map { ("tls_handshake_\($0)", $1) }
     }
 }
 
@@ -44,7 +47,13 @@ extension SyndicastServer {
                 slowConsumersClosed: metrics.slowConsumersClosed.load(ordering: .relaxed),
                 journalFailure: broker.failure)
             health.refusedStreamTokens = metrics.streamTokenRefused.load(ordering: .relaxed)
+            health.tlsHandshakeFailures = metrics.tlsFailures.withLock { $0 }
             reply(health)
         }
     }
+}
+
+extension ServerHealth {
+    /// The `reason` labels of failed TLS handshakes, in the order of ``tlsHandshakeFailures``.
+    public static let tlsHandshakeFailureReasons = TLSFailure.Reason.allCases.map(\.rawValue)
 }

@@ -14,6 +14,8 @@ public final class SyndicastServer: Sendable {
     let journal: any JournalStore
     /// The journal's file path, for error messages.
     let journalName: String
+    /// `--tls-cert`/`--tls-key`, nil for plain text.
+    let tls: ServerTLS?
     private let shutdown = ShutdownFlag()
 
     /// Opens the journal and creates the loops and the broker; nothing is bound until `start()`.
@@ -30,6 +32,10 @@ public final class SyndicastServer: Sendable {
         if let path = configuration.apiKeyFile {
             do { fileKeys = try APIKeyFile.load(path) } catch { throw StartupError("--api-key-file: \(error)") }
         }
+        let metrics = ServerMetrics(loopCount: max(configuration.threads, 1))
+        // Bad TLS files (or only one of the pair) refuse the start, before the journal is opened.
+        let wantsTLS = configuration.tlsCertificateFile != nil || configuration.tlsKeyFile != nil
+        tls = wantsTLS ? try ServerTLS(configuration: configuration, metrics: metrics) : nil
         let journal: any JournalStore
         // A journal write past the file size limit (RLIMIT_FSIZE) must fail like a full disk
         // (503, fail-stop) rather than kill the process with SIGXFSZ.
@@ -63,7 +69,6 @@ public final class SyndicastServer: Sendable {
         self.group = group
         var brokerConfiguration = configuration.broker
         brokerConfiguration.replayByteLimit = configuration.outboundLimit
-        let metrics = ServerMetrics(loopCount: group.loops.count)
         let broker = MessageBroker(
             monitor: TransactionMonitor(configuration: configuration.monitor),
             epoch: StreamEpoch.derive(journalEpoch: journal.epoch, rules: configuration.monitor),
@@ -93,7 +98,7 @@ public final class SyndicastServer: Sendable {
         for loop in group.loops {
             loop.execute { CurrentLoop.enter(loop) }
         }
-        let port = try group.listen(host: configuration.host, port: configuration.port) { loop in
+        let port = try group.listen(host: configuration.host, port: configuration.port, tls: tls?.acceptor) { loop in
             CurrentLoop.enter(loop)
             return HTTPSession(context: context)
         }
@@ -104,6 +109,7 @@ public final class SyndicastServer: Sendable {
             print("SIGHUP: reloaded \(reloadStaticFiles()) static files from \(context.routing.staticFiles.root)")
             fflush(nil)
             reloadAPIKeys()
+            reloadTLS()
         }
         Self.hangupHandlers.withLock { $0[ObjectIdentifier(self)] = reload }
         let fanout = LoopFanout(loops: context.loops, counters: context.counters, epoch: context.broker.epoch)
@@ -185,7 +191,7 @@ public final class SyndicastServer: Sendable {
         StaticFilesLoader.reload(context.routing.staticFiles)
     }
 
-    /// What SIGHUP runs: each started server's `reloadStaticFiles` and `reloadAPIKeys` (keyed by server).
+    /// What SIGHUP runs: each started server's `reloadStaticFiles`, `reloadAPIKeys` and `reloadTLS` (keyed by server).
     private static let hangupHandlers = Mutex<[ObjectIdentifier: @Sendable () -> Void]>([:])
 
     /// The signals `waitForTerminationSignal` handles: SIGINT and SIGTERM stop, SIGHUP reloads.
@@ -207,7 +213,7 @@ public final class SyndicastServer: Sendable {
 
     /// Waits for SIGINT or SIGTERM and returns its number. A SIGHUP meanwhile reloads every
     /// started server's static files (on the calling thread, off the event loops) and prints
-    /// one line saying how many were loaded, then its `--api-key-file` (``reloadAPIKeys()``).
+    /// one line saying how many were loaded, then its `--api-key-file` (``reloadAPIKeys()``) and TLS pair (``reloadTLS()``).
     public static func waitForTerminationSignal() -> Int32 {
         var set = handledSignals()
         while true {

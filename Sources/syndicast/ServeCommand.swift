@@ -76,6 +76,12 @@ struct ServeCommand: ParsableCommand {
     var logLevel = ServeOptions.logLevel.defaultValue
     @Option(name: ServeOptions.logFormat.argumentName, help: ServeOptions.logFormat.argumentHelp)
     var logFormat = ServeOptions.logFormat.defaultValue
+    @Option(name: ServeOptions.tlsCertificate.argumentName, help: ServeOptions.tlsCertificate.argumentHelp)
+    var tlsCert = ServeOptions.tlsCertificate.defaultValue
+    @Option(name: ServeOptions.tlsKey.argumentName, help: ServeOptions.tlsKey.argumentHelp)
+    var tlsKey = ServeOptions.tlsKey.defaultValue
+    @Option(name: ServeOptions.tlsHandshakeTimeout.argumentName, help: ServeOptions.tlsHandshakeTimeout.argumentHelp)
+    var tlsHandshakeTimeout = ServeOptions.tlsHandshakeTimeout.defaultValue
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
@@ -114,6 +120,7 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
         }
         guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json") }
+        guard (1...3_600).contains(tlsHandshakeTimeout) else { throw ValidationError("--tls-handshake-timeout must be 1…3600") }
     }
 
     /// The server configuration these options describe (``validate()`` has passed).
@@ -148,6 +155,9 @@ struct ServeCommand: ParsableCommand {
         configuration.broker.historyCapacity = history
         configuration.broker.historyBytes = historyBytes
         configuration.broker.idempotencyWindow = idempotencyWindow
+        configuration.tlsCertificateFile = tlsCert.isEmpty ? nil : tlsCert
+        configuration.tlsKeyFile = tlsKey.isEmpty ? nil : tlsKey
+        configuration.tlsHandshakeTimeoutSeconds = tlsHandshakeTimeout
         return configuration
     }
 
@@ -187,9 +197,18 @@ struct ServeCommand: ParsableCommand {
                     metadata: ["file": "\(error.path)", "line": "\(error.line.map(String.init) ?? "-")"])
             }
         }
+        server.reportTLSReloads { outcome in
+            switch outcome {
+            case .loaded(let file):
+                logger.info("SIGHUP: reloaded the TLS certificate and key for new connections", metadata: ["file": "\(file)"])
+            case .failed(let error):
+                logger.error("SIGHUP: kept the previous TLS certificate and key: \(error)")
+            }
+        }
         let address = host.contains(":") ? "[\(host)]:\(bound)" : "\(host):\(bound)"
+        let scheme = configuration.servesTLS ? "https" : "http"
         logger.info(
-            "syndicast listening on http://\(address)/",
+            "syndicast listening on \(scheme)://\(address)/",
             metadata: [
                 "address": "\(address)", "journal": "\(Self.journalName(configuration))", "loops": "\(threads)",
                 "sync": "\(sync)", "echo": "\(echo)", "broadcast": "\(broadcast)",

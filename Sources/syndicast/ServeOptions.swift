@@ -99,6 +99,16 @@ enum ServeOptions {
     static let logLevel = ServeOption(
         "log-level", default: "info",
         help: "Least severe log record written: trace, debug, info, notice, warning, error or critical.")
+    static let tlsCertificate = ServeOption(
+        "tls-cert", default: "", shown: "none", unit: "path",
+        help: """
+            PEM certificate chain; with --tls-key the port serves https:// and wss:// only (TLS 1.2+, ALPN \
+            http/1.1, session resumption). Both are read again on SIGHUP; a bad pair then keeps the previous one.
+            """)
+    static let tlsKey = ServeOption(
+        "tls-key", default: "", shown: "none", unit: "path", help: "PEM private key of --tls-cert (both or neither).")
+    static let tlsHandshakeTimeout = ServeOption(
+        "tls-handshake-timeout", default: 10, unit: "seconds", help: "Time a client has to finish the TLS handshake.")
     static let logFormat = ServeOption(
         "log-format", default: "text",
         help: "Log records on standard error as text lines or JSON lines (ts, level, label, message, metadata).")
@@ -109,7 +119,7 @@ enum ServeOptions {
         topK,
         history, historyBytes, maxAmount, maxClockSkew, idempotencyWindow, apiKey, apiKeyFile, allowedOrigin, allowedHost,
         streamTokenSecret, connectionLimit, pingInterval, requestTimeout, keepAliveTimeout, shutdownTimeout, outboundLimit,
-        echo, broadcast, logLevel, logFormat,
+        echo, broadcast, logLevel, logFormat, tlsCertificate, tlsKey, tlsHandshakeTimeout,
     ]
 
     /// The option a `SYNDICAST_*` variable names, or nil.

@@ -43,6 +43,9 @@ struct ServeOptionsTests {
         "broadcast": ("true", { $0.broadcast }),
         "log-level": ("debug", { $0.logLevel == "debug" }),
         "log-format": ("json", { $0.logFormat == "json" }),
+        "tls-cert": ("/etc/syndicast/cert.pem", { $0.tlsCert == "/etc/syndicast/cert.pem" }),
+        "tls-key": ("/etc/syndicast/key.pem", { $0.tlsKey == "/etc/syndicast/key.pem" }),
+        "tls-handshake-timeout": ("3", { $0.tlsHandshakeTimeout == 3 }),
     ]
 
     static func parse(_ commandLine: [String], environment: [String: String]) throws -> ServeCommand {
