@@ -83,7 +83,7 @@ def compile_wsfanout(tmp_path: Path) -> Path:
     output = tmp_path / "wsfanout"
     subprocess.run(
         [compiler, "-O2", "-Wall", "-Wextra", "-Werror", "-o", str(output), str(ROOT / "loadtest" / "c" / "wsfanout.c"),
-         "-lpthread", "-lm"],
+         "-lpthread", "-lm", "-lssl", "-lcrypto"],
         check=True, timeout=TIMEOUT,
     )
     return output

@@ -130,7 +130,7 @@ done
 mkdir -p "$here/build"
 compiler="${CC:-$(command -v cc || command -v clang || command -v gcc || true)}"
 [ -n "$compiler" ] || { echo "run.sh: needs a C compiler (cc, clang or gcc; the Swift toolchain ships clang)" >&2; exit 1; }
-"$compiler" -O2 -Wall -Wextra -o "$here/build/wsfanout" "$here/wsfanout.c" -lpthread -lm
+"$compiler" -O2 -Wall -Wextra -o "$here/build/wsfanout" "$here/wsfanout.c" -lpthread -lm -lssl -lcrypto
 client="$here/build/wsfanout"
 "$client" --self-test >/dev/null
 results="$here/build/results/$(date +%Y%m%d-%H%M%S)"
