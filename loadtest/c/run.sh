@@ -124,25 +124,29 @@ fanout_values() {
 }
 # summarize_idle DIR SERVERS: medians of the idle-memory runs, then the ratios ours / peer.
 summarize_idle() {
-    local dir="$1" order="$2" name runs rss pss all
+    local dir="$1" order="$2" name runs rss anon pss all
     IFS=',' read -r -a names <<<"$order"
     if compgen -G "$dir/*-idle-run*.json" >/dev/null; then
-        printf '\n%-12s %4s %14s %14s %9s  %s\n' server runs "idle B/conn" "PSS B/conn" "conns" "per run (RSS B/conn)"
+        printf '\n%-12s %4s %12s %12s %12s %7s  %s\n' server runs "idle B/conn" "anon B/conn" "PSS B/conn" "conns" \
+            "per run (RSS B/conn)"
         for name in "${names[@]}"; do
             runs="$(idle_values "$dir" "$name" rss_bytes_per_connection | wc -l)"
             all="$(ls "$dir/$name"-idle-run*.txt 2>/dev/null | wc -l)"
             [[ "$all" -gt 0 ]] || continue
             if [[ "$runs" == 0 ]]; then printf '%-12s %4d %14s  (%d failed)\n' "$name" 0 failed "$all"; continue; fi
             rss="$(idle_values "$dir" "$name" rss_bytes_per_connection | median)"
+            anon="$(idle_values "$dir" "$name" anon_bytes_per_connection | median)"
             pss="$(idle_values "$dir" "$name" pss_bytes_per_connection | median)"
-            printf '%-12s %4d %14.0f %14.0f %9s  %s%s\n' "$name" "$runs" "$rss" "$pss" \
+            printf '%-12s %4d %12.0f %12.0f %12.0f %7s  %s%s\n' "$name" "$runs" "$rss" "${anon:--1}" "$pss" \
                 "$(idle_values "$dir" "$name" connected | head -n 1)" \
                 "$(idle_values "$dir" "$name" rss_bytes_per_connection | awk '{ printf " %.0f", $1 }')" \
                 "$([[ "$runs" -lt "$all" ]] && echo "  ($((all - runs)) failed or short)")"
         done
         echo
-        echo "idle B/conn: growth of the server's VmRSS (PSS: smaps_rollup) from before the first connection to"
-        echo "S seconds after the last WebSocket handshake, divided by the connections; a fresh server per run."
+        echo "idle B/conn: growth of the server's VmRSS from before the first connection to S seconds after the"
+        echo "last WebSocket handshake, divided by the connections, on a fresh server per run (anon: RssAnon, heap"
+        echo "and stacks without code pages first touched while serving; PSS: smaps_rollup). Kernel socket buffers"
+        echo "are not in either. Ratios use the RSS medians."
     fi
     local ours_dps ours_idle peer_dps peer_idle
     ours_dps="$(fanout_values "$dir" ours | median)"

@@ -935,10 +935,11 @@ static proc_sample sample_proc(int pid) {
     return s;
 }
 
-/* A process's resident memory: VmRSS and VmHWM from /proc/PID/status, Pss from smaps_rollup (KiB). */
-typedef struct { long rss_kb, hwm_kb, pss_kb; int threads; int ok; } memory_sample;
+/* A process's resident memory: VmRSS, RssAnon (heap and stacks, without code pages first touched
+ * while serving) and VmHWM from /proc/PID/status, Pss from smaps_rollup (KiB). */
+typedef struct { long rss_kb, anon_kb, hwm_kb, pss_kb; int threads; int ok; } memory_sample;
 static memory_sample sample_memory(int pid) {
-    memory_sample m = {-1, -1, -1, 0, 0};
+    memory_sample m = {-1, -1, -1, -1, 0, 0};
     char path[64], line[256];
     snprintf(path, sizeof path, "/proc/%d/status", pid);
     FILE *f = fopen(path, "r");
@@ -946,6 +947,7 @@ static memory_sample sample_memory(int pid) {
     while (fgets(line, sizeof line, f)) {
         if (strncmp(line, "VmRSS:", 6) == 0) m.rss_kb = strtol(line + 6, NULL, 10);
         if (strncmp(line, "VmHWM:", 6) == 0) m.hwm_kb = strtol(line + 6, NULL, 10);
+        if (strncmp(line, "RssAnon:", 8) == 0) m.anon_kb = strtol(line + 8, NULL, 10);
         if (strncmp(line, "Threads:", 8) == 0) m.threads = (int)strtol(line + 8, NULL, 10);
     }
     fclose(f);
@@ -1356,17 +1358,18 @@ static int idle_report(void) {
     int ok = a.ok && connected > 0;
     double rss_per = ok ? (double)(a.rss_kb - b.rss_kb) * 1024.0 / (double)connected : -1;
     double pss_per = ok && a.pss_kb >= 0 && b.pss_kb >= 0 ? (double)(a.pss_kb - b.pss_kb) * 1024.0 / (double)connected : -1;
+    double anon_per = ok && a.anon_kb >= 0 && b.anon_kb >= 0 ? (double)(a.anon_kb - b.anon_kb) * 1024.0 / (double)connected : -1;
     double connect_s = ctl.connected_at > ctl.started ? (ctl.connected_at - ctl.started) / 1e9 : 0;
     printf("wsfanout: %s://127.0.0.1:%d/broadcast  idle connections=%d held %.1f s\n", cfg.tls ? "wss" : "ws",
            cfg.port, cfg.subscribers, cfg.idle_seconds);
     printf("  connections open        %" PRIu64 " of %d in %.2f s (failed %" PRIu64 ", retried attempts %" PRIu64 ")\n",
            connected, cfg.subscribers, connect_s, failed, retried);
-    printf("  server pid %d           RSS %ld -> %ld KiB, PSS %ld -> %ld KiB, peak RSS %ld KiB, threads %d\n",
-           cfg.pid, b.rss_kb, a.rss_kb, b.pss_kb, a.pss_kb, a.hwm_kb, a.threads);
-    printf("  per idle connection     %.0f bytes RSS, %.0f bytes PSS\n", rss_per, pss_per);
+    printf("  server pid %d           RSS %ld -> %ld KiB (anonymous %ld -> %ld), PSS %ld -> %ld KiB, peak RSS %ld KiB,"
+           " threads %d\n", cfg.pid, b.rss_kb, a.rss_kb, b.anon_kb, a.anon_kb, b.pss_kb, a.pss_kb, a.hwm_kb, a.threads);
+    printf("  per idle connection     %.0f bytes RSS (%.0f anonymous), %.0f bytes PSS\n", rss_per, anon_per, pss_per);
     if (first_error[0]) printf("  first error             %s\n", first_error);
-    printf("RESULT idle_rss_bytes_per_connection=%.0f idle_pss_bytes_per_connection=%.0f connected=%" PRIu64 "\n",
-           rss_per, pss_per, connected);
+    printf("RESULT idle_rss_bytes_per_connection=%.0f idle_anon_bytes_per_connection=%.0f"
+           " idle_pss_bytes_per_connection=%.0f connected=%" PRIu64 "\n", rss_per, anon_per, pss_per, connected);
     fflush(stdout);
     if (cfg.json) {
         FILE *f = fopen(cfg.json, "w");
@@ -1375,11 +1378,13 @@ static int idle_report(void) {
                 "{\n  \"mode\": \"idle\", \"tls\": %d, \"port\": %d, \"subscribers\": %d, \"idle_seconds\": %.3f,\n"
                 "  \"connected\": %" PRIu64 ", \"connect_failed\": %" PRIu64 ", \"connect_seconds\": %.3f,\n"
                 "  \"server_pid\": %d, \"server_rss_kib_before\": %ld, \"server_rss_kib_after\": %ld,"
+                " \"server_anon_kib_before\": %ld, \"server_anon_kib_after\": %ld,"
                 " \"server_pss_kib_before\": %ld, \"server_pss_kib_after\": %ld, \"server_peak_rss_kib\": %ld,"
                 " \"server_threads\": %d,\n"
-                "  \"rss_bytes_per_connection\": %.1f, \"pss_bytes_per_connection\": %.1f\n}\n",
+                "  \"rss_bytes_per_connection\": %.1f, \"anon_bytes_per_connection\": %.1f,"
+                " \"pss_bytes_per_connection\": %.1f\n}\n",
                 cfg.tls, cfg.port, cfg.subscribers, cfg.idle_seconds, connected, failed, connect_s, cfg.pid, b.rss_kb,
-                a.rss_kb, b.pss_kb, a.pss_kb, a.hwm_kb, a.threads, rss_per, pss_per);
+                a.rss_kb, b.anon_kb, a.anon_kb, b.pss_kb, a.pss_kb, a.hwm_kb, a.threads, rss_per, anon_per, pss_per);
         fclose(f);
     }
     /* The kernel closes the sockets. Status 2: nothing was measured. */
