@@ -241,7 +241,8 @@ if [[ "$tls" == 1 ]]; then
     fi
     tls_server_args=(--tls-cert "$tls_dir/server.pem" --tls-key "$tls_dir/server.key")
     client_tls_args=(--tls-ca "$tls_dir/ca.pem")
-    if [[ " ${servers[*]} " == *" ours "* ]] && ! "$server_bin" serve --help 2>&1 | grep -q -- '--tls-cert'; then
+    # The help text is read whole first: `grep -q` in a pipe may end it early (SIGPIPE under pipefail).
+    if [[ " ${servers[*]} " == *" ours "* && "$("$server_bin" serve --help 2>&1 || true)" != *--tls-cert* ]]; then
         ours_lacks_tls=1
         echo "run.sh: ours ($server_bin) has no --tls-cert option (TLS not in this build): ours is not measured," >&2
         echo "        its rows show 'failed'; the other servers run as usual" >&2
