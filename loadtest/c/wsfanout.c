@@ -1,13 +1,17 @@
 /*
- * wsfanout: an independent WebSocket broadcast fan-out load client (C, Linux epoll, libc only).
+ * wsfanout: an independent WebSocket broadcast fan-out load client (C, Linux epoll, libc; OpenSSL
+ * for --tls).
  *
  * Opens N subscriber WebSockets on ws://127.0.0.1:PORT/broadcast plus one publisher WebSocket, then
  * publishes stamped text messages and measures how fast the server delivers them to every
  * subscriber (deliveries/s), the send->receive latency, and per-subscriber loss and duplicates.
+ * --tls does the same over wss:// (non-blocking TLS 1.2+ handshakes in the same epoll loops).
+ * --idle-seconds S only opens the N subscribers, holds them S seconds and reports the server's
+ * memory per idle connection (RSS and PSS before and after, from /proc/PID).
  *
- *   cc -O2 -Wall -Wextra -o wsfanout wsfanout.c -lpthread -lm
+ *   cc -O2 -Wall -Wextra -o wsfanout wsfanout.c -lpthread -lm -lssl -lcrypto
  *   wsfanout --port P [--subscribers N] [--size B] [--duration S] [--rate R] [--window W]
- *            [--threads T] [--pid PID] [--json PATH]
+ *            [--threads T] [--pid PID] [--json PATH] [--tls [--tls-ca PEM]] [--idle-seconds S]
  *
  * See README.md beside this file for what is measured and how.
  */
@@ -35,6 +39,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
@@ -60,6 +68,9 @@ static struct {
     int rcvbuf;           /* SO_RCVBUF of subscribers (0 = kernel default) */
     int batch;            /* most messages per publisher write (0 = no limit but the window) */
     int publisher_ignore; /* the publisher never reads its own copies */
+    int tls;              /* wss://: every connection speaks TLS */
+    const char *tls_ca;   /* verify the server's certificate (for 127.0.0.1) against this CA */
+    double idle_seconds;  /* > 0: idle-memory mode (connect, hold, report RSS per connection) */
 } cfg = {
     .port = 0, .subscribers = 10000, .size = 128, .duration = 6, .rate = 0, .window = 128,
     .json = NULL, .pid = 0, .threads = 1, .max_pending = 256, .drain = 3, .connect_timeout = 60,
@@ -236,8 +247,8 @@ static inline uint64_t hbucket_mid(int b) {
 /* ------------------------------------------------------------------------------------------ */
 /* Connections, workers, shared state                                                         */
 
-enum { ST_IDLE, ST_CONNECTING, ST_SENDING, ST_HANDSHAKE, ST_OPEN, ST_CLOSED, ST_FAILED };
-enum { P_CONNECT, P_PRIME, P_PUBLISH, P_DRAIN, P_DONE };
+enum { ST_IDLE, ST_CONNECTING, ST_SENDING, ST_HANDSHAKE, ST_OPEN, ST_CLOSED, ST_FAILED, ST_TLS };
+enum { P_CONNECT, P_PRIME, P_PUBLISH, P_DRAIN, P_DONE, P_IDLE };
 
 typedef struct conn {
     int fd;
@@ -251,6 +262,7 @@ typedef struct conn {
     uint64_t lost;
     uint64_t started;     /* start of the current connect attempt */
     char *hbuf;           /* handshake request/response buffer while connecting */
+    SSL *ssl;             /* --tls: this connection's TLS session (NULL in plain mode) */
     char key[25];
     uint8_t tail[TAIL_MAX];
 } conn;
@@ -323,6 +335,74 @@ static inline void counter_add(_Atomic uint64_t *c, uint64_t n) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* TLS (--tls): one client context; every connection reads and writes through conn_recv and    */
+/* conn_send, which act like recv/send (-1 with errno EAGAIN while TLS waits for the socket).  */
+
+static SSL_CTX *g_tls;
+
+static void tls_setup(void) {
+    g_tls = SSL_CTX_new(TLS_client_method());
+    if (!g_tls) die("SSL_CTX_new failed");
+    SSL_CTX_set_min_proto_version(g_tls, TLS1_2_VERSION);
+    /* Partial writes: a publisher batch goes out record by record, as far as the socket takes it,
+     * and the retry after EAGAIN passes the rest from its new offset. */
+    SSL_CTX_set_mode(g_tls, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_session_cache_mode(g_tls, SSL_SESS_CACHE_OFF);
+    /* Read ahead: one read() takes as many records as the socket holds, not a 5-byte record
+     * header and then its body (two syscalls per record otherwise). */
+    SSL_CTX_set_read_ahead(g_tls, 1);
+    static const unsigned char alpn[] = "\x08http/1.1";
+    SSL_CTX_set_alpn_protos(g_tls, alpn, sizeof alpn - 1);
+    if (cfg.tls_ca) {
+        if (SSL_CTX_load_verify_locations(g_tls, cfg.tls_ca, NULL) != 1) die("--tls-ca %s: cannot load it", cfg.tls_ca);
+        SSL_CTX_set_verify(g_tls, SSL_VERIFY_PEER, NULL);
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_CTX_get0_param(g_tls), "127.0.0.1");
+    } else {
+        SSL_CTX_set_verify(g_tls, SSL_VERIFY_NONE, NULL);
+    }
+}
+
+/* errno for a TLS failure: EAGAIN when TLS waits for the socket, else the socket's error or EPROTO. */
+static int tls_errno(SSL *ssl, int ret) {
+    int e = SSL_get_error(ssl, ret);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return EAGAIN;
+    if (e == SSL_ERROR_SYSCALL && errno != 0) return errno;
+    return e == SSL_ERROR_SYSCALL ? ECONNRESET : EPROTO;
+}
+
+/* Plain: recv(). TLS: as many decrypted bytes as fit in len without waiting; 0 on close_notify. */
+static ssize_t conn_recv(conn *c, void *buf, size_t len) {
+    if (!c->ssl) return recv(c->fd, buf, len, 0);
+    size_t got = 0;
+    while (got < len) {
+        ERR_clear_error();
+        errno = 0;
+        int n = SSL_read(c->ssl, (uint8_t *)buf + got, len - got > 1u << 30 ? 1 << 30 : (int)(len - got));
+        if (n > 0) { got += (size_t)n; continue; }
+        if (got > 0) break; /* the error (if any) comes again on the next read */
+        if (SSL_get_error(c->ssl, n) == SSL_ERROR_ZERO_RETURN) return 0;
+        errno = tls_errno(c->ssl, n);
+        return -1;
+    }
+    return (ssize_t)got;
+}
+
+/* Plain: send() without SIGPIPE. TLS: SSL_write (partial writes allowed). */
+static ssize_t conn_send(conn *c, const void *buf, size_t len) {
+    if (!c->ssl) return send(c->fd, buf, len, MSG_NOSIGNAL);
+    ERR_clear_error();
+    errno = 0;
+    int n = SSL_write(c->ssl, buf, len > 1u << 30 ? 1 << 30 : (int)len);
+    if (n > 0) return n;
+    errno = tls_errno(c->ssl, n);
+    return -1;
+}
+
+static void conn_release_tls(conn *c) {
+    if (c->ssl) { SSL_free(c->ssl); c->ssl = NULL; }
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Connecting and the handshake                                                               */
 
 static void ep_set(worker *w, conn *c, uint32_t events, int op) {
@@ -333,6 +413,7 @@ static void ep_set(worker *w, conn *c, uint32_t events, int op) {
 static void start_connect(worker *w, conn *c);
 
 static void connect_failed(worker *w, conn *c, const char *what, int err) {
+    conn_release_tls(c);
     if (c->fd >= 0) { close(c->fd); c->fd = -1; }
     free(c->hbuf);
     c->hbuf = NULL;
@@ -355,7 +436,7 @@ static void connect_failed(worker *w, conn *c, const char *what, int err) {
 static void send_request(worker *w, conn *c) {
     while (c->reqoff < g_request_len + 0u) {
         /* The request is g_request with this connection's key substituted; built in hbuf. */
-        ssize_t n = send(c->fd, c->hbuf + c->reqoff, g_request_len - c->reqoff, MSG_NOSIGNAL);
+        ssize_t n = conn_send(c, c->hbuf + c->reqoff, g_request_len - c->reqoff);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR) {
                 if (c->state != ST_SENDING) { c->state = ST_SENDING; ep_set(w, c, EPOLLOUT, EPOLL_CTL_MOD); }
@@ -407,8 +488,40 @@ static void start_connect(worker *w, conn *c) {
         ep_set(w, c, EPOLLOUT, EPOLL_CTL_ADD);
         return;
     }
-    c->state = ST_SENDING;
+    c->state = g_tls ? ST_CONNECTING : ST_SENDING; /* TLS: the handshake starts from the connected event */
     ep_set(w, c, EPOLLOUT, EPOLL_CTL_ADD);
+}
+
+/* Drives the non-blocking TLS handshake; once done, sends the WebSocket upgrade request. */
+static void tls_handshake(worker *w, conn *c) {
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_do_handshake(c->ssl);
+    if (r == 1) { send_request(w, c); return; } /* state stays ST_TLS until the request is out */
+    int e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_READ) { ep_set(w, c, EPOLLIN, EPOLL_CTL_MOD); return; }
+    if (e == SSL_ERROR_WANT_WRITE) { ep_set(w, c, EPOLLOUT, EPOLL_CTL_MOD); return; }
+    char what[160];
+    unsigned long code = ERR_peek_error();
+    long verify = SSL_get_verify_result(c->ssl);
+    if (verify != X509_V_OK) {
+        snprintf(what, sizeof what, "TLS handshake: certificate: %s", X509_verify_cert_error_string(verify));
+        c->attempts = CONNECT_ATTEMPTS;
+    } else if (code) {
+        snprintf(what, sizeof what, "TLS handshake: %s", ERR_reason_error_string(code) ? ERR_reason_error_string(code) : "error");
+        c->attempts = CONNECT_ATTEMPTS;
+    } else {
+        snprintf(what, sizeof what, "TLS handshake: connection closed");
+    }
+    connect_failed(w, c, what, 0);
+}
+
+static void start_tls(worker *w, conn *c) {
+    c->ssl = SSL_new(g_tls);
+    if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1) die("SSL_new failed");
+    SSL_set_connect_state(c->ssl);
+    c->state = ST_TLS;
+    tls_handshake(w, c);
 }
 
 static void open_more(worker *w) {
@@ -420,6 +533,7 @@ static void open_more(worker *w) {
 }
 
 static void parse_frames(worker *w, conn *c, uint8_t *buf, size_t len, uint64_t now);
+static void read_frames(worker *w, conn *c);
 
 /* Case-insensitive search for a header line; returns its value (trimmed) or NULL. */
 static const char *find_header(char *head, const char *name, size_t *vlen) {
@@ -457,7 +571,7 @@ static void opened(worker *w, conn *c) {
 }
 
 static void read_handshake(worker *w, conn *c, uint64_t now) {
-    ssize_t n = recv(c->fd, c->hbuf + c->hlen, HANDSHAKE_MAX - 1 - c->hlen, 0);
+    ssize_t n = conn_recv(c, c->hbuf + c->hlen, HANDSHAKE_MAX - 1 - c->hlen);
     if (n == 0) { connect_failed(w, c, "handshake: connection closed", 0); return; }
     if (n < 0) {
         if (errno == EAGAIN || errno == EINTR) return;
@@ -511,6 +625,8 @@ static void read_handshake(worker *w, conn *c, uint64_t now) {
         memcpy(w->scratch, early, extra);
         parse_frames(w, c, w->scratch, extra, now);
     }
+    /* TLS may hold bytes already read from the socket, which epoll no longer signals. */
+    if (c->ssl && c->state == ST_OPEN && SSL_has_pending(c->ssl)) read_frames(w, c);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -525,12 +641,14 @@ static void send_control(conn *c, uint8_t opcode, const uint8_t *payload, size_t
     uint32_t mask = (uint32_t)xorshift64(&rng_state);
     memcpy(f + 2, &mask, 4);
     for (size_t i = 0; i < len; i++) f[6 + i] = payload[i] ^ f[2 + (i & 3)];
-    (void)!send(c->fd, f, 6 + len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (c->ssl) (void)!conn_send(c, f, 6 + len);
+    else (void)!send(c->fd, f, 6 + len, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 static void conn_closed(worker *w, conn *c, const char *why, int err) {
     if (c->state != ST_OPEN) return;
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    conn_release_tls(c);
     close(c->fd);
     c->fd = -1;
     c->state = ST_CLOSED;
@@ -664,21 +782,25 @@ static void parse_frames(worker *w, conn *c, uint8_t *buf, size_t len, uint64_t 
 }
 
 static void read_frames(worker *w, conn *c) {
-    uint8_t *buf = w->scratch;
-    size_t t = c->taillen;
-    memcpy(buf, c->tail, t);
-    ssize_t n = recv(c->fd, buf + t, READ_SIZE, 0);
-    if (n == 0) { conn_closed(w, c, "connection closed by server", 0); return; }
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR) return;
-        conn_closed(w, c, "recv", errno);
-        return;
-    }
-    if (!c->is_pub && atomic_load_explicit(&g_phase, memory_order_relaxed) >= P_PUBLISH) {
-        w->reads++;
-        w->read_bytes += (uint64_t)n;
-    }
-    parse_frames(w, c, buf, t + (size_t)n, now_ns());
+    /* One read in plain mode; with TLS, again while bytes read from the socket wait inside OpenSSL. */
+    do {
+        uint8_t *buf = w->scratch;
+        size_t t = c->taillen;
+        memcpy(buf, c->tail, t);
+        ssize_t n = conn_recv(c, buf + t, READ_SIZE);
+        if (n == 0) { conn_closed(w, c, "connection closed by server", 0); return; }
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) return;
+            conn_closed(w, c, c->ssl ? "TLS read" : "recv", errno);
+            return;
+        }
+        if (!c->is_pub && atomic_load_explicit(&g_phase, memory_order_relaxed) >= P_PUBLISH &&
+            atomic_load_explicit(&g_phase, memory_order_relaxed) != P_IDLE) {
+            w->reads++;
+            w->read_bytes += (uint64_t)n;
+        }
+        parse_frames(w, c, buf, t + (size_t)n, now_ns());
+    } while (c->ssl && c->state == ST_OPEN && SSL_has_pending(c->ssl));
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -719,7 +841,7 @@ static size_t build_frame(uint8_t *o, const uint8_t *payload_template, int kind,
 static void pub_flush(worker *w) {
     conn *c = g_pub;
     while (g_out_off < g_out_len) {
-        ssize_t n = send(c->fd, g_out + g_out_off, g_out_len - g_out_off, MSG_NOSIGNAL);
+        ssize_t n = conn_send(c, g_out + g_out_off, g_out_len - g_out_off);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR) {
                 if (!c->want_out) {
@@ -816,6 +938,32 @@ static proc_sample sample_proc(int pid) {
     return s;
 }
 
+/* A process's resident memory: VmRSS, RssAnon (heap and stacks, without code pages first touched
+ * while serving) and VmHWM from /proc/PID/status, Pss from smaps_rollup (KiB). */
+typedef struct { long rss_kb, anon_kb, hwm_kb, pss_kb; int threads; int ok; } memory_sample;
+static memory_sample sample_memory(int pid) {
+    memory_sample m = {-1, -1, -1, -1, 0, 0};
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return m;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "VmRSS:", 6) == 0) m.rss_kb = strtol(line + 6, NULL, 10);
+        if (strncmp(line, "VmHWM:", 6) == 0) m.hwm_kb = strtol(line + 6, NULL, 10);
+        if (strncmp(line, "RssAnon:", 8) == 0) m.anon_kb = strtol(line + 8, NULL, 10);
+        if (strncmp(line, "Threads:", 8) == 0) m.threads = (int)strtol(line + 8, NULL, 10);
+    }
+    fclose(f);
+    m.ok = m.rss_kb >= 0;
+    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", pid);
+    f = fopen(path, "r");
+    if (!f) return m;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "Pss:", 4) == 0) m.pss_kb = strtol(line + 4, NULL, 10);
+    fclose(f);
+    return m;
+}
+
 /* Machine-wide CPU times from the first line of /proc/stat (in ticks). */
 typedef struct { uint64_t busy, idle, softirq, total; } machine_sample;
 static machine_sample sample_machine(void) {
@@ -894,6 +1042,7 @@ static struct {
     others_sample others_start, others_end;
     double self_cpu_start, self_cpu_end;
     int pub_started;
+    memory_sample idle_before, idle_after;
 } ctl;
 
 /* Ends the publishing period at `now`: samples the server, this client, the machine and the other
@@ -922,6 +1071,15 @@ static void control(worker *w, uint64_t now) {
             fprintf(stderr, "wsfanout: connect timeout (%.0f s): giving up on the rest\n", cfg.connect_timeout);
         }
         if (atomic_load(&g_settled) < cfg.subscribers) break;
+        if (cfg.idle_seconds > 0) {
+            /* Idle-memory mode: no publisher; hold the connections, then sample the server. */
+            ctl.connected_at = now;
+            if (!cfg.quiet)
+                fprintf(stderr, "wsfanout: %d/%d subscribers open in %.2f s; holding them %.1f s\n",
+                        atomic_load(&g_open), cfg.subscribers, (now - ctl.started) / 1e9, cfg.idle_seconds);
+            atomic_store(&g_phase, P_IDLE);
+            break;
+        }
         if (!ctl.pub_started) {
             ctl.connected_at = now;
             ctl.pub_started = 1;
@@ -1012,6 +1170,13 @@ static void control(worker *w, uint64_t now) {
         }
         break;
     }
+    case P_IDLE:
+        if (now - ctl.connected_at >= (uint64_t)(cfg.idle_seconds * 1e9)) {
+            ctl.idle_after = sample_memory(cfg.pid);
+            ctl.drain_end = now;
+            atomic_store(&g_phase, P_DONE);
+        }
+        break;
     }
 }
 
@@ -1023,7 +1188,7 @@ static void maintenance(worker *w, uint64_t now) {
     int expired = atomic_load(&g_connect_expired);
     for (int i = 0; i < w->nconns; i++) {
         conn *c = w->conns[i];
-        if (c->state == ST_CONNECTING || c->state == ST_SENDING || c->state == ST_HANDSHAKE) {
+        if (c->state == ST_CONNECTING || c->state == ST_SENDING || c->state == ST_HANDSHAKE || c->state == ST_TLS) {
             if (expired || now - c->started > HANDSHAKE_TIMEOUT_NS) {
                 epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
                 if (expired) c->attempts = CONNECT_ATTEMPTS;
@@ -1041,7 +1206,8 @@ static void maintenance(worker *w, uint64_t now) {
         }
     }
     if (w->id == 0 && g_pub && (g_pub->state == ST_CONNECTING || g_pub->state == ST_SENDING ||
-                                g_pub->state == ST_HANDSHAKE) && now - g_pub->started > HANDSHAKE_TIMEOUT_NS) {
+                                g_pub->state == ST_HANDSHAKE || g_pub->state == ST_TLS) &&
+        now - g_pub->started > HANDSHAKE_TIMEOUT_NS) {
         epoll_ctl(w->epfd, EPOLL_CTL_DEL, g_pub->fd, NULL);
         connect_failed(w, g_pub, "publisher handshake timeout", ETIMEDOUT);
     }
@@ -1058,10 +1224,14 @@ static void handle_event(worker *w, conn *c, uint32_t ev, uint64_t now) {
             connect_failed(w, c, "connect", err);
             return;
         }
+        if (g_tls) { start_tls(w, c); return; }
         c->state = ST_SENDING;
         send_request(w, c);
         return;
     }
+    case ST_TLS:
+        tls_handshake(w, c);
+        return;
     case ST_SENDING:
         send_request(w, c);
         return;
@@ -1145,6 +1315,10 @@ static void usage(FILE *f) {
             "  --connect-timeout S give up connecting after S seconds (default 60)\n"
             "  --sources K         spread subscribers over 127.0.0.2 .. 127.0.0.(K+1) (default 253, 0 = none)\n"
             "  --quiet             no progress lines on stderr\n"
+            "  --tls               wss:// (TLS 1.2+, no SNI, certificate not verified)\n"
+            "  --tls-ca PEM        --tls, verifying the server's certificate for 127.0.0.1 against this CA\n"
+            "  --idle-seconds S    only open the subscribers, hold them S seconds idle, report the server's\n"
+            "                      memory per connection (RSS/PSS before and after; needs --pid) and exit\n"
             "  --self-test         check SHA-1/base64 against RFC 6455's example and exit\n"
             "  experiments:\n"
             "  --rcvbuf BYTES      SO_RCVBUF of each subscriber socket (small: the server meets backpressure)\n"
@@ -1171,6 +1345,55 @@ static int self_test(void) {
     return ok ? 0 : 1;
 }
 
+/* The idle-memory mode's report: the server's memory growth per open connection, held idle. */
+static int idle_report(void) {
+    uint64_t connected = 0, failed = 0, retried = 0;
+    char first_error[160] = "";
+    for (int i = 0; i < cfg.subscribers; i++)
+        if (g_conns[i].state == ST_OPEN) connected++;
+    for (int t = 0; t < cfg.threads; t++) {
+        failed += g_workers[t].connect_failures;
+        retried += g_workers[t].connect_retries;
+        if (!first_error[0] && g_workers[t].first_error[0])
+            snprintf(first_error, sizeof first_error, "%s", g_workers[t].first_error);
+    }
+    memory_sample b = ctl.idle_before, a = ctl.idle_after;
+    int ok = a.ok && connected > 0;
+    double rss_per = ok ? (double)(a.rss_kb - b.rss_kb) * 1024.0 / (double)connected : -1;
+    double pss_per = ok && a.pss_kb >= 0 && b.pss_kb >= 0 ? (double)(a.pss_kb - b.pss_kb) * 1024.0 / (double)connected : -1;
+    double anon_per = ok && a.anon_kb >= 0 && b.anon_kb >= 0 ? (double)(a.anon_kb - b.anon_kb) * 1024.0 / (double)connected : -1;
+    double connect_s = ctl.connected_at > ctl.started ? (ctl.connected_at - ctl.started) / 1e9 : 0;
+    printf("wsfanout: %s://127.0.0.1:%d/broadcast  idle connections=%d held %.1f s\n", cfg.tls ? "wss" : "ws",
+           cfg.port, cfg.subscribers, cfg.idle_seconds);
+    printf("  connections open        %" PRIu64 " of %d in %.2f s (failed %" PRIu64 ", retried attempts %" PRIu64 ")\n",
+           connected, cfg.subscribers, connect_s, failed, retried);
+    printf("  server pid %d           RSS %ld -> %ld KiB (anonymous %ld -> %ld), PSS %ld -> %ld KiB, peak RSS %ld KiB,"
+           " threads %d\n", cfg.pid, b.rss_kb, a.rss_kb, b.anon_kb, a.anon_kb, b.pss_kb, a.pss_kb, a.hwm_kb, a.threads);
+    printf("  per idle connection     %.0f bytes RSS (%.0f anonymous), %.0f bytes PSS\n", rss_per, anon_per, pss_per);
+    if (first_error[0]) printf("  first error             %s\n", first_error);
+    printf("RESULT idle_rss_bytes_per_connection=%.0f idle_anon_bytes_per_connection=%.0f"
+           " idle_pss_bytes_per_connection=%.0f connected=%" PRIu64 "\n", rss_per, anon_per, pss_per, connected);
+    fflush(stdout);
+    if (cfg.json) {
+        FILE *f = fopen(cfg.json, "w");
+        if (!f) die("cannot write %s: %s", cfg.json, strerror(errno));
+        fprintf(f,
+                "{\n  \"mode\": \"idle\", \"tls\": %d, \"port\": %d, \"subscribers\": %d, \"idle_seconds\": %.3f,\n"
+                "  \"connected\": %" PRIu64 ", \"connect_failed\": %" PRIu64 ", \"connect_seconds\": %.3f,\n"
+                "  \"server_pid\": %d, \"server_rss_kib_before\": %ld, \"server_rss_kib_after\": %ld,"
+                " \"server_anon_kib_before\": %ld, \"server_anon_kib_after\": %ld,"
+                " \"server_pss_kib_before\": %ld, \"server_pss_kib_after\": %ld, \"server_peak_rss_kib\": %ld,"
+                " \"server_threads\": %d,\n"
+                "  \"rss_bytes_per_connection\": %.1f, \"anon_bytes_per_connection\": %.1f,"
+                " \"pss_bytes_per_connection\": %.1f\n}\n",
+                cfg.tls, cfg.port, cfg.subscribers, cfg.idle_seconds, connected, failed, connect_s, cfg.pid, b.rss_kb,
+                a.rss_kb, b.anon_kb, a.anon_kb, b.pss_kb, a.pss_kb, a.hwm_kb, a.threads, rss_per, anon_per, pss_per);
+        fclose(f);
+    }
+    /* The kernel closes the sockets. Status 2: nothing was measured. */
+    _exit(ok ? 0 : 2);
+}
+
 int main(int argc, char **argv) {
     static struct option opts[] = {
         {"port", required_argument, 0, 'p'},        {"subscribers", required_argument, 0, 'n'},
@@ -1182,7 +1405,8 @@ int main(int argc, char **argv) {
         {"sources", required_argument, 0, 'S'},     {"quiet", no_argument, 0, 'q'},
         {"self-test", no_argument, 0, 'T'},         {"help", no_argument, 0, 'h'},
         {"rcvbuf", required_argument, 0, 'R'},      {"batch", required_argument, 0, 'B'},
-        {"publisher-ignore", no_argument, 0, 'I'},
+        {"publisher-ignore", no_argument, 0, 'I'}, {"tls", no_argument, 0, 'L'},
+        {"tls-ca", required_argument, 0, 'A'},      {"idle-seconds", required_argument, 0, 'i'},
         {0, 0, 0, 0},
     };
     int o;
@@ -1205,6 +1429,9 @@ int main(int argc, char **argv) {
         case 'R': cfg.rcvbuf = atoi(optarg); break;
         case 'B': cfg.batch = atoi(optarg); break;
         case 'I': cfg.publisher_ignore = 1; break;
+        case 'L': cfg.tls = 1; break;
+        case 'A': cfg.tls = 1; cfg.tls_ca = optarg; break;
+        case 'i': cfg.idle_seconds = atof(optarg); break;
         case 'T': return self_test();
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 64;
@@ -1215,12 +1442,14 @@ int main(int argc, char **argv) {
         cfg.duration > 3600 || cfg.window < 1 || cfg.window > (1 << 20) || cfg.rate < 0 || cfg.threads < 1 ||
         cfg.threads > 64 || cfg.max_pending < 1 || cfg.drain < 0 || cfg.drain > 60 || cfg.sources < 0 ||
         cfg.sources > 253 || cfg.connect_timeout <= 0 || cfg.connect_timeout > 600 || cfg.rcvbuf < 0 ||
-        cfg.batch < 0)
+        cfg.batch < 0 || cfg.idle_seconds < 0 || cfg.idle_seconds > 3600)
         die("bad option value (see --help)");
+    if (cfg.idle_seconds > 0 && cfg.pid <= 0) die("--idle-seconds needs --pid (the server whose memory it reports)");
 
     signal(SIGPIPE, SIG_IGN);
     /* Every run stops by itself: a hard bound on the whole process. */
-    alarm((unsigned)(cfg.connect_timeout + 30 + cfg.duration + cfg.drain + 30));
+    alarm((unsigned)(cfg.connect_timeout + 30 + cfg.duration + cfg.drain + 30 + cfg.idle_seconds));
+    if (cfg.tls) tls_setup();
 
     struct rlimit rl;
     getrlimit(RLIMIT_NOFILE, &rl);
@@ -1311,10 +1540,15 @@ int main(int argc, char **argv) {
     struct epoll_event tev = {.events = EPOLLIN, .data.ptr = &TIMER_TAG};
     epoll_ctl(w0->epfd, EPOLL_CTL_ADD, w0->timerfd, &tev);
 
+    if (cfg.idle_seconds > 0) {
+        ctl.idle_before = sample_memory(cfg.pid);
+        if (!ctl.idle_before.ok) die("cannot read /proc/%d/status", cfg.pid);
+    }
     ctl.started = now_ns();
     for (int t = 1; t < cfg.threads; t++) pthread_create(&g_workers[t].thread, NULL, worker_main, &g_workers[t]);
     worker_main(w0); /* each worker opens its own subscribers (maintenance runs on its first turn) */
     for (int t = 1; t < cfg.threads; t++) pthread_join(g_workers[t].thread, NULL);
+    if (cfg.idle_seconds > 0) return idle_report();
 
     /* Merge. */
     uint64_t deliveries = 0, in_period = 0, gaps = 0, dups = 0, malformed = 0, other = 0, pings = 0, closes = 0,
@@ -1387,8 +1621,8 @@ int main(int argc, char **argv) {
 
     char rate_text[32] = "max";
     if (cfg.rate > 0) snprintf(rate_text, sizeof rate_text, "%g/s", cfg.rate);
-    printf("wsfanout: ws://127.0.0.1:%d/broadcast  subscribers=%d size=%d duration=%.1fs rate=%s window=%d threads=%d\n",
-           cfg.port, cfg.subscribers, cfg.size, cfg.duration, rate_text, cfg.window, cfg.threads);
+    printf("wsfanout: %s://127.0.0.1:%d/broadcast  subscribers=%d size=%d duration=%.1fs rate=%s window=%d threads=%d\n",
+           cfg.tls ? "wss" : "ws", cfg.port, cfg.subscribers, cfg.size, cfg.duration, rate_text, cfg.window, cfg.threads);
     printf("  subscribers connected   %" PRIu64 " of %d in %.2f s (failed %" PRIu64 ", retried attempts %" PRIu64 ")\n",
            connected, cfg.subscribers, connect_s, cfail, cretry);
     printf("  publishing period       %.3f s (drain %.3f s)\n", period, drain);
@@ -1445,13 +1679,13 @@ int main(int argc, char **argv) {
                 " \"server_rss_kib_end\": %ld, \"server_threads\": %d, \"client_cpu_percent\": %.1f,"
                 " \"machine_cpu_percent\": %.1f, \"machine_softirq_percent\": %.1f, \"cpus\": %ld,\n"
                 "  \"subscriber_reads\": %" PRIu64 ", \"subscriber_read_bytes\": %" PRIu64 ", \"rcvbuf\": %d, \"batch\": %d,"
-                " \"publisher_ignore\": %d, \"other_processes_cpu_percent\": %.1f\n}\n",
+                " \"publisher_ignore\": %d, \"other_processes_cpu_percent\": %.1f, \"tls\": %d\n}\n",
                 cfg.port, cfg.subscribers, cfg.size, cfg.duration, cfg.rate, cfg.window, cfg.threads, connected, cfail,
                 connect_s, period, drain, published, deliveries, in_period, expected, dps, dps_in,
                 gaps + missing_closed, gaps, missing_at_end, missing_closed, subs_with_loss, dups,
                 malformed, other, p50, p90, p99, p999, pmax, closes, errors, pings, ctl.skipped_counters, ctl.unprimed,
                 cfg.pid, server_cpu, rss_start, rss_end, server_threads, self_cpu, machine_busy, machine_softirq, ncpu,
-                reads, read_bytes, cfg.rcvbuf, cfg.batch, cfg.publisher_ignore, others_cpu);
+                reads, read_bytes, cfg.rcvbuf, cfg.batch, cfg.publisher_ignore, others_cpu, cfg.tls);
         fclose(f);
     }
     /* The kernel closes the sockets. Status 2: nothing was measured. */

@@ -3,8 +3,10 @@
 #
 #   peer.sh install [NAME...]   apt packages, the socketify venv and the Swift release builds;
 #                               idempotent and quiet (a log is shown only on failure)
-#   peer.sh start NAME PORT     run one peer in the foreground on 127.0.0.1:PORT; it prints
-#                               "listening on PORT" when ready and exits on SIGTERM/SIGINT
+#   peer.sh start NAME PORT [OPTION...]
+#                               run one peer in the foreground on 127.0.0.1:PORT; it prints
+#                               "listening on PORT" when ready and exits on SIGTERM/SIGINT;
+#                               OPTIONs go to socketify (--tls-cert PEM --tls-key PEM)
 #   peer.sh list                names, what each is, and whether it is installed
 #
 # NAME: hummingbird | flyingfox | socketify | nginx. The peers are separate programs: none is
@@ -21,7 +23,7 @@ NGINX_TEMPLATE="$PEERS_DIRECTORY/nginx/nginx.conf"
 fail() { echo "peer.sh: $*" >&2; exit 1; }
 
 usage() {
-    sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 64
 }
 
@@ -139,6 +141,8 @@ start_nginx() {
 
 start_peer() {
     local name="$1" port="$2"
+    shift 2
+    [ "$name" = socketify ] || [ $# -eq 0 ] || fail "$name takes no options after PORT"
     [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] || fail "bad port '$port'"
     case "$name" in
         hummingbird)
@@ -149,7 +153,7 @@ start_peer() {
             exec "$FLYINGFOX_PACKAGE/.build/release/FlyingFoxPeer" "$port" ;;
         socketify)
             is_installed socketify || fail "socketify is not installed (peer.sh install socketify)"
-            exec "$SOCKETIFY_DIRECTORY/.venv/bin/python" -u "$SOCKETIFY_DIRECTORY/server.py" "$port" ;;
+            exec "$SOCKETIFY_DIRECTORY/.venv/bin/python" -u "$SOCKETIFY_DIRECTORY/server.py" "$port" "$@" ;;
         nginx) start_nginx "$port" ;;
         *) fail "unknown peer '$name' (peer.sh list)" ;;
     esac
@@ -163,8 +167,8 @@ case "$command" in
         if [ $# -eq 0 ]; then set -- "${NAMES[@]}"; fi
         for name in "$@"; do install_peer "$name"; done ;;
     start)
-        [ $# -eq 2 ] || usage
-        start_peer "$1" "$2" ;;
+        [ $# -ge 2 ] || usage
+        start_peer "$@" ;;
     list) list_peers ;;
     *) usage ;;
 esac
