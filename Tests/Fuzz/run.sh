@@ -36,8 +36,12 @@ build transactions Monitor "$out"/transactions-src/*.swift Tests/Fuzz/Transactio
 merge journal Basics Monitor -- Sources/Basics/*.swift Sources/Monitor/*.swift \
     Sources/Journal/JournalPayloadCodec.swift Sources/Journal/JournalPayloadCodec+Decoding.swift Sources/Journal/JournalError.swift
 build journal Journal "$out"/journal-src/*.swift Tests/Fuzz/JournalPayloadFuzz.swift
+# The RESP codec (sans-I/O: no Reactor or OpenSSL needed).
+merge resp -- Sources/Redis/RESPValue.swift Sources/Redis/RESPEncoder.swift Sources/Redis/RESPDecoder.swift \
+    Sources/Redis/RESPDecodingError.swift
+build resp Redis "$out"/resp-src/*.swift Tests/Fuzz/RESPDecoderFuzz.swift
 status=0
-for name in http websocket transactions journal; do
+for name in http websocket transactions journal resp; do
     corpus="$out/corpus-$name"
     mkdir -p "$corpus"
     cp Tests/Fuzz/seeds/$name/* "$corpus/" 2>/dev/null || true

@@ -1,0 +1,89 @@
+import Basics
+import Glibc
+import Synchronization
+import Testing
+
+@testable import Redis
+
+@Suite(
+    "Redis client: disconnects, restarts, timeouts, bounds", .serialized,
+    .enabled(if: RedisServerProcess.isInstalled, "redis-server is not installed: install it (apt-get install redis-server) to run these")
+)
+struct RedisClientFailureTests {
+    @Test func aRestartFailsPendingCommandsThenTheClientReconnects() throws {
+        let server = try RedisServerProcess()
+        let client = try makeClient(server.url())
+        defer { client.close() }
+        let hooks = Atomic<Int>(0)
+        client.setOnConnected { hooks.add(1, ordering: .relaxed) }
+        #expect(try client.sendAndWait(RedisClient.command("SET", "before", "1")).get() == .simpleString(bytes("OK")))
+        let pending = Replies<Result<RESPValue, RedisError>>()
+        client.send(RedisClient.command("BLPOP", "nothing", "20"), timeout: 30_000) { pending.append($0) }
+        usleep(200_000)
+        server.kill()
+        let lost = pending.wait(for: 1)
+        #expect(lost.first == .failure(.connectionLost))
+        // Sent while Redis is down: waits for the reconnect (within its timeout).
+        let waited = Replies<Result<RESPValue, RedisError>>()
+        client.send(RedisClient.command("PING"), timeout: 20_000) { waited.append($0) }
+        usleep(300_000)
+        try server.start()
+        #expect(waited.wait(for: 1).first == .success(.simpleString(bytes("PONG"))))
+        #expect(client.connectionCount == 2)
+        #expect(eventually { hooks.load(ordering: .relaxed) >= 1 })
+        #expect(try client.sendAndWait(RedisClient.command("GET", "before")).get() == .bulkString(nil))  // no persistence
+        #expect(client.isConnected)
+    }
+
+    @Test func aCommandWithoutAReplyInTimeFailsTheConnectionWhichRecovers() throws {
+        let server = try RedisServerProcess()
+        let client = try makeClient(server.url())
+        defer { client.close() }
+        #expect(try client.sendAndWait(RedisClient.command("PING")).get() == .simpleString(bytes("PONG")))
+        let started = monotonicMillisecondsForTests()
+        let slow = client.sendAndWait(RedisClient.command("DEBUG", "SLEEP", "1"), timeout: 200)
+        let elapsed = monotonicMillisecondsForTests() - started
+        #expect(slow == .failure(.timeout))
+        #expect(elapsed >= 190 && elapsed < 900)
+        #expect(try client.sendAndWait(RedisClient.command("PING"), timeout: 5_000).get() == .simpleString(bytes("PONG")))
+        #expect(client.connectionCount == 2)
+    }
+
+    @Test func whileDisconnectedTheQueueIsBoundedAndWaitersTimeOut() throws {
+        // Nothing listens on this port: the client keeps retrying with backoff.
+        let client = try makeClient("redis://127.0.0.1:\(RedisServerProcess.freePort())") { $0.maxQueuedCommands = 2 }
+        defer { client.close() }
+        let replies = Replies<Result<RESPValue, RedisError>>()
+        for _ in 0..<3 {
+            client.send(RedisClient.command("PING"), timeout: 300) { replies.append($0) }
+        }
+        let all = replies.wait(for: 3)
+        #expect(all == [.failure(.unavailable), .failure(.timeout), .failure(.timeout)])
+        #expect(!client.isConnected)
+        #expect(client.lastConnectError != nil)
+    }
+
+    @Test func closeFailsWhatIsPendingAndLaterSends() throws {
+        let server = try RedisServerProcess()
+        let client = try makeClient(server.url())
+        #expect(try client.sendAndWait(RedisClient.command("PING")).get() == .simpleString(bytes("PONG")))
+        let pending = Replies<Result<RESPValue, RedisError>>()
+        client.send(RedisClient.command("BLPOP", "nothing", "20"), timeout: 30_000) { pending.append($0) }
+        usleep(100_000)
+        client.close()
+        #expect(pending.wait(for: 1) == [.failure(.closed)])
+        #expect(client.sendAndWait(RedisClient.command("PING")) == .failure(.closed))
+    }
+
+    @Test func sendAndWaitOnTheLoopThreadIsRefusedInsteadOfDeadlocking() throws {
+        let server = try RedisServerProcess()
+        let client = try makeClient(server.url())
+        defer { client.close() }
+        let inner = Replies<Result<RESPValue, RedisError>>()
+        client.send(RedisClient.command("PING")) { _ in inner.append(client.sendAndWait(RedisClient.command("PING"))) }
+        guard case .failure(.misuse)? = inner.wait(for: 1).first else {
+            Issue.record("expected misuse")
+            return
+        }
+    }
+}
