@@ -44,6 +44,8 @@ final class RedisConnectionDriver: ConnectionHandler, @unchecked Sendable {
     /// Bytes written during this loop iteration, written as one chunk at its end.
     private var pendingOutput: [UInt8] = []
     private var outputScheduled = false
+    /// Set while the driver closes the connection itself, so the close keeps the reason given.
+    private var closingDeliberately = false
 
     init(loop: EventLoop, configuration: RedisClient.Configuration, shared: RedisClientShared) {
         self.loop = loop
@@ -197,6 +199,7 @@ final class RedisConnectionDriver: ConnectionHandler, @unchecked Sendable {
                 shared.setLastConnectError(message)
                 for request in waiting.removeAll() { request.completion.fail(.handshakeFailed(message)) }
                 earliestWaitingDeadline = .max
+                closingDeliberately = true
                 connection.close(abort: true)
             } else if remaining <= 1 {
                 becomeReady(connection)
@@ -232,10 +235,12 @@ final class RedisConnectionDriver: ConnectionHandler, @unchecked Sendable {
         case .ready(let current) where current === connection:
             shared.connected(false)
         case .handshaking(let current, _, _) where current === connection:
-            break
+            // Our own closes (a refused AUTH, a connect timeout) recorded their reason already.
+            if !closingDeliberately { shared.setLastConnectError("connection refused or closed during the handshake") }
         default:
             return
         }
+        closingDeliberately = false
         decoder = RESPDecoder(limits: configuration.decoderLimits)
         pendingOutput.removeAll()
         failInFlight(.connectionLost)
@@ -257,6 +262,7 @@ final class RedisConnectionDriver: ConnectionHandler, @unchecked Sendable {
             connect()
         case .handshaking(let connection, let deadline, _) where deadline <= now:
             shared.setLastConnectError("connect timeout")
+            closingDeliberately = true
             connection.close(abort: true)
         default:
             break

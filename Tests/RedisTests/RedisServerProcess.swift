@@ -14,7 +14,7 @@ final class RedisServerProcess {
     let port: Int
     let directory: String
     let extraArguments: [String]
-    private var process: Process?
+    private var pid: pid_t = 0
 
     /// Starts a server (with `arguments` such as `--requirepass pw`) and waits until it answers.
     init(arguments: [String] = [], port: Int? = nil) throws {
@@ -33,17 +33,30 @@ final class RedisServerProcess {
     /// Starts (or restarts, on the same port) the server process.
     func start() throws {
         guard let binary = Self.binary else { throw SetupError("redis-server is not installed") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments =
+        let arguments =
             [
-                "--port", String(port), "--bind", "127.0.0.1", "--dir", directory, "--save", "", "--appendonly", "no",
+                binary, "--port", String(port), "--bind", "127.0.0.1", "--dir", directory, "--save", "", "--appendonly", "no",
                 "--daemonize", "no", "--logfile", directory + "/redis.log", "--enable-debug-command", "yes",
             ] + extraArguments
-        try process.run()
-        self.process = process
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var child: pid_t = 0
+        // The test process blocks some signals on its threads; the child must not inherit that
+        // (a redis-server with SIGTERM blocked never stops).
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let status = posix_spawn(&child, binary, nil, &attributes, &argv, environ)
+        guard status == 0 else { throw SetupError("posix_spawn redis-server: \(status)") }
+        pid = child
+        for _ in 0..<500 {
             if Self.canConnect(port: port) { return }
             usleep(20_000)
         }
@@ -52,18 +65,20 @@ final class RedisServerProcess {
 
     /// Kills the server at once (SIGKILL) and waits for it to exit.
     func kill() {
-        guard let process, process.isRunning else { return }
-        Glibc.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        self.process = nil
+        signalAndWait(SIGKILL)
     }
 
     /// Stops the server (SIGTERM) and waits for it to exit.
     func stop() {
-        guard let process, process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
-        self.process = nil
+        signalAndWait(SIGTERM)
+    }
+
+    private func signalAndWait(_ signal: Int32) {
+        guard pid > 0 else { return }
+        Glibc.kill(pid, signal)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        pid = 0
     }
 
     /// The URL of this server (with `userinfo` such as `:pw@` and a database path if given).
