@@ -131,12 +131,19 @@ public final class RedisClient: Sendable {
     }
 
     /// Fails everything pending with `.closed`, closes the connection and, if the client owns
-    /// its loop, stops it. Call from a thread other than the loop's.
+    /// its loop, stops it and joins its thread (from a completion, on that thread, the loop is
+    /// stopped but cannot be joined). Call it before dropping the client: an owned loop's
+    /// thread otherwise keeps running.
     public func close() {
         guard shared.markClosed() else { return }
         let driver = self.driver
         loop.execute { driver.shutdown() }
-        ownedGroup?.stopAndWait()
+        guard let ownedGroup else { return }
+        if isOnLoopThread {
+            for loop in ownedGroup.loops { loop.stop() }
+        } else {
+            ownedGroup.stopAndWait()
+        }
     }
 
     /// Command bytes from text parts, for commands whose arguments are text.

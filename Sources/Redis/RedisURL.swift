@@ -30,7 +30,9 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
     /// Parses `text`; throws a `RedisURLError` naming what is wrong.
     public init(parsing text: String) throws(RedisURLError) {
         let lowered = text.lowercased()
-        if lowered.hasPrefix("rediss://") { throw RedisURLError("TLS to Redis is not supported (rediss://); use redis:// on a trusted network") }
+        if lowered.hasPrefix("rediss://") {
+            throw RedisURLError("TLS to Redis is not supported (rediss://); use redis:// on a trusted network")
+        }
         if lowered.hasPrefix("unix://") || lowered.hasPrefix("redis+unix://") {
             throw RedisURLError("Unix socket URLs are not supported; use redis://host:port")
         }

@@ -102,10 +102,14 @@ struct RESPDecoderTests {
         var generator = SeededGenerator(seed: 15)
         func randomValue(depth: Int) -> RESPValue {
             switch Int.random(in: 0..<(depth < 3 ? 7 : 5), using: &generator) {
-            case 0: return .simpleString((0..<Int.random(in: 0..<8, using: &generator)).map { _ in UInt8.random(in: 32...126, using: &generator) })
+            case 0:
+                return .simpleString(
+                    (0..<Int.random(in: 0..<8, using: &generator)).map { _ in UInt8.random(in: 32...126, using: &generator) })
             case 1: return .error(Array("ERR x".utf8))
             case 2: return .integer(Int64.random(in: .min ... .max, using: &generator))
-            case 3: return .bulkString((0..<Int.random(in: 0..<40, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            case 3:
+                return .bulkString(
+                    (0..<Int.random(in: 0..<40, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) })
             case 4: return .bulkString(nil)
             case 5: return .array((0..<Int.random(in: 0..<5, using: &generator)).map { _ in randomValue(depth: depth + 1) })
             default: return .array(nil)

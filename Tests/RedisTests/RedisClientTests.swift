@@ -152,6 +152,10 @@ struct RedisClientTests {
         let got = replies.wait(for: 1)
         let entry = try #require(got.first).get()
         // [[stream, [[id, [field, value]]]]]
-        #expect(entry == .array([.array([.bulkString(bytes("s")), .array([.array([id, .array([.bulkString(bytes("p")), .bulkString([1, 2, 3])])])])])]))
+        #expect(
+            entry
+                == .array([
+                    .array([.bulkString(bytes("s")), .array([.array([id, .array([.bulkString(bytes("p")), .bulkString([1, 2, 3])])])])])
+                ]))
     }
 }
