@@ -13,14 +13,17 @@ func decodeInPieces(_ pieces: [ArraySlice<UInt8>], limits: RESPDecoder.Limits) -
     for piece in pieces {
         kept.append(contentsOf: piece)
         while true {
-            do {
-                let step = try kept.withUnsafeBytes { bytes throws(RESPDecodingError) in try decoder.decode(bytes) }
-                kept.removeFirst(step.consumed)
-                guard let value = step.value else { break }
-                values.append(value)
-            } catch {
-                return (values, true)
+            let step = kept.withUnsafeBytes { bytes -> (value: RESPValue?, consumed: Int)? in
+                do {
+                    return try decoder.decode(bytes)
+                } catch {
+                    return nil
+                }
             }
+            guard let step else { return (values, true) }
+            kept.removeFirst(step.consumed)
+            guard let value = step.value else { break }
+            values.append(value)
         }
     }
     return (values, false)
