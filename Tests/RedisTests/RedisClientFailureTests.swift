@@ -87,3 +87,50 @@ struct RedisClientFailureTests {
         }
     }
 }
+
+@Suite(
+    "Redis client: connect timeout and many threads", .serialized,
+    .enabled(if: RedisServerProcess.isInstalled, "redis-server is not installed: install it (apt-get install redis-server) to run these")
+)
+struct RedisClientConcurrencyTests {
+    @Test func aServerThatAcceptsButNeverAnswersHitsTheConnectTimeout() throws {
+        // The kernel completes the TCP handshake for a listening socket nobody accepts from, so
+        // only the PING of the client's handshake shows that no Redis is there.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        #expect(listen(fd, 16) == 0)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let client = try makeClient("redis://127.0.0.1:\(port)") { $0.connectTimeout = 200 }
+        defer { client.close() }
+        #expect(client.sendAndWait(RedisClient.command("PING"), timeout: 500) == .failure(.timeout))
+        #expect(eventually(milliseconds: 2_000) { client.lastConnectError == "connect timeout" })
+        #expect(!client.isConnected)
+    }
+
+    @Test func commandsFromManyThreadsAreAllAnswered() throws {
+        let server = try RedisServerProcess()
+        let client = try makeClient(server.url())
+        defer { client.close() }
+        let failures = Atomic<Int>(0)
+        let threads = try (0..<4).map { index in
+            try NamedThread(name: "redis-test-\(index)") {
+                for _ in 0..<500 {
+                    if case .failure = client.sendAndWait(RedisClient.command("INCR", "shared")) {
+                        failures.add(1, ordering: .relaxed)
+                    }
+                }
+            }
+        }
+        for thread in threads { thread.join() }
+        #expect(failures.load(ordering: .relaxed) == 0)
+        #expect(try client.sendAndWait(RedisClient.command("GET", "shared")).get() == .bulkString(bytes("2000")))
+    }
+}

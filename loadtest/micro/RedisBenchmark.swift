@@ -52,9 +52,15 @@ func redisBenchmark(runs: Int) {
             report("RedisClient \(name), \(window) in flight", rate, unit: "ops/s")
         }
     }
-    for arguments in [["-c", "1", "-P", "16"], ["-P", "16"]] {
-        let rate = redisBenchmarkRate(port: port, extra: arguments, runs: runs)
+    for arguments in [["-c", "1", "-P", "16"], ["-c", "1", "-P", "256"], ["-P", "16"]] {
+        let rate = redisBenchmarkRate(port: port, extra: ["-t", "ping"] + arguments, runs: runs, test: "PING_MBULK")
         report("redis-benchmark -q -t ping \(arguments.joined(separator: " ")) -n \(total)", rate, unit: "ops/s")
+    }
+    // The same XADD as above through redis-benchmark's arbitrary-command mode.
+    let xaddText = xadd.map { String(decoding: $0, as: UTF8.self) }
+    for arguments in [["-c", "1", "-P", "16"], ["-c", "1", "-P", "256"]] {
+        let rate = redisBenchmarkRate(port: port, extra: arguments + xaddText, runs: runs, test: "XADD")
+        report("redis-benchmark -q \(arguments.joined(separator: " ")) XADD 100 B", rate, unit: "ops/s")
     }
 }
 
@@ -80,21 +86,24 @@ private func runWindow(client: RedisClient, command: [[UInt8]], total: Int, wind
     state.withLock(when: { $0.done >= total }) { _ in }
 }
 
-/// Runs redis-benchmark's PING test; returns its PING_MBULK requests per second (0 if unreadable).
-private func redisBenchmarkRate(port: Int, extra: [String], runs: Int) -> Double {
+/// Runs redis-benchmark; returns the requests per second of its line starting with `test` (0 if
+/// unreadable): `PING_MBULK` for `-t ping`, the command name for an arbitrary command.
+private func redisBenchmarkRate(port: Int, extra: [String], runs: Int, test: String) -> Double {
     var rates: [Double] = []
     for _ in 0..<runs {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-benchmark")
-        process.arguments = ["-p", String(port), "-q", "-t", "ping", "-n", "100000"] + extra
+        process.arguments = ["-p", String(port), "-q", "-n", "100000"] + extra
         let pipe = Pipe()
         process.standardOutput = pipe
         guard (try? process.run()) != nil else { return 0 }
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        // "PING_MBULK: 123456.79 requests per second, p50=0.1 msec"
-        for line in output.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) where line.hasPrefix("PING_MBULK") {
-            if let number = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) { rates.append(number) }
+        // "PING_MBULK: 123456.79 requests per second, p50=0.1 msec" (an arbitrary command's line
+        // starts with the command and its arguments instead).
+        for line in output.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) where line.hasPrefix(test) {
+            guard let end = line.range(of: " requests per second") else { continue }
+            if let number = line[..<end.lowerBound].split(separator: " ").last.flatMap({ Double($0) }) { rates.append(number) }
         }
     }
     return rates.isEmpty ? 0 : rates.sorted()[rates.count / 2]
