@@ -93,27 +93,27 @@ public final class RedisClient: Sendable {
     public func send(
         _ command: [[UInt8]], timeout: Int64? = nil, completion: @escaping @Sendable (Result<RESPValue, RedisError>) -> Void
     ) {
-        enqueue(RESPEncoder.command(command), replies: 1, timeout: timeout, completion: .single(completion))
+        enqueue(replies: 1, timeout: timeout, completion: .single(completion)) { RESPEncoder.appendCommand(command, to: &$0) }
     }
 
     /// Sends several commands in one write; `completion` gets all their replies, in order (or one
     /// failure for the whole batch).
     public func send(
-        batch commands: [[[UInt8]]], timeout: Int64? = nil, completion: @escaping @Sendable (Result<[RESPValue], RedisError>) -> Void
+        batch commands: [[[UInt8]]], timeout: Int64? = nil,
+        completion: @escaping @Sendable (Result<[RESPValue], RedisError>) -> Void
     ) {
         guard !commands.isEmpty else {
             completion(.success([]))
             return
         }
-        var bytes: [UInt8] = []
-        for command in commands { RESPEncoder.appendCommand(command, to: &bytes) }
-        enqueue(bytes, replies: commands.count, timeout: timeout, completion: .batch(completion))
+        enqueue(replies: commands.count, timeout: timeout, completion: .batch(completion)) { buffer in
+            for command in commands { RESPEncoder.appendCommand(command, to: &buffer) }
+        }
     }
 
-    private func enqueue(_ bytes: [UInt8], replies: Int, timeout: Int64?, completion: RedisCompletion) {
+    private func enqueue(replies: Int, timeout: Int64?, completion: RedisCompletion, encode: (inout [UInt8]) -> Void) {
         let deadline = monotonicMilliseconds() + max(timeout ?? configuration.commandTimeout, 1)
-        let request = RedisRequest(bytes: bytes, replyCount: replies, deadline: deadline, completion: completion)
-        switch shared.submit(request) {
+        switch shared.submit(replies: replies, deadline: deadline, completion: completion, encode: encode) {
         case nil:
             completion.fail(.closed)
         case true?:
@@ -144,6 +144,13 @@ public final class RedisClient: Sendable {
         } else {
             ownedGroup.stopAndWait()
         }
+    }
+
+    /// The timeout for a blocking command (`XREAD BLOCK ms`, `BLPOP`): its block time plus a
+    /// margin for the round trip and a busy server, so an idle stream is not taken for a dead
+    /// connection.
+    public static func timeout(blockingFor milliseconds: Int64, margin: Int64 = 1_000) -> Int64 {
+        max(milliseconds, 0) + max(margin, 0)
     }
 
     /// Command bytes from text parts, for commands whose arguments are text.

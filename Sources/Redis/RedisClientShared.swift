@@ -3,7 +3,9 @@ import Synchronization
 /// What the client's public side (any thread) and its loop-confined driver share.
 final class RedisClientShared: Sendable {
     private struct Submissions {
-        var requests: [RedisRequest] = []
+        /// Every queued command's bytes, back to back, in submission order.
+        var bytes: [UInt8] = []
+        var requests: [SubmittedRequest] = []
         /// Whether a drain is already scheduled on the loop.
         var armed = false
         var closed = false
@@ -18,10 +20,17 @@ final class RedisClientShared: Sendable {
     /// Handshakes completed (the first connect and every reconnect).
     let connections = Atomic<Int>(0)
 
-    /// Queues a request; returns whether the caller must schedule a drain, or nil if closed.
-    func submit(_ request: RedisRequest) -> Bool? {
+    /// Encodes a request into the shared buffer (one buffer for all: no allocation per
+    /// command); returns whether the caller must schedule a drain, or nil if closed.
+    func submit(
+        replies: Int, deadline: Int64, completion: RedisCompletion, encode: (inout [UInt8]) -> Void
+    ) -> Bool? {
         submissions.withLock { state -> Bool? in
             guard !state.closed else { return nil }
+            let start = state.bytes.count
+            encode(&state.bytes)
+            let request = SubmittedRequest(
+                byteCount: state.bytes.count - start, replyCount: replies, deadline: deadline, completion: completion)
             state.requests.append(request)
             if state.armed { return false }
             state.armed = true
@@ -29,10 +38,12 @@ final class RedisClientShared: Sendable {
         }
     }
 
-    /// Takes every queued request (on the loop).
-    func takeSubmissions() -> [RedisRequest] {
+    /// Takes every queued request and their bytes (on the loop).
+    func takeSubmissions() -> (bytes: [UInt8], requests: [SubmittedRequest]) {
         submissions.withLock { state in
-            let taken = state.requests
+            let taken = (state.bytes, state.requests)
+            state.bytes = []
+            state.bytes.reserveCapacity(min(taken.0.count, 1 << 16))
             state.requests = []
             state.armed = false
             return taken

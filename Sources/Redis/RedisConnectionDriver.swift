@@ -67,8 +67,26 @@ final class RedisConnectionDriver: ConnectionHandler, @unchecked Sendable {
 
     /// Takes what `send` queued since the last drain and writes or queues it.
     func drainSubmissions() {
-        let requests = shared.takeSubmissions()
-        for request in requests { submit(request) }
+        let (bytes, requests) = shared.takeSubmissions()
+        if case .ready = state {
+            // Connected: every queued command goes out as is, in one piece.
+            pendingOutput.append(contentsOf: bytes)
+            for request in requests {
+                inFlight.append(InFlight(replyCount: request.replyCount, deadline: request.deadline, completion: request.completion))
+                earliestInFlightDeadline = min(earliestInFlightDeadline, request.deadline)
+            }
+            if !requests.isEmpty { scheduleOutput() }
+            return
+        }
+        var offset = 0
+        for request in requests {
+            let end = offset + request.byteCount
+            submit(
+                RedisRequest(
+                    bytes: Array(bytes[offset..<end]), replyCount: request.replyCount, deadline: request.deadline,
+                    completion: request.completion))
+            offset = end
+        }
     }
 
     private func submit(_ request: RedisRequest) {
@@ -207,6 +225,12 @@ final class RedisConnectionDriver: ConnectionHandler, @unchecked Sendable {
                 state = .handshaking(connection, deadline: deadline, remaining: remaining - 1)
             }
         case .ready(let current) where current === connection:
+            if let first = inFlight.first, first.replyCount == 1 {
+                _ = inFlight.popFirst()
+                if inFlight.isEmpty { earliestInFlightDeadline = .max }
+                first.completion.succeed(value)
+                return
+            }
             let finished = inFlight.withFirst { entry -> Bool in
                 entry.replies.append(value)
                 return entry.replies.count >= entry.replyCount
@@ -310,7 +334,7 @@ final class RedisConnectionDriver: ConnectionHandler, @unchecked Sendable {
         for request in waiting.removeAll() { request.completion.fail(.closed) }
         earliestWaitingDeadline = .max
         failInFlight(.closed)
-        for request in shared.takeSubmissions() { request.completion.fail(.closed) }
+        for request in shared.takeSubmissions().requests { request.completion.fail(.closed) }
         connection?.close(abort: true)
     }
 }

@@ -10,6 +10,14 @@ struct RedisRequest: Sendable {
     let completion: RedisCompletion
 }
 
+/// A request as `send` queues it: its bytes are the next `byteCount` of the shared buffer.
+struct SubmittedRequest: Sendable {
+    let byteCount: Int
+    let replyCount: Int
+    let deadline: Int64
+    let completion: RedisCompletion
+}
+
 /// Where a request's reply (or failure) goes.
 enum RedisCompletion: Sendable {
     case single(@Sendable (Result<RESPValue, RedisError>) -> Void)
@@ -20,6 +28,14 @@ enum RedisCompletion: Sendable {
         switch self {
         case .single(let body): body(.failure(error))
         case .batch(let body): body(.failure(error))
+        }
+    }
+
+    /// Delivers the one reply of a single command.
+    func succeed(_ reply: RESPValue) {
+        switch self {
+        case .single(let body): body(.success(reply))
+        case .batch(let body): body(.success([reply]))
         }
     }
 

@@ -143,7 +143,10 @@ struct RedisClientTests {
         }
         #expect(try reader.sendAndWait(RedisClient.command("PING")).get() == .simpleString(bytes("PONG")))
         let replies = Replies<Result<RESPValue, RedisError>>()
-        reader.send(RedisClient.command("XREAD", "COUNT", "10", "BLOCK", "5000", "STREAMS", "s", "$"), timeout: 5_000 + 1_000) {
+        reader.send(
+            RedisClient.command("XREAD", "COUNT", "10", "BLOCK", "5000", "STREAMS", "s", "$"),
+            timeout: RedisClient.timeout(blockingFor: 5_000)
+        ) {
             replies.append($0)
         }
         usleep(200_000)
