@@ -72,6 +72,11 @@ public final class RedisClient: Sendable {
         self.loop.execute { driver.start() }
     }
 
+    /// A client dropped without `close()` closes itself, so its own loop's thread ends too.
+    deinit {
+        close()
+    }
+
     /// Called on the loop thread after every successful (re)connect, once the handshake is done
     /// and commands that waited are written: where an owner re-issues what a new connection
     /// needs (a stream reader resumes from its last id). It must not block.
@@ -132,8 +137,7 @@ public final class RedisClient: Sendable {
 
     /// Fails everything pending with `.closed`, closes the connection and, if the client owns
     /// its loop, stops it and joins its thread (from a completion, on that thread, the loop is
-    /// stopped but cannot be joined). Call it before dropping the client: an owned loop's
-    /// thread otherwise keeps running.
+    /// stopped but cannot be joined). Dropping the client closes it too.
     public func close() {
         guard shared.markClosed() else { return }
         let driver = self.driver
