@@ -38,6 +38,7 @@ let package = Package(
         .target(name: "Monitor", dependencies: ["Basics"]),
         .target(name: "Journal", dependencies: ["CSQLite", "Monitor"]),
         .target(name: "Broker", dependencies: ["Basics", "CLinux", "Monitor"]),
+        .target(name: "Redis", dependencies: ["Basics", "CLinux", "COpenSSL", "Reactor"]),
         .target(
             name: "SyndicastServer",
             dependencies: [
@@ -60,7 +61,7 @@ let package = Package(
         // Micro-benchmarks of the hot paths (loadtest/micro; run with swift run -c release).
         .executableTarget(
             name: "syndicast-microbench",
-            dependencies: ["Basics", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker"],
+            dependencies: ["Basics", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker", "Redis"],
             path: "loadtest/micro"
         ),
 
@@ -79,6 +80,7 @@ let package = Package(
         .testTarget(name: "JournalTests", dependencies: ["Journal", "CSQLite", "SeededRandom"]),
         .target(name: "SharedLogConformance", dependencies: ["Basics", "Broker", "Monitor"], path: "Tests/SharedLogConformance"),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "Basics", "Journal", "SeededRandom", "SharedLogConformance"]),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "Reactor", "Basics", "SeededRandom"]),
         .testTarget(
             name: "SyndicastServerTests",
             dependencies: ["Basics", "SyndicastServer", .product(name: "Prometheus", package: "swift-prometheus")]

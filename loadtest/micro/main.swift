@@ -1,6 +1,6 @@
 // syndicast-microbench: throughput of the hot protocol and domain code, side by side with a
 // reference implementation where one exists, median of several runs (this machine is noisy).
-// Run: swift run -c release syndicast-microbench [runs] [broker|cluster|decode|journal|batch|basics|snapshot|spike [sizes]]
+// Run: swift run -c release syndicast-microbench [runs] [broker|cluster|decode|journal|batch|basics|snapshot|spike [sizes]|redis]
 import Broker
 import Foundation
 import HTTP1
@@ -31,6 +31,12 @@ func report(_ name: String, _ rate: Double, unit: String = "/s", versus referenc
         line += String(format: "   %.1f× %@", rate / referenceRate, referenceName)
     }
     print(line)
+}
+
+// `… redis` runs only the Redis client's pipelined throughput beside redis-benchmark (RedisBenchmark.swift).
+if only == "redis" {
+    redisBenchmark(runs: runs)
+    exit(0)
 }
 
 // `… spike [SIZES]` runs only the spike window benchmark (SpikeBenchmark.swift).
