@@ -1,5 +1,6 @@
 -- Syndicast cluster ingest: the idempotency check and the append of one commit group, atomically.
--- Contract: /work/wt/CLUSTER-CONTRACT.md ("The ingest script"); operator view: docs/CLUSTER.md.
+-- The rules (the cluster contract's "ingest script") are in docs/CLUSTER.md "How it works";
+-- Tests/integration/test_cluster_script.py checks each of them on a real redis-server.
 --
 -- KEYS[1] = {syndicast}:stream
 -- ARGV[1] = idempotency ttl in seconds, ARGV[2] = payload (opaque, stored as field p),
@@ -8,12 +9,14 @@
 -- Reply: { entry id or nil, { per request: {0, duplicates} or {1, conflicting indices...} } }.
 --
 -- Idempotency layout: ids live in time-bucketed hashes <prefix>ids:<bucket> (field = id, value =
--- fingerprint), bucket = floor(server time / ttl), where <prefix> is KEYS[1] without its trailing
--- "stream" ("{syndicast}:"), so every key shares the stream's slot. A lookup reads the current and
--- the previous bucket; new ids go to the current one, which expires at the end of the next bucket:
--- an id is remembered at least ttl and at most 2 x ttl seconds. One HMGET/HSET per 1000 ids instead
--- of one SET (with its own key and expiry) per id: 1000-transaction calls run ~2x faster
--- (loadtest/redis/ingest_script_bench.py, docs/CLUSTER.md "Capacity").
+-- fingerprint), bucket = floor(Redis server time / ttl), where <prefix> is KEYS[1] without its
+-- trailing "stream" ("{syndicast}:"), so every key shares the stream's slot. A lookup reads the
+-- current and the previous bucket; new ids go to the current one, which expires at the end of the
+-- next bucket: an id is remembered at least ttl and at most 2 x ttl seconds. The bucket numbers
+-- depend on ttl, so every instance must pass the same ttl (another ttl reads other buckets).
+-- One HMGET/HSET per 1000 ids instead of one SET with its own key and expiry per id makes
+-- 1000-transaction calls 2.3x faster with AOF always (loadtest/redis/run.sh, docs/CLUSTER.md
+-- "Capacity").
 local stream = KEYS[1]
 local ttl = ARGV[1]
 local payload = ARGV[2]
