@@ -16,6 +16,8 @@ mkdir -p "$context/rootfs/usr/local/bin" "$context/rootfs/usr/local/share/syndic
 chmod 1777 "$context/rootfs/tmp"
 chmod 0777 "$context/rootfs/data"
 install -m 0755 "$binary" "$context/rootfs/usr/local/bin/syndicast"
+# Symbols are a quarter of a release binary (84 MB → 61 MB with the static Swift runtime).
+if command -v strip >/dev/null; then strip "$context/rootfs/usr/local/bin/syndicast"; fi
 cp -r "$root/web-static" "$context/rootfs/usr/local/share/syndicast/web-static"
 # Every library the binary loads, at the path the loader looks for it, symlinks resolved.
 ldd "$binary" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r library; do
