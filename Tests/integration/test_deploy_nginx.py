@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -258,17 +259,26 @@ def test_try_cluster_help_and_dry_run() -> None:
     assert unknown.returncode == 64
 
 
+def has_cluster_mode() -> bool:
+    result = subprocess.run([str(binary_path()), "serve", "--help"], capture_output=True, text=True, timeout=30)
+    return "--redis" in result.stdout
+
+
 def test_try_cluster_starts_redis_two_instances_and_nginx_and_stops_them(tmp_path: Path) -> None:
-    """With a stand-in binary that drops `--redis` (cluster mode is glued in elsewhere)."""
-    stand_in = tmp_path / "syndicast-stand-in"
-    stand_in.write_text(
-        "#!/usr/bin/env bash\nargs=()\nwhile [ $# -gt 0 ]; do case $1 in --redis) shift 2;; *) args+=(\"$1\"); shift;; esac; done\n"
-        f"exec {binary_path()} \"${{args[@]}}\" --in-memory\n")
-    stand_in.chmod(0o755)
+    """With the binary's cluster mode, a POST to A is then read on B and through nginx; without
+    it, a stand-in binary that drops `--redis` runs the same steps with two separate instances."""
+    cluster = has_cluster_mode()
+    binary = binary_path()
+    if not cluster:
+        binary = tmp_path / "syndicast-stand-in"
+        binary.write_text(
+            "#!/usr/bin/env bash\nargs=()\nwhile [ $# -gt 0 ]; do case $1 in --redis) shift 2;; *) args+=(\"$1\"); shift;; esac; done\n"
+            f"exec {binary_path()} \"${{args[@]}}\" --in-memory\n")
+        binary.chmod(0o755)
     output = tmp_path / "try-cluster.out"
     with open(output, "wb") as sink:
         process = subprocess.Popen([str(TRY_CLUSTER)], stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env={**os.environ, "SYNDICAST_BIN": str(stand_in), "TMPDIR": str(tmp_path)})
+                                   env={**os.environ, "SYNDICAST_BIN": str(binary), "TMPDIR": str(tmp_path)})
     try:
         deadline = time.monotonic() + 30
         while "Ctrl-C stops everything" not in output.read_text(errors="replace"):
@@ -284,6 +294,21 @@ def test_try_cluster_starts_redis_two_instances_and_nginx_and_stops_them(tmp_pat
                 assert response.status == 200
         work = Path(re.search(r"logs in (\S+)\)", text).group(1))
         assert (work / "redis" / "appendonlydir").exists(), "redis-server runs without its AOF"
+        if cluster:
+            nginx_port, port_a, port_b = ports
+            status, _ = post_json(f"http://{HOST}:{port_a}/api/transactions",
+                                  {"id": "try-1", "investorId": "i-try", "syndicateId": "s-try", "amount": 7})
+            assert status == 201
+            for port in (port_b, nginx_port):
+                deadline = time.monotonic() + 10
+                while True:
+                    try:
+                        with urllib.request.urlopen(f"http://{HOST}:{port}/api/investors/i-try", timeout=5) as response:
+                            assert response.status == 200
+                            break
+                    except urllib.error.HTTPError as error:
+                        assert error.code == 404 and time.monotonic() < deadline, f"port {port}: {error}"
+                        time.sleep(0.1)
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
@@ -294,8 +319,7 @@ def test_try_cluster_starts_redis_two_instances_and_nginx_and_stops_them(tmp_pat
 
 
 def test_try_cluster_fails_clearly_without_cluster_mode() -> None:
-    help_text = subprocess.run([str(binary_path()), "serve", "--help"], capture_output=True, text=True, timeout=30).stdout
-    if "--redis" in help_text:
+    if has_cluster_mode():
         pytest.skip("this binary has cluster mode (--redis); the failure path is not reachable")
     result = subprocess.run([str(TRY_CLUSTER)], capture_output=True, text=True, timeout=60,
                             env={**os.environ, "SYNDICAST_BIN": str(binary_path())})
