@@ -146,6 +146,8 @@ if #newIds > 0 then
     local last = math.min(first + 2 * chunk - 1, #newIds)
     redis.call('HSET', currentBucket, unpack(newIds, first, last))
   end
-  redis.call('EXPIREAT', currentBucket, bucketExpiresAt)
+  -- NX: only the call that creates the bucket sets (and logs to the AOF) its expiry, the same
+  -- instant for every call in that bucket; 1-transaction calls run 5-13% faster (loadtest/redis).
+  redis.call('EXPIREAT', currentBucket, bucketExpiresAt, 'NX')
 end
 return {entry, results}
