@@ -10,7 +10,7 @@ root=$(pwd)
 
 # System packages the build and the tests need (Debian).
 need=()
-for package in libssl-dev zlib1g-dev libsqlite3-dev curl redis-server chromium firefox-esr; do
+for package in libssl-dev zlib1g-dev libsqlite3-dev curl redis-server nginx chromium firefox-esr; do
     dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")
 done
 if [ ${#need[@]} -gt 0 ]; then
