@@ -232,6 +232,7 @@ public final class EventLoop: @unchecked Sendable {
         if now - lastSweep >= 250 {
             lastSweep = now
             sweepDeadlines()
+            TLSHeapTrim.shared.trimIfDue(now: now)
         }
     }
 

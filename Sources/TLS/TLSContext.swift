@@ -35,6 +35,11 @@ public final class TLSContext: @unchecked Sendable {
         let noRenegotiation: UInt64 = 1 << 30
         let serverPreference: UInt64 = 1 << 22
         _ = SSL_CTX_set_options(context, noRenegotiation | serverPreference)
+        // TLS 1.3 suites in server order, AES-128-GCM first: its SHA-256 transcript hashes,
+        // which OpenSSL 3.0 keeps for the connection's life, are 208 B smaller than AES-256's
+        // SHA-384 ones (13,482 against 13,690 B live per idle `SSL`, loadtest/tls_ssl_allocations.c),
+        // and it runs 10 AES rounds instead of 14.
+        guard SSL_CTX_set_ciphersuites(context, Self.tls13Suites) == 1 else { throw TLSError.drain("TLS 1.3 cipher suites") }
         // Resumption: the server-side session cache (TLS 1.2 session ids) needs a session id
         // context; tickets (TLS 1.2 and 1.3) are on by default.
         let sessionContext = Array("syndicast".utf8)
@@ -64,6 +69,9 @@ private func selectHTTP11(
 }
 
 extension TLSContext {
+    /// The TLS 1.3 cipher suites, in the server's order of preference (OpenSSL's defaults reordered).
+    static let tls13Suites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+
     /// The ALPN protocol the server speaks.
     static let http11 = Array("http/1.1".utf8)
 

@@ -96,6 +96,7 @@ public final class TLSEngine {
         let result = SSL_do_handshake(ssl)
         if result == 1 {
             isHandshakeComplete = true
+            TLSHeapTrim.shared.handshakeCompleted()
             return .done(0)
         }
         return failureOrWait(result)
