@@ -39,6 +39,7 @@ let package = Package(
         .target(name: "Journal", dependencies: ["CSQLite", "Monitor"]),
         .target(name: "Broker", dependencies: ["Basics", "CLinux", "Monitor"]),
         .target(name: "Redis", dependencies: ["Basics", "CLinux", "COpenSSL", "Reactor"]),
+        .target(name: "Cluster", dependencies: ["Basics", "Monitor", "Journal", "Broker", "Redis"], resources: [.embedInCode("ingest.lua")]),
         .target(
             name: "SyndicastServer",
             dependencies: [
@@ -81,6 +82,7 @@ let package = Package(
         .target(name: "SharedLogConformance", dependencies: ["Basics", "Broker", "Monitor"], path: "Tests/SharedLogConformance"),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "Basics", "Journal", "SeededRandom", "SharedLogConformance"]),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "Reactor", "Basics", "SeededRandom"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Redis", "Broker", "Monitor", "Journal", "Basics"]),
         .testTarget(
             name: "SyndicastServerTests",
             dependencies: ["Basics", "SyndicastServer", .product(name: "Prometheus", package: "swift-prometheus")]
