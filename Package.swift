@@ -62,7 +62,7 @@ let package = Package(
         // Micro-benchmarks of the hot paths (loadtest/micro; run with swift run -c release).
         .executableTarget(
             name: "syndicast-microbench",
-            dependencies: ["Basics", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker", "Redis"],
+            dependencies: ["Basics", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker", "Redis", "Cluster"],
             path: "loadtest/micro"
         ),
 
