@@ -14,6 +14,7 @@ extension ClusterSnapshotStore {
     /// One round, as the thread runs it every interval (tests call it directly): lease, capture,
     /// encode, write and trim. Blocks; call it off the client's loop and the broker's thread.
     public func snapshotNow(broker: MessageBroker) -> RoundOutcome {
+        guard !control.withLock({ $0.stopping }) else { return .failed("stopping") }
         guard broker.isCaughtUp else { return .notCaughtUp }
         let epoch: String
         switch resolveEpoch() {
@@ -90,7 +91,9 @@ extension ClusterSnapshotStore {
             arguments: [Array(instance.utf8), Array(String(leaseMilliseconds).utf8)])
         switch reply {
         case .failure(let error): return .failure(SharedLogError("snapshot lease: \(error)"))
-        case .success(.integer(let held)): return .success(held == 1)
+        case .success(.integer(let held)):
+            if held == 1 { control.withLock { $0.tookLease = true } }
+            return .success(held == 1)
         case .success(let other): return .failure(SharedLogError("snapshot lease: unexpected reply \(other)"))
         }
     }

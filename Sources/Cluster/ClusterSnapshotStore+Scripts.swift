@@ -44,7 +44,7 @@ extension ClusterSnapshotStore {
         """
         local function parse(id)
           if type(id) ~= 'string' then return nil end
-          return string.match(id, '^(%d+)-(%d+)$')
+          return string.match(id, '^(%d+)%-(%d+)$')
         end
         local function less(a, b)
           if #a ~= #b then return #a < #b end

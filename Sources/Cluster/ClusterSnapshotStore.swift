@@ -88,6 +88,8 @@ public final class ClusterSnapshotStore: Sendable {
         var captured: Captured?
         /// The position of the last snapshot this store wrote.
         var lastWritten: SharedLogPosition?
+        /// Whether a round has taken the lease (``stop()`` then gives it up).
+        var tookLease = false
     }
 
     /// The broker's state as one `query` read it.
@@ -129,14 +131,12 @@ public final class ClusterSnapshotStore: Sendable {
 
     /// Stops the thread and joins it (a round in progress ends within its Redis timeouts), then
     /// gives up the lease if this instance holds it, so another instance takes over at its next
-    /// round instead of after the lease expires.
+    /// round instead of after the lease expires. Later rounds do nothing.
     public func stop() {
         control.withLock { $0.stopping = true }
         control.broadcast()
-        let running = thread.withLock { $0 }
-        running?.join()
-        guard running != nil else { return }
-        releaseLease()
+        thread.withLock { $0 }?.join()
+        if control.withLock({ $0.tookLease }) { releaseLease() }
     }
 
     private func run(broker: MessageBroker, period: Int64) {
@@ -144,6 +144,7 @@ public final class ClusterSnapshotStore: Sendable {
             let stopping = control.withLock(when: { $0.stopping }, timeoutMilliseconds: Int(clamping: period)) { $0.stopping }
             if stopping { return }
             let outcome = snapshotNow(broker: broker)
+            if control.withLock({ $0.stopping }) { return }
             switch outcome {
             case .written(let position, let bytes, let trimmed):
                 log(.info, "snapshot written at \(position) (\(bytes) bytes); stream trimmed by \(trimmed) entries")
