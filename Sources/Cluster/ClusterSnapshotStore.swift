@@ -29,8 +29,15 @@ public final class ClusterSnapshotStore: Sendable {
     /// Receives the store's log records.
     public typealias Log = @Sendable (_ level: LogLevel, _ message: String) -> Void
 
-    /// A snapshot read back by ``load(configuration:)``: start a broker with `monitor`,
-    /// `startPosition: position`, `seq: broker.seq`, then ``MessageBroker/restore(_:)`` `broker`.
+    /// A snapshot read back by ``load(configuration:)``. Start the broker from it, restoring its
+    /// counters before it reads (a `query` queued before `startReading` runs first):
+    /// ```swift
+    /// let broker = MessageBroker(monitor: loaded.monitor, epoch: epoch, sharedLog: log, codec: codec,
+    ///                            startPosition: loaded.position, seq: loaded.broker.seq)
+    /// broker.query { $0.restore(loaded.broker) }
+    /// broker.startReading { … }
+    /// store.start(broker: broker)
+    /// ```
     public struct Loaded: Sendable {
         public var monitor: TransactionMonitor
         public var broker: BrokerSnapshot

@@ -144,7 +144,8 @@ func makeSnapshotBroker(_ log: InMemorySharedLog, from loaded: ClusterSnapshotSt
     let broker = MessageBroker(
         monitor: loaded?.monitor ?? TransactionMonitor(configuration: snapshotRules), epoch: "e1", sharedLog: log, codec: payloadCodec,
         startPosition: loaded?.position, seq: loaded?.broker.seq ?? 0)
-    if let loaded { await broker.restore(loaded.broker) }
+    // As the server does it: queued before reading starts, so it runs before any entry.
+    if let loaded { broker.query { $0.restore(loaded.broker) } }
     let recorder = EventRecorder()
     await broker.addSink(recorder)
     broker.startReading()

@@ -46,6 +46,8 @@ struct ClusterSnapshotStoreTests {
         #expect(after.count > 9, "the later transactions raise alerts and ranking changes too")
         #expect(restoredEvents.transcript == after)
         #expect(await restored.currentSeq == original.currentSeq)
+        #expect(await restored.snapshot() == original.snapshot(), "the counters carry on from the snapshot's (21 transactions)")
+        #expect(await restored.snapshot().transactions == 21)
         for broker in [original, restored] { broker.shutdown() }
         _ = redis
     }
