@@ -15,7 +15,7 @@ extension ClusterSnapshotStore {
     public func load(configuration: MonitorConfiguration) -> Loaded? {
         let started = Self.monotonicNanoseconds()
         let reply = client.sendAndWait(
-            batch: [[Array("HGETALL".utf8), Array(Self.snapshotKey.utf8)], [Array("GET".utf8), Array(Self.epochKey.utf8)]],
+            batch: [[Array("HGETALL".utf8), Array(keys.snapshot.utf8)], [Array("GET".utf8), Array(keys.epoch.utf8)]],
             timeout: Self.transferTimeout)
         let replies: [RESPValue]
         switch reply {

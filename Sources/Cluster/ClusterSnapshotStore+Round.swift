@@ -45,8 +45,8 @@ extension ClusterSnapshotStore {
             Array(instance.utf8), Array(epoch.utf8), Array(position.description.utf8), Array(Self.formatVersion.utf8), monitorBytes,
             brokerBytes, Array(String(Self.wallClockMilliseconds()).utf8),
         ]
-        let keys = [Self.snapshotKey, Self.leaseKey, Self.streamKey, Self.epochKey].map { Array($0.utf8) }
-        let reply = client.evaluateAndWait(Self.writeScript, keys: keys, arguments: arguments, timeout: Self.transferTimeout)
+        let scriptKeys = [keys.snapshot, keys.lease, keys.stream, keys.epoch].map { Array($0.utf8) }
+        let reply = client.evaluateAndWait(Self.writeScript, keys: scriptKeys, arguments: arguments, timeout: Self.transferTimeout)
         switch reply {
         case .failure(let error):
             return .failed("snapshot write: \(error)")
@@ -87,7 +87,7 @@ extension ClusterSnapshotStore {
     /// Takes the lease, or extends it if this instance holds it (``leaseScript``).
     func takeLease() -> Result<Bool, SharedLogError> {
         let reply = client.evaluateAndWait(
-            Self.leaseScript, keys: [Array(Self.leaseKey.utf8)],
+            Self.leaseScript, keys: [Array(keys.lease.utf8)],
             arguments: [Array(instance.utf8), Array(String(leaseMilliseconds).utf8)])
         switch reply {
         case .failure(let error): return .failure(SharedLogError("snapshot lease: \(error)"))
@@ -101,13 +101,13 @@ extension ClusterSnapshotStore {
     /// Deletes the lease if this instance holds it (best effort: it expires anyway).
     func releaseLease() {
         let reply = client.evaluateAndWait(
-            Self.releaseScript, keys: [Array(Self.leaseKey.utf8)], arguments: [Array(instance.utf8)], timeout: 1_000)
+            Self.releaseScript, keys: [Array(keys.lease.utf8)], arguments: [Array(instance.utf8)], timeout: 1_000)
         if case .success(.integer(1)) = reply { log(.info, "snapshot lease released") }
     }
 
     /// The position of the stored snapshot if it belongs to `epoch`, else nil.
     func storedPosition(epoch: String) -> Result<SharedLogPosition?, SharedLogError> {
-        let reply = client.sendAndWait([Array("HMGET".utf8), Array(Self.snapshotKey.utf8), Array("epoch".utf8), Array("position".utf8)])
+        let reply = client.sendAndWait([Array("HMGET".utf8), Array(keys.snapshot.utf8), Array("epoch".utf8), Array("position".utf8)])
         switch reply {
         case .failure(let error):
             return .failure(SharedLogError("snapshot position: \(error)"))
@@ -121,12 +121,12 @@ extension ClusterSnapshotStore {
     /// The shared log's epoch: the one given or learned before, else `GET {syndicast}:epoch`.
     func resolveEpoch() -> Result<String, SharedLogError> {
         if let known = knownEpoch.withLock({ $0 }) { return .success(known) }
-        switch client.sendAndWait([Array("GET".utf8), Array(Self.epochKey.utf8)]) {
+        switch client.sendAndWait([Array("GET".utf8), Array(keys.epoch.utf8)]) {
         case .failure(let error):
             return .failure(SharedLogError("epoch: \(error)"))
         case .success(let value):
             guard let epoch = value.string, !value.isError else {
-                return .failure(SharedLogError("no \(Self.epochKey) in Redis (\(value)): the shared log has not started"))
+                return .failure(SharedLogError("no \(keys.epoch) in Redis (\(value)): the shared log has not started"))
             }
             knownEpoch.withLock { $0 = epoch }
             return .success(epoch)

@@ -65,6 +65,24 @@ public final class ClusterSnapshotStore: Sendable {
         case failed(String)
     }
 
+    /// The keys a store uses: the stream's, and its prefix (with the `{…}` hash tag, so one script
+    /// may touch them all) followed by `snapshot`, `snapshot-lease` and `epoch`.
+    public struct Keys: Sendable, Equatable {
+        public var stream: String
+        public var snapshot: String
+        public var lease: String
+        public var epoch: String
+
+        /// The keys beside `stream` (`{syndicast}:stream` gives the contract's keys).
+        public init(stream: String = ClusterSnapshotStore.streamKey) {
+            let prefix = stream.hasSuffix("stream") ? String(stream.dropLast("stream".count)) : stream + ":"
+            self.stream = stream
+            snapshot = prefix + "snapshot"
+            lease = prefix + "snapshot-lease"
+            epoch = prefix + "epoch"
+        }
+    }
+
     /// The snapshot hash.
     public static let snapshotKey = "{syndicast}:snapshot"
     /// The writer's lease: the holder's instance id, with an expiry.
@@ -77,6 +95,8 @@ public final class ClusterSnapshotStore: Sendable {
     public static let formatVersion = "1"
 
     let client: RedisClient
+    /// Where the snapshot, the lease, the stream and the epoch live.
+    public let keys: Keys
     /// This instance's id: the lease's value while it writes.
     public let instance: String
     /// Time between rounds; zero or less: never (``start(broker:)`` does nothing).
@@ -109,9 +129,13 @@ public final class ClusterSnapshotStore: Sendable {
 
     /// A store on `client` for the instance `instance` (a random id, unique per process start).
     /// `epoch` is the shared log's epoch (nil: read from `{syndicast}:epoch` at first use);
-    /// `log` gets what the store has to say.
-    public init(client: RedisClient, instance: String, interval: Duration, epoch: String? = nil, log: @escaping Log = { _, _ in }) {
+    /// `log` gets what the store has to say; `keys` default to the contract's.
+    public init(
+        client: RedisClient, instance: String, interval: Duration, epoch: String? = nil, keys: Keys = Keys(),
+        log: @escaping Log = { _, _ in }
+    ) {
         self.client = client
+        self.keys = keys
         self.instance = instance
         self.interval = interval
         self.knownEpoch = Mutex(epoch)

@@ -182,3 +182,22 @@ struct ClusterSnapshotStoreTests {
         _ = redis
     }
 }
+
+@Suite("Cluster snapshot store: keys")
+struct ClusterSnapshotStoreKeysTests {
+    @Test func theKeysShareTheStreamsHashTagAndPrefix() {
+        #expect(
+            ClusterSnapshotStore.Keys()
+                == ClusterSnapshotStore.Keys(stream: "{syndicast}:stream"))
+        let contract = ClusterSnapshotStore.Keys()
+        #expect(
+            [contract.snapshot, contract.lease, contract.epoch] == [
+                "{syndicast}:snapshot", "{syndicast}:snapshot-lease", "{syndicast}:epoch",
+            ])
+        let other = ClusterSnapshotStore.Keys(stream: "{t7}:stream")
+        #expect(
+            [other.stream, other.snapshot, other.lease, other.epoch] == [
+                "{t7}:stream", "{t7}:snapshot", "{t7}:snapshot-lease", "{t7}:epoch",
+            ])
+    }
+}
