@@ -39,6 +39,7 @@ let package = Package(
         .target(name: "Journal", dependencies: ["CSQLite", "Monitor"]),
         .target(name: "Broker", dependencies: ["Basics", "CLinux", "Monitor"]),
         .target(name: "Redis", dependencies: ["Basics", "CLinux", "COpenSSL", "Reactor"]),
+        .target(name: "Cluster", dependencies: ["Basics", "Monitor", "Journal", "Broker", "Redis"], resources: [.embedInCode("ingest.lua")]),
         .target(
             name: "SyndicastServer",
             dependencies: [
@@ -61,7 +62,7 @@ let package = Package(
         // Micro-benchmarks of the hot paths (loadtest/micro; run with swift run -c release).
         .executableTarget(
             name: "syndicast-microbench",
-            dependencies: ["Basics", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker", "Redis"],
+            dependencies: ["Basics", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker", "Redis", "Cluster"],
             path: "loadtest/micro"
         ),
 
@@ -81,6 +82,7 @@ let package = Package(
         .target(name: "SharedLogConformance", dependencies: ["Basics", "Broker", "Monitor"], path: "Tests/SharedLogConformance"),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "Basics", "Journal", "SeededRandom", "SharedLogConformance"]),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "Reactor", "Basics", "SeededRandom"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Redis", "Broker", "Monitor", "Journal", "Basics"]),
         .testTarget(
             name: "SyndicastServerTests",
             dependencies: ["Basics", "SyndicastServer", .product(name: "Prometheus", package: "swift-prometheus")]

@@ -109,6 +109,12 @@ enum ServeOptions {
         "tls-key", default: "", shown: "none", unit: "path", help: "PEM private key of --tls-cert (both or neither).")
     static let tlsHandshakeTimeout = ServeOption(
         "tls-handshake-timeout", default: 10, unit: "seconds", help: "Time a client has to finish the TLS handshake.")
+    static let redisSnapshotInterval = ServeOption(
+        "redis-snapshot-interval", default: 60, unit: "seconds",
+        help: """
+            Cluster mode: how often the instance holding the snapshot lease stores the state in Redis and trims \
+            the stream to the previous snapshot (0: never; docs/CLUSTER.md).
+            """)
     static let logFormat = ServeOption(
         "log-format", default: "text",
         help: "Log records on standard error as text lines or JSON lines (ts, level, label, message, metadata).")

@@ -1,6 +1,6 @@
 // syndicast-microbench: throughput of the hot protocol and domain code, side by side with a
 // reference implementation where one exists, median of several runs (this machine is noisy).
-// Run: swift run -c release syndicast-microbench [runs] [broker|cluster|decode|journal|batch|basics|snapshot|spike [sizes]|redis]
+// Run: swift run -c release syndicast-microbench [runs] [broker|cluster|decode|journal|batch|basics|snapshot|snapstore|spike [sizes]|redis]
 import Broker
 import Foundation
 import HTTP1
@@ -43,6 +43,12 @@ if only == "redis" {
 if only == "spike" {
     let sizes = CommandLine.arguments.count > 3 ? CommandLine.arguments[3].split(separator: ",").compactMap { Int($0) } : []
     spikeBenchmark(runs: runs, sizes: sizes.isEmpty ? [200_000, 400_000] : sizes)
+    exit(0)
+}
+
+// `… snapstore` runs only the cluster snapshot written to and loaded from Redis (SnapshotStoreBenchmark.swift).
+if only == "snapstore" {
+    snapshotStoreBenchmark(runs: runs)
     exit(0)
 }
 

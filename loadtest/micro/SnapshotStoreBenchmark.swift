@@ -1,0 +1,152 @@
+import Broker
+import Cluster
+import Foundation
+import Journal
+import Monitor
+import Redis
+import Synchronization
+
+/// `syndicast-microbench RUNS snapstore`: a cluster snapshot of 1M transactions over 100k
+/// investors and 1k syndicates (the `… snapshot` state) written to and loaded from a
+/// redis-server started here on a free loopback port, once with `appendonly no` and once with
+/// `appendonly yes` + `appendfsync always`. Write = one `ClusterSnapshotStore.snapshotNow`
+/// (lease script, capture query, HMGET, encode, write script); load = `load(configuration:)`
+/// (HGETALL + GET, decode, restore). Medians of RUNS.
+func snapshotStoreBenchmark(runs: Int) {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/redis-server") else {
+        print("snapstore: redis-server is not installed")
+        return
+    }
+    let base: Int64 = 1_764_237_600_000
+    var generator = SplitMix64(state: 15)
+    let investors = (0..<100_000).map { "investor-\($0)" }
+    let syndicates = (0..<1_000).map { "syndicate-\($0)" }
+    let transactions = (0..<1_000_000).map { index in
+        Transaction(
+            id: nil, investorId: investors[Int(generator.next() % 100_000)], syndicateId: syndicates[Int(generator.next() % 1_000)],
+            amount: Money(cents: Int64(generator.next() % 2_000_000) + 1), timestamp: base + Int64(index))
+    }
+    let configuration = MonitorConfiguration()
+    var monitor = TransactionMonitor(configuration: configuration)
+    _ = monitor.apply(TransactionBatch(transactions), alerts: { _ in })
+    let log = InMemorySharedLog()
+    let broker = MessageBroker(
+        monitor: monitor, epoch: "bench", sharedLog: log,
+        codec: SharedLogCodec(encode: { JournalPayloadCodec.encode($0) }, decode: { try JournalPayloadCodec.decode($0) }),
+        startPosition: SharedLogPosition(high: 1_764_237_600_000, low: 0), seq: 2_000_000)
+    broker.query { $0.restore(BrokerSnapshot(seq: 2_000_000, transactions: 1_000_000, amountThresholdAlerts: 0, syndicateSpikeAlerts: 0)) }
+    broker.startReading()
+    while !broker.isCaughtUp { usleep(1_000) }
+    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+    let encode = median((0..<runs).map { _ in milliseconds { _ = monitor.encodeSnapshot() } })
+    print("== cluster snapshot through Redis: 1M tx, 100k investors, 1k syndicates (median of \(runs) runs)")
+    print(String(format: "   encode alone %.1f ms", encode))
+    for (name, arguments) in [
+        ("appendonly no", ["--appendonly", "no"]), ("appendfsync always", ["--appendonly", "yes", "--appendfsync", "always"]),
+    ] {
+        guard let (server, client, directory) = startBenchmarkRedis(arguments) else { return }
+        defer {
+            client.close()
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        _ = client.sendAndWait(RedisClient.command("SET", ClusterSnapshotStore.epochKey, log.epoch))
+        _ = client.sendAndWait(RedisClient.command("CONFIG", "SET", "slowlog-log-slower-than", "500"))
+        _ = client.sendAndWait(RedisClient.command("SLOWLOG", "RESET"))
+        var writes: [Double] = []
+        var loads: [Double] = []
+        var size = 0
+        var restoredOK = true
+        let lastLoad = Mutex("")
+        for run in 0..<runs {
+            _ = client.sendAndWait(RedisClient.command("DEL", ClusterSnapshotStore.snapshotKey, ClusterSnapshotStore.leaseKey))
+            let store = ClusterSnapshotStore(client: client, instance: "bench-\(run)", interval: .seconds(60)) { _, message in
+                if message.hasPrefix("snapshot loaded") { lastLoad.withLock { $0 = message } }
+            }
+            var outcome = ClusterSnapshotStore.RoundOutcome.unchanged
+            writes.append(milliseconds { outcome = store.snapshotNow(broker: broker) })
+            guard case .written(_, let bytes, _) = outcome else {
+                print("   \(name): snapshot not written: \(outcome)")
+                return
+            }
+            size = bytes
+            var loaded: ClusterSnapshotStore.Loaded?
+            loads.append(milliseconds { loaded = store.load(configuration: configuration) })
+            restoredOK = restoredOK && loaded?.monitor.leaderboard == monitor.leaderboard && loaded?.broker.seq == 2_000_000
+        }
+        print(
+            String(
+                format: "   %@: write %.1f ms, load %.1f ms (%.2f MB; restored state matches: %@)", name, median(writes), median(loads),
+                Double(size) / 1e6, restoredOK ? "yes" : "NO"))
+        print("   last load: \(lastLoad.withLock { $0 })")
+        print("   Redis busy per write script (SLOWLOG, µs): \(scriptMicroseconds(client))")
+        // The same write when it also trims 1,000 entries of 20 KB (the 1M transactions as NDJSON
+        // commit groups of 1,000): the stored snapshot's position is past all but the last.
+        var trims: [Double] = []
+        var trimmed = 0
+        let entry = [UInt8](repeating: 0x61, count: 20_000)
+        for run in 0..<runs {
+            _ = client.sendAndWait(RedisClient.command("DEL", ClusterSnapshotStore.streamKey, ClusterSnapshotStore.leaseKey))
+            for start in stride(from: 1, through: 1_000, by: 100) {
+                _ = client.sendAndWait(
+                    batch: (start..<start + 100).map {
+                        [Array("XADD".utf8), Array(ClusterSnapshotStore.streamKey.utf8), Array("1-\($0)".utf8), [0x70], entry]
+                    })
+            }
+            _ = client.sendAndWait(
+                RedisClient.command("HSET", ClusterSnapshotStore.snapshotKey, "epoch", log.epoch, "position", "1-1000", "format", "1"))
+            let store = ClusterSnapshotStore(client: client, instance: "trim-\(run)", interval: .seconds(60))
+            var outcome = ClusterSnapshotStore.RoundOutcome.unchanged
+            _ = client.sendAndWait(RedisClient.command("SLOWLOG", "RESET"))
+            trims.append(milliseconds { outcome = store.snapshotNow(broker: broker) })
+            if case .written(_, _, let count) = outcome { trimmed = count }
+        }
+        print(String(format: "   %@: write that trims %d entries (20 MB) %.1f ms", name, trimmed, median(trims)))
+        print("   Redis busy per trimming write script (SLOWLOG, µs): \(scriptMicroseconds(client))")
+    }
+    broker.shutdown()
+}
+
+/// The durations of the EVALSHA calls in Redis's slow log (then reset), oldest first.
+private func scriptMicroseconds(_ client: RedisClient) -> [Int64] {
+    guard case .success(let value) = client.sendAndWait(RedisClient.command("SLOWLOG", "GET", "1000")) else { return [] }
+    _ = client.sendAndWait(RedisClient.command("SLOWLOG", "RESET"))
+    let entries = (value.array ?? []).compactMap(\.array).filter { $0.count > 3 && $0[3].array?.first?.string == "EVALSHA" }
+    return entries.compactMap { $0[2].integer }.reversed()
+}
+
+/// Milliseconds `body` takes.
+private func milliseconds(_ body: () -> Void) -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+}
+
+/// A redis-server on a free loopback port with `arguments`, and a client of it.
+private func startBenchmarkRedis(_ arguments: [String]) -> (Process, RedisClient, String)? {
+    let port = Int.random(in: 20_000...40_000)
+    let directory = NSTemporaryDirectory() + "microbench-snapstore-\(getpid())-\(port)"
+    try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let server = Process()
+    server.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+    server.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--dir", directory, "--save", "", "--logfile", ""] + arguments
+    server.standardOutput = FileHandle.nullDevice
+    do {
+        try server.run()
+    } catch {
+        print("snapstore: cannot start redis-server: \(error)")
+        return nil
+    }
+    usleep(300_000)
+    guard let url = try? RedisURL(parsing: "redis://127.0.0.1:\(port)"),
+        let client = try? RedisClient(configuration: RedisClient.Configuration(url: url)),
+        case .success = client.sendAndWait(RedisClient.command("PING"), timeout: 5_000)
+    else {
+        print("snapstore: no answer from redis-server on port \(port)")
+        kill(server.processIdentifier, SIGKILL)
+        server.waitUntilExit()
+        return nil
+    }
+    return (server, client, directory)
+}
