@@ -109,6 +109,12 @@ enum ServeOptions {
         "tls-key", default: "", shown: "none", unit: "path", help: "PEM private key of --tls-cert (both or neither).")
     static let tlsHandshakeTimeout = ServeOption(
         "tls-handshake-timeout", default: 10, unit: "seconds", help: "Time a client has to finish the TLS handshake.")
+    static let spikeStore = ServeOption(
+        "spike-store", default: "memory",
+        help: """
+            Where cluster mode evaluates the spike rule: memory (each instance's monitor) or redis (sorted sets \
+            inside the ingest script, decisions carried in the stream; cluster mode only; docs/CLUSTER.md).
+            """)
     static let logFormat = ServeOption(
         "log-format", default: "text",
         help: "Log records on standard error as text lines or JSON lines (ts, level, label, message, metadata).")
@@ -119,7 +125,7 @@ enum ServeOptions {
         topK,
         history, historyBytes, maxAmount, maxClockSkew, idempotencyWindow, apiKey, apiKeyFile, allowedOrigin, allowedHost,
         streamTokenSecret, connectionLimit, pingInterval, requestTimeout, keepAliveTimeout, shutdownTimeout, outboundLimit,
-        echo, broadcast, logLevel, logFormat, tlsCertificate, tlsKey, tlsHandshakeTimeout,
+        echo, broadcast, logLevel, logFormat, tlsCertificate, tlsKey, tlsHandshakeTimeout, spikeStore,
     ]
 
     /// The option a `SYNDICAST_*` variable names, or nil.
