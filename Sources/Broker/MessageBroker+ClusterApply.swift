@@ -4,8 +4,11 @@ import Monitor
 /// events, and this broker's requests in it are answered with what applying it gave.
 extension MessageBroker {
     /// Applies one log entry like journal replay, but publishing its events: the requests the
-    /// skip set leaves, in order. Then answers this broker's requests in it.
-    func applyLogEntry(_ position: SharedLogPosition, entries: [JournalEntry]?, skip: SharedLogSkipSet, spikes: SharedLogSpikeDecisions? = nil) {
+    /// skip set leaves, in order, with the log's spike decisions (`spikes`, the entry's `k`) when
+    /// the log evaluates the spike rule. Then answers this broker's requests in it.
+    func applyLogEntry(
+        _ position: SharedLogPosition, entries: [JournalEntry]?, skip: SharedLogSkipSet, spikes: SharedLogSpikeDecisions? = nil
+    ) {
         // A reading resumes after the last entry it delivered; an entry at or before the last
         // applied one is a repeat.
         if let last = cluster.appliedPosition, position <= last { return }

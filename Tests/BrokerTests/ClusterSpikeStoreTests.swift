@@ -168,7 +168,9 @@ struct ClusterSpikeStoreTests {
         let group = SharedLogGroup(
             payload: [],
             requests: [
-                SharedLogRequest(transactions: [transaction("t1", "i1", "s1", cents: 1, at: -5), transaction(nil, "i2", "s2", cents: 1, at: 7)]),
+                SharedLogRequest(transactions: [
+                    transaction("t1", "i1", "s1", cents: 1, at: -5), transaction(nil, "i2", "s2", cents: 1, at: 7),
+                ]),
                 SharedLogRequest(transactions: []),
             ])
         let rule = SharedLogSpikeRule(configuration: spikeConfiguration)
