@@ -189,8 +189,10 @@ local function evaluateSpikes(rule)
           local state = states[syndicate]
           if state == nil then
             local stored = redis.call('HGET', stateKey, syndicate)
-            if stored then
-              local separator = string.find(stored, ' ', 1, true)
+            local separator = stored and string.find(stored, ' ', 1, true)
+            -- A field not of this form (not written by this script) reads as no state: a Lua
+            -- error here would leave this call's earlier writes in place.
+            if separator and tonumber(string.sub(stored, 1, separator - 1)) then
               state = {tonumber(string.sub(stored, 1, separator - 1)), string.sub(stored, separator + 1) == '1'}
             else
               state = {}
