@@ -5,11 +5,12 @@ import Synchronization
 /// only its request, one entry per group that has something to apply, the skip set.
 ///
 /// Ids are never forgotten (the contract asks that an id is remembered for at least the ttl).
-/// A group with a ``SharedLogSpikeRule`` gets the spike decisions the ingest script would give
-/// (``SharedLogSpikeEvaluator``).
 /// Appends complete synchronously on the caller's thread; entries are delivered to every reading
 /// on the appending thread, before the append's completion runs (so a broker may apply its own
 /// entry before it knows it appended it), unless delivery is held (``holdDelivery()``).
+///
+/// A group with a ``SharedLogSpikeRule`` gets the spike decisions the ingest script would give
+/// (``SharedLogSpikeEvaluator``), in its entry's ``SharedLogEntry/spikes``.
 ///
 /// Fault injection: ``failNextAppends(_:message:)``, ``holdDelivery()``/``releaseDelivery()``
 /// ``holdCompletions()``/``releaseCompletions()`` (an append in flight) and
