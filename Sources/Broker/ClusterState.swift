@@ -13,11 +13,15 @@ final class ClusterLink: Sendable {
     let stopped = Atomic<Bool>(false)
     /// Called on the broker's thread once caught up (see `MessageBroker.startReading`).
     let onCaughtUp = Mutex<(@Sendable () -> Void)?>(nil)
+    /// Set when the log evaluates the spike rule (`--spike-store redis`): every group carries it
+    /// and the monitor applies the entries' decisions instead of evaluating the rule.
+    let spikeRule: SharedLogSpikeRule?
 
-    init(log: any SharedLog, codec: SharedLogCodec, startPosition: SharedLogPosition?) {
+    init(log: any SharedLog, codec: SharedLogCodec, startPosition: SharedLogPosition?, spikeRule: SharedLogSpikeRule? = nil) {
         self.log = log
         self.codec = codec
         self.startPosition = startPosition
+        self.spikeRule = spikeRule
     }
 }
 
@@ -82,7 +86,7 @@ enum ClusterCommand: Sendable {
     /// An append completed.
     case appended(Result<SharedLogAppendResult, SharedLogError>, AppendedGroup)
     /// An entry was read; `entries` is nil when its payload could not be decoded.
-    case entry(SharedLogPosition, entries: [JournalEntry]?, skip: SharedLogSkipSet)
+    case entry(SharedLogPosition, entries: [JournalEntry]?, skip: SharedLogSkipSet, spikes: SharedLogSpikeDecisions?)
     case caughtUp
     /// The broker is shutting down: answer everything waiting with `unavailable`.
     case stop

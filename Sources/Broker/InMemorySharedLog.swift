@@ -9,6 +9,9 @@ import Synchronization
 /// on the appending thread, before the append's completion runs (so a broker may apply its own
 /// entry before it knows it appended it), unless delivery is held (``holdDelivery()``).
 ///
+/// A group with a ``SharedLogSpikeRule`` gets the spike decisions the ingest script would give
+/// (``SharedLogSpikeEvaluator``), in its entry's ``SharedLogEntry/spikes``.
+///
 /// Fault injection: ``failNextAppends(_:message:)``, ``holdDelivery()``/``releaseDelivery()``
 /// ``holdCompletions()``/``releaseCompletions()`` (an append in flight) and
 /// ``appendDamaged(payload:)``.
@@ -32,6 +35,8 @@ public final class InMemorySharedLog: SharedLog {
         var failures: [String] = []
         var held = false
         var appendCount = 0
+        /// The spike rule's state, once a group carries a ``SharedLogSpikeRule``.
+        var spikeEvaluator: SharedLogSpikeEvaluator?
         /// Completions waiting for ``releaseCompletions()``, when held.
         var heldCompletions: [@Sendable () -> Void]?
     }
@@ -99,7 +104,12 @@ public final class InMemorySharedLog: SharedLog {
             guard decision.applies else { return .success(SharedLogAppendResult(position: nil, requests: decision.outcomes)) }
             state.stored.merge(decision.accepted) { _, new in new }
             let position = SharedLogPosition(high: 0, low: UInt64(state.entries.count + 1))
-            state.entries.append(SharedLogEntry(position: position, payload: group.payload, skip: decision.skip))
+            var spikes: SharedLogSpikeDecisions?
+            if let rule = group.spikeRule {
+                if state.spikeEvaluator?.rule != rule { state.spikeEvaluator = SharedLogSpikeEvaluator(rule: rule) }
+                spikes = state.spikeEvaluator?.evaluate(group, skip: decision.skip)
+            }
+            state.entries.append(SharedLogEntry(position: position, payload: group.payload, skip: decision.skip, spikes: spikes))
             Self.pump(&state)
             return .success(SharedLogAppendResult(position: position, requests: decision.outcomes))
         }

@@ -42,7 +42,8 @@ extension MessageBroker {
                 // Decoded here, on the reading's thread, not on the broker's.
                 // An entry whose payload or skip list is damaged is skipped as a whole.
                 let entries = entry.skip == nil ? nil : try? codec.decode(entry.payload)
-                self?.submit(.cluster(.entry(entry.position, entries: entries, skip: entry.skip ?? SharedLogSkipSet())))
+                self?.submit(
+                    .cluster(.entry(entry.position, entries: entries, skip: entry.skip ?? SharedLogSkipSet(), spikes: entry.spikes)))
             case .caughtUp:
                 self?.submit(.cluster(.caughtUp))
             }
@@ -122,8 +123,8 @@ extension MessageBroker {
             finishAppend(result, group)
             cluster.recentlyApplied = [:]
             startAppendIfIdle(link)
-        case .entry(let position, let entries, let skip):
-            applyLogEntry(position, entries: entries, skip: skip)
+        case .entry(let position, let entries, let skip, let spikes):
+            applyLogEntry(position, entries: entries, skip: skip, spikes: spikes)
         case .caughtUp:
             link.caughtUp.store(true, ordering: .releasing)
             link.onCaughtUp.withLock { $0 }?()
@@ -179,7 +180,8 @@ extension MessageBroker {
         guard !pending.isEmpty else { return }
         let appended = AppendedGroup(pending: pending)
         cluster.inFlight = appended
-        link.log.append(group: SharedLogGroup(payload: link.codec.encode(entries), requests: requests)) { [weak self] result in
+        let group = SharedLogGroup(payload: link.codec.encode(entries), requests: requests, spikeRule: link.spikeRule)
+        link.log.append(group: group) { [weak self] result in
             self?.submit(.cluster(.appended(result, appended)))
         }
     }

@@ -4,8 +4,11 @@ import Monitor
 /// events, and this broker's requests in it are answered with what applying it gave.
 extension MessageBroker {
     /// Applies one log entry like journal replay, but publishing its events: the requests the
-    /// skip set leaves, in order. Then answers this broker's requests in it.
-    func applyLogEntry(_ position: SharedLogPosition, entries: [JournalEntry]?, skip: SharedLogSkipSet) {
+    /// skip set leaves, in order, with the log's spike decisions (`spikes`, the entry's `k`) when
+    /// the log evaluates the spike rule. Then answers this broker's requests in it.
+    func applyLogEntry(
+        _ position: SharedLogPosition, entries: [JournalEntry]?, skip: SharedLogSkipSet, spikes: SharedLogSpikeDecisions? = nil
+    ) {
         // A reading resumes after the last entry it delivered; an entry at or before the last
         // applied one is a repeat.
         if let last = cluster.appliedPosition, position <= last { return }
@@ -21,15 +24,22 @@ extension MessageBroker {
                 switch entry {
                 case .transactions(let transactions):
                     var fresh = transactions
+                    var freshIndices: [Int]?
                     if let duplicates = skip.duplicates[request] {
                         let skipped = Set(duplicates)
-                        fresh = transactions.indices.filter { !skipped.contains($0) }.map { transactions[$0] }
+                        let indices = transactions.indices.filter { !skipped.contains($0) }
+                        fresh = indices.map { transactions[$0] }
+                        freshIndices = indices
                     }
                     if fresh.isEmpty {
                         results.append(.transactions(accepted: 0, first: nil, last: nil))
                         continue
                     }
-                    let range = applyTransactions(fresh, into: &events)
+                    let range =
+                        clusterLink?.spikeRule == nil
+                        ? applyTransactions(fresh, into: &events)
+                        : applyTransactions(
+                            fresh, spikeDecisions: Self.freshDecisions(spikes?.decisions(ofRequest: request), freshIndices), into: &events)
                     results.append(.transactions(accepted: fresh.count, first: range.first, last: range.last))
                 case .message(let topic, let data):
                     results.append(.message(seq: applyMessage(topic: topic, data: data, into: &events)))

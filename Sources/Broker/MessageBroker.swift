@@ -62,13 +62,15 @@ public actor MessageBroker {
     /// A broker in cluster mode on `sharedLog` (see `MessageBroker+Cluster.swift`): no local
     /// journal. `monitor`, `seq` and `startPosition` are a snapshot's (or empty, nil: the whole
     /// log); `epoch` is the stream epoch derived from `sharedLog.epoch`. Reading starts with
-    /// ``startReading(caughtUp:)``, after the sinks are added.
+    /// ``startReading(caughtUp:)``, after the sinks are added. With `spikeStore` `.sharedLog`
+    /// the log evaluates the spike rule (`--spike-store redis`, MessageBroker+ClusterSpikes.swift).
     public init(
         monitor: TransactionMonitor, epoch: String, configuration: BrokerConfiguration = BrokerConfiguration(),
         executor: BrokerExecutor = BrokerExecutor(), sharedLog: any SharedLog, codec: SharedLogCodec,
-        startPosition: SharedLogPosition? = nil, seq: UInt64 = 0
+        startPosition: SharedLogPosition? = nil, seq: UInt64 = 0, spikeStore: SpikeStore = .monitor
     ) {
-        let link = ClusterLink(log: sharedLog, codec: codec, startPosition: startPosition)
+        let spikeRule = spikeStore == .sharedLog ? SharedLogSpikeRule(configuration: monitor.configuration) : nil
+        let link = ClusterLink(log: sharedLog, codec: codec, startPosition: startPosition, spikeRule: spikeRule)
         self.init(
             monitor: monitor, epoch: epoch, configuration: configuration, executor: executor,
             persist: { _ in throw SharedLogError("cluster mode has no local journal") }, clusterLink: link, seq: seq)

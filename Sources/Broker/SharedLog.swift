@@ -68,10 +68,14 @@ public struct SharedLogGroup: Sendable {
     /// entry with all the request's transactions (duplicates included), or a message entry.
     public var payload: [UInt8]
     public var requests: [SharedLogRequest]
+    /// Set when the log evaluates the spike rule (`--spike-store redis`): the script's spike
+    /// section (``SharedLogSpikeRule/forEachArgument(of:_:)``) follows the requests' pairs.
+    public var spikeRule: SharedLogSpikeRule?
 
-    public init(payload: [UInt8], requests: [SharedLogRequest]) {
+    public init(payload: [UInt8], requests: [SharedLogRequest], spikeRule: SharedLogSpikeRule? = nil) {
         self.payload = payload
         self.requests = requests
+        self.spikeRule = spikeRule
     }
 }
 
@@ -184,16 +188,28 @@ public struct SharedLogEntry: Sendable {
     /// What applying it leaves out (the entry's `s` field); nil when the field is damaged (or
     /// missing): the broker then skips the whole entry, as every instance does.
     public var skip: SharedLogSkipSet?
+    /// The log's spike decisions (the entry's `k` field, `--spike-store redis`); nil when the
+    /// entry has none.
+    public var spikes: SharedLogSpikeDecisions?
 
-    public init(position: SharedLogPosition, payload: [UInt8], skip: SharedLogSkipSet?) {
+    public init(position: SharedLogPosition, payload: [UInt8], skip: SharedLogSkipSet?, spikes: SharedLogSpikeDecisions? = nil) {
         self.position = position
         self.payload = payload
         self.skip = skip
+        self.spikes = spikes
     }
 
-    /// An entry as stored: `skipText` is the `s` field's bytes (nil when the entry has none).
-    public init(position: SharedLogPosition, payload: [UInt8], skipText: (some Collection<UInt8>)?) {
-        self.init(position: position, payload: payload, skip: skipText.flatMap { SharedLogSkipSet(text: $0) })
+    /// An entry as stored: `skipText` is the `s` field's bytes (nil when the entry has none),
+    /// `spikeText` the `k` field's (nil when it has none; a damaged one marks the entry damaged,
+    /// like a damaged `s`).
+    public init(
+        position: SharedLogPosition, payload: [UInt8], skipText: (some Collection<UInt8>)?, spikeText: [UInt8]? = nil
+    ) {
+        let spikes = spikeText.map { SharedLogSpikeDecisions(text: $0) }
+        let damaged = spikes.map { $0 == nil } ?? false
+        self.init(
+            position: position, payload: payload, skip: damaged ? nil : skipText.flatMap { SharedLogSkipSet(text: $0) },
+            spikes: spikes ?? nil)
     }
 }
 

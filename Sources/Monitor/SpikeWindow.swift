@@ -139,6 +139,18 @@ public struct SpikeWindow: Sendable {
         return .evaluated(count: count)
     }
 
+    /// Notes a transaction whose spike decision was made outside the monitor (`--spike-store
+    /// redis`): no entry is kept, only the newest timestamp seen (`timestamp`, nil when the rule
+    /// clock ignores it) and whether the syndicate spikes.
+    mutating func noteExternallyDecided(_ timestamp: Int64?, _ decision: ExternalSpikeDecision?) {
+        if let timestamp, newestTimestamp.map({ timestamp > $0 }) ?? true { newestTimestamp = timestamp }
+        switch decision {
+        case .alert: isSpiking = true
+        case .ended: isSpiking = false
+        case nil: break
+        }
+    }
+
     /// Drops every entry: the caller has established that no later evaluation can count any of
     /// them (the newest is at or before the rule clock's `G − 2W − M`). `newestTimestamp` and
     /// `isSpiking` stay, so a later transaction is treated exactly as if the entries were kept.

@@ -142,7 +142,7 @@ public struct TransactionMonitor: Sendable {
         return state.window.record(timestamp, ignoringAtOrBefore: floor)
     }
 
-    private mutating func raise(_ details: Alert.Details, for transaction: Transaction) -> Alert {
+    mutating func raise(_ details: Alert.Details, for transaction: Transaction) -> Alert {
         let alert = Alert(
             id: "a-\(counts.alerts)", syndicateId: transaction.syndicateId, investorId: transaction.investorId,
             transactionId: transaction.id, details: details, at: transaction.timestamp)

@@ -62,6 +62,9 @@ public struct ServerConfiguration: Sendable {
     public var transactionLimits = TransactionDecoder.Limits()
     /// History size for resume.
     public var broker = BrokerConfiguration()
+    /// `--spike-store`: where cluster mode evaluates the spike rule; pass it to the cluster-mode
+    /// `MessageBroker(…, sharedLog:, …, spikeStore:)`. Single-node mode always evaluates in process.
+    public var spikeStore = SpikeStore.monitor
 
     public init() {}
 

@@ -82,6 +82,11 @@ struct ServeCommand: ParsableCommand {
     var tlsKey = ServeOptions.tlsKey.defaultValue
     @Option(name: ServeOptions.tlsHandshakeTimeout.argumentName, help: ServeOptions.tlsHandshakeTimeout.argumentHelp)
     var tlsHandshakeTimeout = ServeOptions.tlsHandshakeTimeout.defaultValue
+    @Option(name: ServeOptions.spikeStore.argumentName, help: ServeOptions.spikeStore.argumentHelp)
+    var spikeStore = ServeOptions.spikeStore.defaultValue
+
+    /// Whether the server runs in cluster mode (`--redis`); `--spike-store redis` needs it.
+    var usesSharedLog: Bool { false }
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
@@ -121,6 +126,7 @@ struct ServeCommand: ParsableCommand {
         }
         guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json") }
         guard (1...3_600).contains(tlsHandshakeTimeout) else { throw ValidationError("--tls-handshake-timeout must be 1…3600") }
+        guard SpikeStore(rawValue: spikeStore) != nil else { throw ValidationError("--spike-store must be memory or redis") }
     }
 
     /// The server configuration these options describe (``validate()`` has passed).
@@ -158,6 +164,7 @@ struct ServeCommand: ParsableCommand {
         configuration.tlsCertificateFile = tlsCert.isEmpty ? nil : tlsCert
         configuration.tlsKeyFile = tlsKey.isEmpty ? nil : tlsKey
         configuration.tlsHandshakeTimeoutSeconds = tlsHandshakeTimeout
+        configuration.spikeStore = SpikeStore(rawValue: spikeStore) ?? .monitor
         return configuration
     }
 
@@ -171,6 +178,8 @@ struct ServeCommand: ParsableCommand {
                 "ignoring \(name): not a serve option (syndicast serve --help lists them)", metadata: ["variable": "\(name)"])
         }
         let configuration = serverConfiguration()
+        // Refused at start, not in validate(), so that the option table's tests can parse the value alone.
+        guard configuration.spikeStore == .monitor || usesSharedLog else { throw ValidationError("--spike-store redis needs --redis") }
         SyndicastServer.blockTerminationSignals()
         let server: SyndicastServer
         let bound: Int

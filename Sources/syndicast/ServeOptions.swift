@@ -115,6 +115,14 @@ enum ServeOptions {
             Cluster mode: how often the instance holding the snapshot lease stores the state in Redis and trims \
             the stream to the previous snapshot (0: never; docs/CLUSTER.md).
             """)
+
+    static let spikeStore = ServeOption(
+        "spike-store", default: "memory",
+        help: """
+            Where cluster mode evaluates the spike rule: memory (each instance's monitor) or redis (sorted sets \
+            inside the ingest script, decisions carried in the stream; cluster mode only; docs/CLUSTER.md).
+            """)
+
     static let logFormat = ServeOption(
         "log-format", default: "text",
         help: "Log records on standard error as text lines or JSON lines (ts, level, label, message, metadata).")
@@ -125,7 +133,7 @@ enum ServeOptions {
         topK,
         history, historyBytes, maxAmount, maxClockSkew, idempotencyWindow, apiKey, apiKeyFile, allowedOrigin, allowedHost,
         streamTokenSecret, connectionLimit, pingInterval, requestTimeout, keepAliveTimeout, shutdownTimeout, outboundLimit,
-        echo, broadcast, logLevel, logFormat, tlsCertificate, tlsKey, tlsHandshakeTimeout,
+        echo, broadcast, logLevel, logFormat, tlsCertificate, tlsKey, tlsHandshakeTimeout, spikeStore,
     ]
 
     /// The option a `SYNDICAST_*` variable names, or nil.

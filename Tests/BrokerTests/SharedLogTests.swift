@@ -36,6 +36,7 @@ struct SharedLogTests {
 
     @Test func theInMemoryLogPassesTheConformanceChecks() {
         #expect(SharedLogConformance.failures(of: InMemorySharedLog(), timeoutMilliseconds: 1_000) == [])
+        #expect(SharedLogConformance.spikeFailures(of: InMemorySharedLog(), timeoutMilliseconds: 1_000) == [])
     }
 
     @Test func decisionsFollowTheContract() {

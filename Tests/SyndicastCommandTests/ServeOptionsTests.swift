@@ -43,6 +43,7 @@ struct ServeOptionsTests {
         "broadcast": ("true", { $0.broadcast }),
         "log-level": ("debug", { $0.logLevel == "debug" }),
         "log-format": ("json", { $0.logFormat == "json" }),
+        "spike-store": ("redis", { $0.serverConfiguration().spikeStore == .sharedLog }),
         "tls-cert": ("/etc/syndicast/cert.pem", { $0.tlsCert == "/etc/syndicast/cert.pem" }),
         "tls-key": ("/etc/syndicast/key.pem", { $0.tlsKey == "/etc/syndicast/key.pem" }),
         "tls-handshake-timeout": ("3", { $0.tlsHandshakeTimeout == 3 }),

@@ -74,7 +74,7 @@ def command(connection: socket.socket, arguments: list[bytes]) -> bytes:
 
 
 def build_calls(sha: bytes, calls: int, transactions: int, payload_bytes: int, fingerprint_bytes: int,
-                ttl: int) -> list[bytes]:
+                ttl: int, spike_syndicates: int = 0) -> list[bytes]:
     run = os.urandom(4).hex().encode()
     payload = os.urandom(max(payload_bytes * transactions, 8))
     fingerprint = os.urandom(fingerprint_bytes)
@@ -87,6 +87,11 @@ def build_calls(sha: bytes, calls: int, transactions: int, payload_bytes: int, f
             counter += 1
             arguments.append(b"lt-%d-%s" % (counter, run))
             arguments.append(fingerprint)
+        if spike_syndicates > 0:
+            # The spike section (--spike-store redis): W 1 h, S 100, M 300 s; one event per ms.
+            arguments += [b"spike", b"3600000", b"100", b"300000"]
+            for index in range(counter - transactions + 1, counter + 1):
+                arguments += [b"s%d" % (index % spike_syndicates), b"%d" % (1_767_225_600_000 + index)]
         encoded.append(encode_command(arguments))
     return encoded
 
@@ -127,6 +132,8 @@ def main() -> None:
     parser.add_argument("--payload-bytes-per-transaction", type=int, default=20)
     parser.add_argument("--fingerprint-bytes", type=int, default=8)
     parser.add_argument("--ttl", type=int, default=86400)
+    parser.add_argument("--spike-syndicates", type=int, default=0,
+                        help="add the spike section (--spike-store redis) over this many syndicates (0: none)")
     options = parser.parse_args()
 
     connection = socket.create_connection((options.host, options.port))
@@ -134,10 +141,11 @@ def main() -> None:
     reply = command(connection, [b"SCRIPT", b"LOAD", options.script.read_bytes()])
     sha = reply.split(b"\r\n")[1]
     calls = build_calls(sha, options.calls, options.transactions, options.payload_bytes_per_transaction,
-                        options.fingerprint_bytes, options.ttl)
+                        options.fingerprint_bytes, options.ttl, options.spike_syndicates)
     seconds = run(connection, calls, options.in_flight)
     call_rate = options.calls / seconds
-    print(f"script {options.script.name}: {options.calls} calls x {options.transactions} tx, "
+    spike = f", spike section over {options.spike_syndicates} syndicates" if options.spike_syndicates else ""
+    print(f"script {options.script.name}{spike}: {options.calls} calls x {options.transactions} tx, "
           f"{options.in_flight} in flight: {seconds:.3f} s, {call_rate:,.0f} calls/s, "
           f"{call_rate * options.transactions:,.0f} tx/s")
 
