@@ -28,7 +28,7 @@ enum ServeOptions {
         "redis", default: nil, shown: "none", unit: "url",
         help: """
             Cluster mode: redis://[[user]:password@]HOST[:PORT][/DB]. Instances on one Redis share one ordered log \
-            (docs/CLUSTER.md); no local journal is opened (--data and --sync are unused), so not with --in-memory.
+            (docs/CLUSTER.md); no local journal is opened (--data and --sync unused; --in-memory excluded).
             """)
     static let redisIdempotencyTTL = ServeOption(
         "redis-idempotency-ttl", default: 86_400, unit: "seconds",
