@@ -99,6 +99,8 @@ final class RedisStreamReading: SharedLogReading {
             }
             func fail(_ reason: String) {
                 needsCheck = true
+                // A cancel closes the client under a pending command: not a lost connection.
+                guard !isCancelled() else { return }
                 if !disconnected {
                     disconnected = true
                     report(.connectionLost(reason))

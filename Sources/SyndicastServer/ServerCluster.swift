@@ -29,7 +29,9 @@ final class ServerCluster: Sendable {
     /// The state to start from: a snapshot's monitor, broker counters and stream position, or nil
     /// to read the whole stream.
     // loadSnapshot: the snapshot store (`ClusterSnapshotStore.load(configuration:)`) plugs in here.
-    func loadSnapshot(configuration: MonitorConfiguration) -> (monitor: TransactionMonitor, brokerSnapshot: BrokerSnapshot, position: SharedLogPosition)? {
+    func loadSnapshot(configuration: MonitorConfiguration) -> (
+        monitor: TransactionMonitor, brokerSnapshot: BrokerSnapshot, position: SharedLogPosition
+    )? {
         nil
     }
 
@@ -67,9 +69,15 @@ final class ServerCluster: Sendable {
         func family(_ name: String, _ type: String, _ help: String, _ value: Int) {
             text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
         }
-        family("syndicast_cluster_appends_total", "counter", "Ingest script calls completed (one per commit group), failed ones included.", statistics.appends)
-        family("syndicast_cluster_append_failures_total", "counter", "Ingest script calls that failed (their requests got 503).", statistics.appendFailures)
-        family("syndicast_cluster_entries_applied_total", "counter", "Stream entries applied, this instance's and others'.", statistics.appliedEntries)
+        family(
+            "syndicast_cluster_appends_total", "counter", "Ingest script calls completed (one per commit group), failed ones included.",
+            statistics.appends)
+        family(
+            "syndicast_cluster_append_failures_total", "counter", "Ingest script calls that failed (their requests got 503).",
+            statistics.appendFailures)
+        family(
+            "syndicast_cluster_entries_applied_total", "counter", "Stream entries applied, this instance's and others'.",
+            statistics.appliedEntries)
         family("syndicast_redis_connected", "gauge", "1 while the append and stream connections to Redis are up.", log.isConnected ? 1 : 0)
         return Array(text.utf8)
     }

@@ -30,7 +30,9 @@ struct IngestScriptReplyTests {
     }
 
     @Test func anAppendedEntryWithAcceptedAndConflictingRequests() {
-        let reply = RESPValue.array([bulk("1700000000000-3"), .array([.array([.integer(0), .integer(2)]), .array([.integer(1), .integer(0), .integer(4)])])])
+        let reply = RESPValue.array([
+            bulk("1700000000000-3"), .array([.array([.integer(0), .integer(2)]), .array([.integer(1), .integer(0), .integer(4)])]),
+        ])
         let parsed = IngestScriptReply.parse(reply, requestCount: 2)
         #expect(
             parsed
@@ -109,7 +111,9 @@ struct IngestScriptReplyTests {
             maxDeletedEntry: SharedLogPosition(high: 0, low: 0), entriesAdded: 5, length: 2)
         #expect(trimmed.removesEntries(after: nil) == SharedLogPosition(high: 4, low: 0))
         #expect(trimmed.removesEntries(after: SharedLogPosition(high: 4, low: 0)) == nil)
-        #expect(StreamReply.Info(lastEntry: nil, firstEntry: nil, maxDeletedEntry: nil, entriesAdded: 0, length: 0).removesEntries(after: nil) == nil)
+        #expect(
+            StreamReply.Info(lastEntry: nil, firstEntry: nil, maxDeletedEntry: nil, entriesAdded: 0, length: 0).removesEntries(after: nil)
+                == nil)
         #expect(StreamReply.info(.error(Array("ERR no such key".utf8))) == StreamReply.Info())
         #expect(StreamReply.info(.error(Array("LOADING".utf8))) == nil)
     }

@@ -97,7 +97,9 @@ struct ServeOptionsTests {
     @Test("--redis: a usage error with --in-memory or a bad URL; SYNDICAST_REDIS is its variable")
     func redisOption() throws {
         #expect(throws: (any Error).self) { try Self.parse(["--redis", "redis://127.0.0.1:6379", "--in-memory"], environment: [:]) }
-        #expect(throws: (any Error).self) { try Self.parse([], environment: ["SYNDICAST_REDIS": "redis://127.0.0.1:6379", "SYNDICAST_IN_MEMORY": "1"]) }
+        #expect(throws: (any Error).self) {
+            try Self.parse([], environment: ["SYNDICAST_REDIS": "redis://127.0.0.1:6379", "SYNDICAST_IN_MEMORY": "1"])
+        }
         #expect(throws: (any Error).self) { try Self.parse(["--redis", "http://127.0.0.1:6379"], environment: [:]) }
         #expect(throws: (any Error).self) { try Self.parse(["--redis", "redis://127.0.0.1:99999"], environment: [:]) }
         #expect(throws: (any Error).self) { try Self.parse(["--redis-idempotency-ttl", "0"], environment: [:]) }
