@@ -17,10 +17,22 @@ enum IngestScriptReply {
             arguments.append(Array(String(request.transactions.count).utf8))
             request.forEachKey { id, fingerprint in
                 arguments.append(Array(id))
-                arguments.append(Array(fingerprint))
+                arguments.append(digest(fingerprint))
             }
         }
         return arguments
+    }
+
+    /// The fingerprint as stored in Redis: its 64-bit FNV-1a digest, 8 bytes big-endian, the same
+    /// on every instance. Shorter values make the script's hash writes and the AOF smaller; two
+    /// contents for one id collide with probability 2⁻⁶⁴ (the re-send would count as a duplicate).
+    static func digest(_ fingerprint: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in fingerprint {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return withUnsafeBytes(of: hash.bigEndian) { Array($0) }
     }
 
     /// The script's reply for a group of `requestCount` requests: `[entry id or nil, results]`,

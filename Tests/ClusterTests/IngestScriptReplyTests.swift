@@ -23,9 +23,11 @@ struct IngestScriptReplyTests {
         #expect(arguments[2] == Array("2".utf8))
         #expect(arguments[3] == Array("2".utf8))
         #expect(arguments[4] == Array("a".utf8))
-        #expect(arguments[5] == SharedLogKey(transactions[0]).fingerprint)
+        #expect(arguments[5] == SharedLogKey(transactions[0]).fingerprint.withUnsafeBufferPointer(IngestScriptReply.digest))
+        #expect(arguments[5].count == 8)
         #expect(arguments[6] == [])
-        #expect(arguments[7] == SharedLogKey(transactions[1]).fingerprint)
+        #expect(arguments[7] == SharedLogKey(transactions[1]).fingerprint.withUnsafeBufferPointer(IngestScriptReply.digest))
+        #expect(arguments[5] != arguments[7], "other content, another digest")
         #expect(arguments[8] == Array("0".utf8))
     }
 
