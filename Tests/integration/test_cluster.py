@@ -292,3 +292,36 @@ def test_a_fresh_instance_catches_up_from_the_snapshot(start_server: StartServer
         api_fresh.close()
     finally:
         api_a.close()
+
+
+def test_stats_and_metrics_report_the_shared_log(start_server: StartServer, redis_process: RedisProcess) -> None:
+    server = start_instance(start_server, redis_process)
+    api = Api(server.port)
+    try:
+        wait_until(lambda: api.request("GET", "/readyz").status == 200, what="/readyz")
+        post(api, [row("m1"), row("m2", second=1)])
+        cluster = api.stats()["cluster"]
+        assert cluster["redis"] == f"redis://127.0.0.1:{redis_process.port}/0", cluster
+        assert cluster["connected"] is True and cluster["appends"] >= 1 and cluster["appendFailures"] == 0, cluster
+        assert cluster["appliedEntries"] >= 1 and "-" in cluster["position"], cluster
+        metrics = api.request("GET", "/metrics").body.decode()
+        for line in ("syndicast_cluster_appends_total", "syndicast_cluster_append_failures_total 0",
+                     "syndicast_cluster_entries_applied_total", "syndicast_redis_connected 1"):
+            assert line in metrics, f"{line} missing from /metrics"
+    finally:
+        api.close()
+
+
+def test_an_unreachable_redis_at_start_is_an_error_naming_it(tmp_path: Path) -> None:
+    import subprocess
+
+    from conftest import binary_path, free_port
+
+    port = free_port()
+    result = subprocess.run(
+        [str(binary_path()), "serve", "--port", "0", "--redis", f"redis://user:secret@127.0.0.1:{port}/1"],
+        capture_output=True, text=True, timeout=30, cwd=tmp_path)
+    assert result.returncode == 1, result
+    assert f"127.0.0.1:{port}" in result.stderr and "cannot be reached" in result.stderr, result.stderr
+    assert "secret" not in result.stderr, "the password must not be logged"
+    assert not (tmp_path / "data").exists(), "--redis opens no local journal"
