@@ -4,7 +4,8 @@ import Redis
 import Synchronization
 
 /// One reading of the stream (``RedisSharedLog/read(after:deliver:)``): a thread of its own that
-/// loops on `XREAD COUNT 1024 BLOCK <ms> STREAMS <key> <last id>` on a connection of its own.
+/// loops on `XREAD COUNT 1024 BLOCK <ms> STREAMS <key> <last id>` on a connection of its own
+/// (fewer than 1024 while the entries are large, see `count`).
 ///
 /// `XINFO STREAM` first (and after every error): its `last-entry` is where ``SharedLogDelivery/caughtUp``
 /// is due (at once for an empty stream; an empty `XREAD` reply also means caught up), and its
@@ -71,6 +72,9 @@ final class RedisStreamReading: SharedLogReading {
         /// Where caught up is due (the stream's last entry at start).
         var target: SharedLogPosition?
         var needsCheck = true
+        /// Entries per `XREAD`: 1024, halved (down to 8) while replies exceed 16 MiB of payload, so
+        /// catching up over NDJSON-sized entries (up to ~1 MB each) does not hold a 1 GB reply.
+        var count = 1024
         var failures = 0
         var disconnected = false
 
@@ -140,13 +144,15 @@ final class RedisStreamReading: SharedLogReading {
                 }
                 let after = position.map(String.init(describing:)) ?? "0-0"
                 let reply = client.sendAndWait(
-                    RedisClient.command("XREAD", "COUNT", "1024", "BLOCK", String(blockMilliseconds), "STREAMS", key, after))
+                    RedisClient.command("XREAD", "COUNT", String(count), "BLOCK", String(blockMilliseconds), "STREAMS", key, after))
                 guard case .success(let value) = reply, !value.isError, let entries = StreamReply.entries(value) else {
                     fail(Self.describe(reply, "XREAD"))
                     continue
                 }
                 succeeded()
                 if entries.isEmpty, !caughtUp { target = nil }
+                let bytes = entries.reduce(0) { $0 + $1.payload.count }
+                count = bytes > 16 << 20 ? max(count / 2, 8) : min(count * 2, 1024)
                 for entry in entries {
                     guard hand(.entry(entry)) else { return disconnected }
                     position = entry.position
