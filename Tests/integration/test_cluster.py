@@ -325,3 +325,36 @@ def test_an_unreachable_redis_at_start_is_an_error_naming_it(tmp_path: Path) -> 
     assert f"127.0.0.1:{port}" in result.stderr and "cannot be reached" in result.stderr, result.stderr
     assert "secret" not in result.stderr, "the password must not be logged"
     assert not (tmp_path / "data").exists(), "--redis opens no local journal"
+
+
+def test_sigterm_under_ingest_answers_or_refuses_in_flight_posts_and_exits_0(
+        start_server: StartServer, redis_process: RedisProcess) -> None:
+    a, b = (start_instance(start_server, redis_process, ["--shutdown-timeout", "5"]) for _ in range(2))
+    acknowledged: list[str] = []
+    unexpected: list[str] = []
+    stop = threading.Event()
+
+    def poster_thread(prefix: str) -> None:
+        try:
+            post_until_stopped(a.port, prefix, acknowledged, stop)
+        except AssertionError as error:  # a status other than 201 or 503
+            unexpected.append(str(error))
+
+    posters = [threading.Thread(target=poster_thread, args=(f"t{n}",)) for n in range(4)]
+    for poster in posters:
+        poster.start()
+    wait_until(lambda: len(acknowledged) >= 100, what="100 acknowledged POSTs")
+    started = time.monotonic()
+    assert a.stop(signal.SIGTERM, timeout=10) == 0, a.log()[-2000:]
+    assert time.monotonic() - started < 6, "stop exceeded --shutdown-timeout"
+    stop.set()
+    for poster in posters:
+        poster.join(timeout=10)
+    assert not unexpected, f"in-flight POSTs got other answers than 201 or 503: {unexpected[:3]}"
+    api_b = Api(b.port)
+    try:
+        time.sleep(0.5)
+        missing = set(acknowledged) - stored_ids(b, api_b.stats()["seq"])
+        assert not missing, f"{len(missing)} acknowledged before SIGTERM are not on B: {sorted(missing)[:5]}"
+    finally:
+        api_b.close()
