@@ -140,6 +140,7 @@ public final class SyndicastServer: Sendable {
             if broker.isClustered {
                 // Ready once every entry the stream held at start is applied.
                 broker.startReading { context.lifecycle.ready.store(true, ordering: .relaxed) }
+                // snapshot store: `ClusterSnapshotStore.start(broker:)` goes here.
                 return
             }
             do {
@@ -204,6 +205,7 @@ public final class SyndicastServer: Sendable {
             journal.close()
             reach(.brokerThreads)
         }
+        // snapshot store: `ClusterSnapshotStore.stop()` goes here, before the broker's shutdown.
         context.broker.shutdown()
         cluster?.log.close()
         reach(.finished)
