@@ -358,3 +358,25 @@ def test_sigterm_under_ingest_answers_or_refuses_in_flight_posts_and_exits_0(
         assert not missing, f"{len(missing)} acknowledged before SIGTERM are not on B: {sorted(missing)[:5]}"
     finally:
         api_b.close()
+
+
+def test_an_instance_that_cannot_read_across_a_trimmed_gap_exits_1(
+        start_server: StartServer, redis_process: RedisProcess, tmp_path: Path) -> None:
+    import subprocess
+
+    from conftest import binary_path, free_port
+
+    a = start_instance(start_server, redis_process)
+    api = Api(a.port)
+    try:
+        for index in range(3):
+            post(api, [row(f"g{index}", second=index)])
+    finally:
+        api.close()
+    redis_process.client().xtrim("{syndicast}:stream", maxlen=1, approximate=False)
+    # A new instance (no snapshot) would have to start from the first entry, which is gone.
+    result = subprocess.run(
+        [str(binary_path()), "serve", "--port", str(free_port()), "--redis", redis_process.url],
+        capture_output=True, text=True, timeout=30, cwd=tmp_path)
+    assert result.returncode == 1, result
+    assert "critical" in result.stderr and "trimmed" in result.stderr, result.stderr
