@@ -39,12 +39,15 @@ let package = Package(
         .target(name: "Journal", dependencies: ["CSQLite", "Monitor"]),
         .target(name: "Broker", dependencies: ["Basics", "CLinux", "Monitor"]),
         .target(name: "Redis", dependencies: ["Basics", "CLinux", "COpenSSL", "Reactor"]),
-        .target(name: "Cluster", dependencies: ["Basics", "Monitor", "Journal", "Broker", "Redis"], resources: [.embedInCode("ingest.lua")]),
+        // Cluster mode on Redis: the shared log (ingest.lua embedded, the one copy of the script).
+        .target(
+            name: "Cluster", dependencies: ["Basics", "Monitor", "Journal", "Broker", "Redis"],
+            resources: [.embedInCode("ingest.lua")]),
         .target(
             name: "SyndicastServer",
             dependencies: [
                 "COpenSSL",
-                "Basics", "CLinux", "Reactor", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker", "TLS",
+                "Basics", "CLinux", "Reactor", "HTTP1", "WebSocket", "Monitor", "Journal", "Broker", "TLS", "Redis", "Cluster",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -53,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "syndicast",
             dependencies: [
-                "Basics", "SyndicastServer", "Broker", "Journal", "Monitor",
+                "Basics", "SyndicastServer", "Broker", "Journal", "Monitor", "Redis", "Cluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -82,7 +85,7 @@ let package = Package(
         .target(name: "SharedLogConformance", dependencies: ["Basics", "Broker", "Monitor"], path: "Tests/SharedLogConformance"),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "Basics", "Journal", "SeededRandom", "SharedLogConformance"]),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "Reactor", "Basics", "SeededRandom"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Redis", "Broker", "Monitor", "Journal", "Basics"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Redis", "Broker", "Monitor", "Journal", "Basics", "SharedLogConformance"]),
         .testTarget(
             name: "SyndicastServerTests",
             dependencies: ["Basics", "SyndicastServer", .product(name: "Prometheus", package: "swift-prometheus")]

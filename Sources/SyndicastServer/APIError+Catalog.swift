@@ -167,6 +167,8 @@ extension APIError {
     // MARK: Readiness
 
     static let starting = APIError(status: 503, code: "starting", message: "the journal is being replayed")
+    /// Cluster mode's `starting`: the shared log is read up to where it ended at start.
+    static let catchingUp = APIError(status: 503, code: "starting", message: "catching up with the shared log in Redis")
 
     static func journalFailed(_ reason: String) -> APIError {
         APIError(status: 503, code: "journal_failed", message: reason)

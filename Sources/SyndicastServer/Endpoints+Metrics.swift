@@ -13,7 +13,7 @@ extension Endpoints {
             seq: broker.currentSeq, holdings: broker.holdings, brokerCounts: broker.eventCounts)
         return HTTPResponse(
             status: 200, headers: HTTPHeaders([("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]),
-            body: context.metrics.exposition(sample))
+            body: context.metrics.exposition(sample) + (context.cluster?.exposition(broker.clusterStatistics) ?? []))
     }
 
     /// What a connection of the `--metrics-port` listener may ask: `GET /metrics` (and HEAD), nothing else.

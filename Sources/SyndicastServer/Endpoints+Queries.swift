@@ -55,7 +55,15 @@ extension Endpoints {
             }
             writer.append(summary)
         case .stats:
-            return .json(200, bytes: broker.statisticsJSON(connections: subscribers))
+            var body = broker.statisticsJSON(connections: subscribers)
+            if let cluster = context.cluster, body.last == UInt8(ascii: "}") {
+                // Cluster mode: the shared log's figures as one more member.
+                body.removeLast()
+                body += #","cluster":"#.utf8
+                body += cluster.statisticsJSON(broker.clusterStatistics, position: broker.appliedPosition)
+                body.append(UInt8(ascii: "}"))
+            }
+            return .json(200, bytes: body)
         case .metrics:
             return metricsResponse(broker: broker, context: context)
         default:

@@ -56,11 +56,12 @@ struct Endpoints: Sendable {
         }
     }
 
-    /// `/readyz`: 200 once the journal is replayed, 503 while starting, stopping or failed.
+    /// `/readyz`: 200 once the journal is replayed (cluster mode: the shared log read up to where it
+    /// ended at start), 503 while starting, stopping or failed.
     private func readiness() -> EndpointReply {
         let lifecycle = context.lifecycle
         if lifecycle.shutdown.isSet { return .failure(.shuttingDown) }
-        if !lifecycle.ready.load(ordering: .relaxed) { return .failure(.starting) }
+        if !lifecycle.ready.load(ordering: .relaxed) { return .failure(context.cluster == nil ? .starting : .catchingUp) }
         if let failure = lifecycle.ingestFailure.withLock({ $0 }) { return .failure(.journalFailed(failure)) }
         return .response(.json(200, #"{"status":"ready"}"#))
     }

@@ -1,6 +1,7 @@
 import Broker
 import Journal
 import Monitor
+import Redis
 
 /// Everything `syndicast serve` can be told; defaults are DESIGN.md §3's.
 public struct ServerConfiguration: Sendable {
@@ -17,6 +18,11 @@ public struct ServerConfiguration: Sendable {
     public var staticDirectory = "web-static"
     /// Directory of the journal (`nil`: in memory).
     public var dataDirectory: String? = "./data"
+    /// `--redis`: cluster mode, the shared log on this Redis (docs/CLUSTER.md); no local journal
+    /// is opened and ``dataDirectory`` is ignored. Nil: a single node.
+    public var redis: RedisURL?
+    /// `--redis-idempotency-ttl`: seconds an id is remembered in Redis (the same on every instance).
+    public var redisIdempotencyTTLSeconds = 86_400
     /// Serve the `/echo` WebSocket endpoint (for conformance testing).
     public var echo = false
     /// Serve the `/broadcast` WebSocket endpoint (benchmark contract shared with peer servers).

@@ -26,11 +26,14 @@ final class ServerContext: Sendable {
     let counters = StreamCounters()
     /// The event loops and each one's ``LoopState``, by loop index.
     let loops: ServerLoops
+    /// Cluster mode's shared log (`--redis`), nil for a single node.
+    let cluster: ServerCluster?
 
     init(
         configuration: ServerConfiguration, broker: MessageBroker, shutdown: ShutdownFlag, loops: [EventLoop] = [],
-        openConnections: @escaping @Sendable () -> Int = { 0 }, metrics: ServerMetrics? = nil
+        openConnections: @escaping @Sendable () -> Int = { 0 }, metrics: ServerMetrics? = nil, cluster: ServerCluster? = nil
     ) {
+        self.cluster = cluster
         let metrics = metrics ?? ServerMetrics(loopCount: loops.count)
         self.metrics = metrics
         self.configuration = configuration

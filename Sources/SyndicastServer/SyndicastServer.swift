@@ -16,6 +16,8 @@ public final class SyndicastServer: Sendable {
     let journalName: String
     /// `--tls-cert`/`--tls-key`, nil for plain text.
     let tls: ServerTLS?
+    /// `--redis`: the shared log (cluster mode), nil for a single node.
+    let cluster: ServerCluster?
     private let shutdown = ShutdownFlag()
 
     /// Opens the journal and creates the loops and the broker; nothing is bound until `start()`.
@@ -36,6 +38,9 @@ public final class SyndicastServer: Sendable {
         // Bad TLS files (or only one of the pair) refuse the start, before the journal is opened.
         let wantsTLS = configuration.tlsCertificateFile != nil || configuration.tlsKeyFile != nil
         tls = wantsTLS ? try ServerTLS(configuration: configuration, metrics: metrics) : nil
+        // Cluster mode: Redis must answer at start (connect timeout), or the start is refused.
+        let cluster = try configuration.redis.map { try ServerCluster(configuration: configuration, redis: $0) }
+        self.cluster = cluster
         let journal: any JournalStore
         // A journal write past the file size limit (RLIMIT_FSIZE) must fail like a full disk
         // (503, fail-stop) rather than kill the process with SIGXFSZ.
@@ -43,6 +48,10 @@ public final class SyndicastServer: Sendable {
         if let injected {
             journal = injected
             journalName = "the injected journal"
+        } else if let cluster {
+            // Cluster mode opens no local journal: the broker appends to the shared log.
+            journal = InMemoryJournal()
+            journalName = cluster.url
         } else if let directory = configuration.dataDirectory {
             let path = SQLiteJournal.path(in: directory)
             do {
@@ -69,18 +78,28 @@ public final class SyndicastServer: Sendable {
         self.group = group
         var brokerConfiguration = configuration.broker
         brokerConfiguration.replayByteLimit = configuration.outboundLimit
-        let broker = MessageBroker(
-            monitor: TransactionMonitor(configuration: configuration.monitor),
-            epoch: StreamEpoch.derive(journalEpoch: journal.epoch, rules: configuration.monitor),
-            configuration: brokerConfiguration
-        ) { entries in
-            let started = monotonicNanoseconds()
-            try journal.append(entries)
-            metrics.journalCommitted(entries, nanoseconds: monotonicNanoseconds() - started)
+        let broker: MessageBroker
+        if let cluster {
+            let snapshot = cluster.loadSnapshot(configuration: configuration.monitor)
+            broker = MessageBroker(
+                monitor: snapshot?.monitor ?? TransactionMonitor(configuration: configuration.monitor),
+                epoch: StreamEpoch.derive(journalEpoch: cluster.log.epoch, rules: configuration.monitor),
+                configuration: brokerConfiguration, sharedLog: cluster.log, codec: ServerCluster.codec,
+                startPosition: snapshot?.position, seq: snapshot?.brokerSnapshot.seq ?? 0)
+        } else {
+            broker = MessageBroker(
+                monitor: TransactionMonitor(configuration: configuration.monitor),
+                epoch: StreamEpoch.derive(journalEpoch: journal.epoch, rules: configuration.monitor),
+                configuration: brokerConfiguration
+            ) { entries in
+                let started = monotonicNanoseconds()
+                try journal.append(entries)
+                metrics.journalCommitted(entries, nanoseconds: monotonicNanoseconds() - started)
+            }
         }
         self.context = ServerContext(
             configuration: configuration, broker: broker, shutdown: shutdown, loops: group.loops,
-            openConnections: { group.openConnections }, metrics: metrics)
+            openConnections: { group.openConnections }, metrics: metrics, cluster: cluster)
         context.routing.policy.keys.install(fileKeys)
         // Read once here (and on SIGHUP), never by the event loops per request.
         StaticFilesLoader.reload(context.routing.staticFiles)
@@ -118,6 +137,12 @@ public final class SyndicastServer: Sendable {
         context.broker.query { broker in
             broker.addSink(fanout)
             broker.releaseDroppedGroups { fanout.release($0) }
+            if broker.isClustered {
+                // Ready once every entry the stream held at start is applied.
+                broker.startReading { context.lifecycle.ready.store(true, ordering: .relaxed) }
+                // snapshot store: `ClusterSnapshotStore.start(broker:)` goes here.
+                return
+            }
             do {
                 try journal.replay { entry in broker.replay(entry) }
                 context.lifecycle.ready.store(true, ordering: .relaxed)
@@ -180,7 +205,9 @@ public final class SyndicastServer: Sendable {
             journal.close()
             reach(.brokerThreads)
         }
+        // snapshot store: `ClusterSnapshotStore.stop()` goes here, before the broker's shutdown.
         context.broker.shutdown()
+        cluster?.log.close()
         reach(.finished)
     }
 

@@ -3,9 +3,9 @@ import Glibc
 /// Every `serve` flag also reads from its `SYNDICAST_*` variable (``ServeOptions``, DESIGN.md §3):
 /// an environment value is used when the command line does not give that flag.
 ///
-/// A `SYNDICAST_*` variable that names no option (`SYNDICAST_REDIS`, a typo such as
-/// `SYNDICAST_PROT`) is ignored with a warning at start: the test and benchmark scripts export
-/// `SYNDICAST_BIN` and similar, so refusing to start would break them, while silence would hide a typo.
+/// A `SYNDICAST_*` variable that names no option (a typo such as `SYNDICAST_PROT`) is ignored
+/// with a warning at start: the test and benchmark scripts export `SYNDICAST_BIN` and similar, so
+/// refusing to start would break them, while silence would hide a typo.
 enum EnvironmentDefaults {
     /// Subcommands other than `serve`: their arguments get no environment defaults.
     static let otherCommands: Set<String> = ["rank", "backup", "options", "help", "-h", "--help"]

@@ -4,6 +4,7 @@ import Glibc
 import Journal
 import Logging
 import Monitor
+import Redis
 import SyndicastServer
 
 /// `syndicast serve`: runs the server until SIGINT or SIGTERM.
@@ -28,6 +29,10 @@ struct ServeCommand: ParsableCommand {
     var inMemory = ServeOptions.inMemory.defaultValue
     @Option(name: ServeOptions.sync.argumentName, help: ServeOptions.sync.argumentHelp)
     var sync = ServeOptions.sync.defaultValue
+    @Option(name: ServeOptions.redis.argumentName, help: ServeOptions.redis.argumentHelp)
+    var redis = ServeOptions.redis.defaultValue
+    @Option(name: ServeOptions.redisIdempotencyTTL.argumentName, help: ServeOptions.redisIdempotencyTTL.argumentHelp)
+    var redisIdempotencyTTL = ServeOptions.redisIdempotencyTTL.defaultValue
     @Option(name: ServeOptions.amountThreshold.argumentName, help: ServeOptions.amountThreshold.argumentHelp)
     var amountThreshold = ServeOptions.amountThreshold.defaultValue
     @Option(name: ServeOptions.spikeWindow.argumentName, help: ServeOptions.spikeWindow.argumentHelp)
@@ -120,6 +125,15 @@ struct ServeCommand: ParsableCommand {
         guard (1...50_000_000).contains(idempotencyWindow) else {
             throw ValidationError("--idempotency-window must be 1…50000000 (~99 bytes of RSS per id, docs/MEMORY.md)")
         }
+        if let redis {
+            guard !inMemory else {
+                throw ValidationError("--redis and --in-memory exclude each other: in cluster mode the log is in Redis")
+            }
+            do { _ = try RedisURL(parsing: redis) } catch { throw ValidationError("--redis: \(error.message)") }
+        }
+        guard (1...31_536_000).contains(redisIdempotencyTTL) else {
+            throw ValidationError("--redis-idempotency-ttl must be 1…31536000 seconds")
+        }
         guard JournalSynchronous(rawValue: sync) != nil else { throw ValidationError("--sync must be full, normal or off") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
@@ -135,7 +149,9 @@ struct ServeCommand: ParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.metricsPort = metricsPort == 0 ? nil : metricsPort
-        configuration.dataDirectory = inMemory ? nil : data
+        configuration.redis = redis.flatMap { try? RedisURL(parsing: $0) }
+        configuration.dataDirectory = inMemory || configuration.redis != nil ? nil : data
+        configuration.redisIdempotencyTTLSeconds = redisIdempotencyTTL
         configuration.staticDirectory = staticDir
         configuration.threads = threads
         configuration.connectionLimit = connectionLimit
@@ -185,6 +201,7 @@ struct ServeCommand: ParsableCommand {
         let bound: Int
         do {
             server = try SyndicastServer(configuration: configuration)
+            server.reportClusterEvents(ClusterEventLog(logger: logger).report)
             bound = try server.start { failure in
                 // The journal is damaged: serving part of the state would be wrong, and nothing was
                 // accepted yet (ingest queues behind the replay). `_exit`: the other threads are live.
@@ -243,8 +260,9 @@ struct ServeCommand: ParsableCommand {
         }
     }
 
-    /// The journal's file, or `memory` with `--in-memory`.
+    /// The journal's file, `memory` with `--in-memory`, or the Redis URL (no password) with `--redis`.
     static func journalName(_ configuration: ServerConfiguration) -> String {
-        configuration.dataDirectory.map { SQLiteJournal.path(in: $0) } ?? "memory"
+        if let redis = configuration.redis { return redis.description }
+        return configuration.dataDirectory.map { SQLiteJournal.path(in: $0) } ?? "memory"
     }
 }

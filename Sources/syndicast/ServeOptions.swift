@@ -24,6 +24,15 @@ enum ServeOptions {
     static let sync = ServeOption(
         "sync", default: "full",
         help: "Journal durability: full (fsync each commit), normal (survives kill -9), off.")
+    static let redis = ServeOption<String?>(
+        "redis", default: nil, shown: "none", unit: "url",
+        help: """
+            Cluster mode: redis://[[user]:password@]HOST[:PORT][/DB]. Instances on one Redis share one ordered log \
+            (docs/CLUSTER.md); no local journal is opened (--data and --sync unused; --in-memory excluded).
+            """)
+    static let redisIdempotencyTTL = ServeOption(
+        "redis-idempotency-ttl", default: 86_400, unit: "seconds",
+        help: "Cluster mode: how long Redis remembers a transaction id (at least this, at most twice); the same on every instance.")
     static let amountThreshold = ServeOption(
         "amount-threshold", default: "10000", unit: "decimal",
         help: "Alert when a transaction's amount is strictly greater (e.g. 10000 or 2500.50).")
@@ -129,8 +138,8 @@ enum ServeOptions {
 
     /// Every option, in the order `serve --help` and the README table list them.
     static let all: [any ServeOptionDescription] = [
-        host, port, metricsPort, threads, staticDirectory, data, inMemory, sync, amountThreshold, spikeWindow, spikeThreshold,
-        topK,
+        host, port, metricsPort, threads, staticDirectory, data, inMemory, sync, redis, redisIdempotencyTTL, amountThreshold,
+        spikeWindow, spikeThreshold, topK,
         history, historyBytes, maxAmount, maxClockSkew, idempotencyWindow, apiKey, apiKeyFile, allowedOrigin, allowedHost,
         streamTokenSecret, connectionLimit, pingInterval, requestTimeout, keepAliveTimeout, shutdownTimeout, outboundLimit,
         echo, broadcast, logLevel, logFormat, tlsCertificate, tlsKey, tlsHandshakeTimeout, spikeStore,

@@ -17,6 +17,15 @@ struct ServeOptionsTests {
         "data": ("/var/lib/syndicast", { $0.data == "/var/lib/syndicast" }),
         "in-memory": ("yes", { $0.inMemory && $0.serverConfiguration().dataDirectory == nil }),
         "sync": ("normal", { $0.sync == "normal" && $0.serverConfiguration().synchronous == .normal }),
+        "redis": (
+            "redis://:pw@10.0.0.5:6380/2",
+            { command in
+                let configuration = command.serverConfiguration()
+                return configuration.redis?.port == 6380 && configuration.redis?.database == 2 && configuration.redis?.password == "pw"
+                    && configuration.dataDirectory == nil
+            }
+        ),
+        "redis-idempotency-ttl": ("3600", { $0.serverConfiguration().redisIdempotencyTTLSeconds == 3600 }),
         "amount-threshold": ("2500.50", { $0.amountThreshold == "2500.50" }),
         "spike-window": ("60", { $0.spikeWindow == 60 }),
         "spike-threshold": ("7", { $0.spikeThreshold == 7 }),
@@ -86,6 +95,23 @@ struct ServeOptionsTests {
         #expect(throws: (any Error).self) { try Self.parse([], environment: ["SYNDICAST_PORT": "eighty"]) }
     }
 
+    @Test("--redis: a usage error with --in-memory or a bad URL; SYNDICAST_REDIS is its variable")
+    func redisOption() throws {
+        #expect(throws: (any Error).self) { try Self.parse(["--redis", "redis://127.0.0.1:6379", "--in-memory"], environment: [:]) }
+        #expect(throws: (any Error).self) {
+            try Self.parse([], environment: ["SYNDICAST_REDIS": "redis://127.0.0.1:6379", "SYNDICAST_IN_MEMORY": "1"])
+        }
+        #expect(throws: (any Error).self) { try Self.parse(["--redis", "http://127.0.0.1:6379"], environment: [:]) }
+        #expect(throws: (any Error).self) { try Self.parse(["--redis", "redis://127.0.0.1:99999"], environment: [:]) }
+        #expect(throws: (any Error).self) { try Self.parse(["--redis-idempotency-ttl", "0"], environment: [:]) }
+        #expect(EnvironmentDefaults.unknownVariables(in: ["SYNDICAST_REDIS": "redis://127.0.0.1"]).isEmpty)
+        let command = try Self.parse([], environment: ["SYNDICAST_REDIS": "redis://127.0.0.1"])
+        #expect(command.serverConfiguration().redis?.port == 6379)
+        #expect(command.serverConfiguration().dataDirectory == nil, "no local journal with --redis")
+        #expect(command.serverConfiguration().redisIdempotencyTTLSeconds == 86_400)
+        #expect(try Self.parse([], environment: [:]).serverConfiguration().redis == nil)
+    }
+
     @Test("a stream token secret shorter than 16 bytes, or empty, is refused at start")
     func shortStreamTokenSecret() throws {
         #expect(throws: (any Error).self) { try Self.parse(["--stream-token-secret", "short"], environment: [:]) }
@@ -100,8 +126,8 @@ struct ServeOptionsTests {
 
     @Test("unknown SYNDICAST_ variables are reported and do not change the parse")
     func unknownVariables() throws {
-        let environment = ["SYNDICAST_REDIS": "redis://127.0.0.1:6379", "SYNDICAST_PROT": "1", "SYNDICAST_PORT": "9001", "HOME": "/root"]
-        #expect(EnvironmentDefaults.unknownVariables(in: environment) == ["SYNDICAST_PROT", "SYNDICAST_REDIS"])
+        let environment = ["SYNDICAST_REDIS_TTL": "5", "SYNDICAST_PROT": "1", "SYNDICAST_PORT": "9001", "HOME": "/root"]
+        #expect(EnvironmentDefaults.unknownVariables(in: environment) == ["SYNDICAST_PROT", "SYNDICAST_REDIS_TTL"])
         let command = try Self.parse([], environment: environment)
         #expect(command.port == 9001)
         #expect(EnvironmentDefaults.unknownVariables(in: ["SYNDICAST_PORT": "1", "SYNDICAST_ECHO": "1"]).isEmpty)

@@ -145,11 +145,11 @@ def test_json_log_format_prints_a_parseable_start_line(start_server) -> None:
 
 
 def test_an_unknown_syndicast_variable_is_ignored_with_a_warning(start_server, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SYNDICAST_REDIS", "redis://127.0.0.1:1")
+    monkeypatch.setenv("SYNDICAST_REDIS_URL", "redis://127.0.0.1:1")
     monkeypatch.setenv("SYNDICAST_TOP_K", "3")
     server = start_server()
     log = server.log()
-    assert "warning syndicast: ignoring SYNDICAST_REDIS: not a serve option" in log, log
+    assert "warning syndicast: ignoring SYNDICAST_REDIS_URL: not a serve option" in log, log
     assert "SYNDICAST_TOP_K" not in log, log  # a known variable is not reported
 
 

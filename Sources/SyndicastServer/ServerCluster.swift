@@ -1,0 +1,84 @@
+import Basics
+import Broker
+import Cluster
+import Journal
+import Monitor
+import Redis
+
+/// Cluster mode's part of the server (`--redis`, docs/CLUSTER.md): the shared log on Redis, and
+/// what `/api/stats` and `/metrics` report about it.
+final class ServerCluster: Sendable {
+    let log: RedisSharedLog
+    /// The Redis URL without its userinfo's password (for stats and logs).
+    let url: String
+
+    /// Connects to Redis and reads the epoch; throws a ``StartupError`` when Redis cannot be
+    /// reached within the connect timeout (the server then exits 1 rather than serve nothing).
+    init(configuration: ServerConfiguration, redis: RedisURL) throws {
+        var logConfiguration = RedisSharedLog.Configuration(url: redis)
+        logConfiguration.idempotencyTTLSeconds = configuration.redisIdempotencyTTLSeconds
+        do { log = try RedisSharedLog(configuration: logConfiguration) } catch {
+            throw StartupError("--redis: \(error)")
+        }
+        url = Self.display(redis)
+    }
+
+    /// How the broker turns requests into a stream entry's payload and back.
+    static let codec = SharedLogCodec(encode: { JournalPayloadCodec.encode($0) }, decode: { try JournalPayloadCodec.decode($0) })
+
+    /// The state to start from: a snapshot's monitor, broker counters and stream position, or nil
+    /// to read the whole stream.
+    // loadSnapshot: the snapshot store (`ClusterSnapshotStore.load(configuration:)`) plugs in here.
+    func loadSnapshot(configuration: MonitorConfiguration) -> (
+        monitor: TransactionMonitor, brokerSnapshot: BrokerSnapshot, position: SharedLogPosition
+    )? {
+        nil
+    }
+
+    /// `redis://[user@]host:port/db`: the URL without any password.
+    static func display(_ url: RedisURL) -> String {
+        let host = url.host.contains(":") ? "[\(url.host)]" : url.host
+        let user = url.username.map { "\($0)@" } ?? ""
+        return "redis://\(user)\(host):\(url.port)/\(url.database)"
+    }
+
+    /// `/api/stats`' `cluster` object.
+    func statisticsJSON(_ statistics: ClusterStatistics, position: SharedLogPosition?) -> [UInt8] {
+        var writer = JSONWriter(capacity: 192)
+        writer.appendRaw("{\"redis\":")
+        writer.appendString(url)
+        writer.appendRaw(",\"connected\":")
+        writer.appendRaw(log.isConnected ? "true" : "false")
+        writer.appendRaw(",\"appends\":")
+        writer.appendInteger(Int64(statistics.appends))
+        writer.appendRaw(",\"appendFailures\":")
+        writer.appendInteger(Int64(statistics.appendFailures))
+        writer.appendRaw(",\"appliedEntries\":")
+        writer.appendInteger(Int64(statistics.appliedEntries))
+        writer.appendRaw(",\"undecodableEntries\":")
+        writer.appendInteger(Int64(statistics.undecodableEntries))
+        writer.appendRaw(",\"position\":")
+        if let position { writer.appendString(position.description) } else { writer.appendRaw("null") }
+        writer.appendRaw("}")
+        return writer.bytes
+    }
+
+    /// The cluster families of `/metrics`, in the Prometheus text format.
+    func exposition(_ statistics: ClusterStatistics) -> [UInt8] {
+        var text = ""
+        func family(_ name: String, _ type: String, _ help: String, _ value: Int) {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
+        }
+        family(
+            "syndicast_cluster_appends_total", "counter", "Ingest script calls completed (one per commit group), failed ones included.",
+            statistics.appends)
+        family(
+            "syndicast_cluster_append_failures_total", "counter", "Ingest script calls that failed (their requests got 503).",
+            statistics.appendFailures)
+        family(
+            "syndicast_cluster_entries_applied_total", "counter", "Stream entries applied, this instance's and others'.",
+            statistics.appliedEntries)
+        family("syndicast_redis_connected", "gauge", "1 while the append and stream connections to Redis are up.", log.isConnected ? 1 : 0)
+        return Array(text.utf8)
+    }
+}

@@ -1,0 +1,16 @@
+import Cluster
+
+extension SyndicastServer {
+    /// Whether the server runs in cluster mode (`--redis`).
+    public var isClustered: Bool { cluster != nil }
+
+    /// The Redis URL without password, or nil for a single node.
+    public var clusterURL: String? { cluster?.url }
+
+    /// Calls `report` (on the stream reading's thread) when the connection to Redis is lost or
+    /// restored, and when the stream has a gap this instance cannot read across (the caller logs
+    /// it as critical and exits: a restart starts from the snapshot). Call before ``start(replayFailed:)``.
+    public func reportClusterEvents(_ report: @escaping @Sendable (RedisSharedLog.Event) -> Void) {
+        cluster?.log.onEvent(report)
+    }
+}
