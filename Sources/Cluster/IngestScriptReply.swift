@@ -8,6 +8,7 @@ enum IngestScriptReply {
     static func arguments(for group: SharedLogGroup, ttl: [UInt8]) -> [[UInt8]] {
         var count = 3 + group.requests.count
         for request in group.requests { count += 2 * request.transactions.count }
+        if let rule = group.spikeRule { count += rule.argumentCount(of: group) }
         var arguments: [[UInt8]] = []
         arguments.reserveCapacity(count)
         arguments.append(ttl)
@@ -20,6 +21,9 @@ enum IngestScriptReply {
                 arguments.append(digest(fingerprint))
             }
         }
+        // `--spike-store redis`: the script's spike section (rule flags, then each transaction's
+        // syndicate and time) after the pairs.
+        group.spikeRule?.forEachArgument(of: group) { arguments.append(Array($0)) }
         return arguments
     }
 

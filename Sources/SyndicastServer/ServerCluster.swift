@@ -4,6 +4,7 @@ import Cluster
 import Journal
 import Monitor
 import Redis
+import Synchronization
 
 /// Cluster mode's part of the server (`--redis`, docs/CLUSTER.md): the shared log on Redis, and
 /// what `/api/stats` and `/metrics` report about it.
@@ -11,6 +12,12 @@ final class ServerCluster: Sendable {
     let log: RedisSharedLog
     /// The Redis URL without its userinfo's password (for stats and logs).
     let url: String
+    /// Loads the latest snapshot at start and, every `--redis-snapshot-interval` while this
+    /// instance holds the lease, stores a new one and trims the stream (on a Redis connection of
+    /// its own, so a multi-megabyte snapshot does not hold back the appends queued behind it).
+    let snapshots: ClusterSnapshotStore
+    /// Where the snapshot store's messages go.
+    private let snapshotLog = SnapshotLogRelay()
 
     /// Connects to Redis and reads the epoch; throws a ``StartupError`` when Redis cannot be
     /// reached within the connect timeout (the server then exits 1 rather than serve nothing).
@@ -21,18 +28,38 @@ final class ServerCluster: Sendable {
             throw StartupError("--redis: \(error)")
         }
         url = Self.display(redis)
+        let snapshotClient: RedisClient
+        do { snapshotClient = try RedisClient(configuration: RedisClient.Configuration(url: redis)) } catch {
+            throw StartupError("--redis: cannot start the snapshot store's connection: \(error)")
+        }
+        let relay = snapshotLog
+        snapshots = ClusterSnapshotStore(
+            client: snapshotClient, instance: Self.instanceIdentifier(),
+            interval: .seconds(configuration.redisSnapshotIntervalSeconds), epoch: log.epoch
+        ) { level, message in relay.say(level, message) }
+    }
+
+    /// Sends the snapshot store's messages to `receiver` from now on, after those said so far.
+    func reportSnapshotEvents(_ receiver: @escaping ClusterSnapshotStore.Log) {
+        snapshotLog.setReceiver(receiver)
+    }
+
+    /// 16 random lowercase hex characters: this process's id as the snapshot lease's holder.
+    static func instanceIdentifier() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = generator.next() as UInt64
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     /// How the broker turns requests into a stream entry's payload and back.
     static let codec = SharedLogCodec(encode: { JournalPayloadCodec.encode($0) }, decode: { try JournalPayloadCodec.decode($0) })
 
-    /// The state to start from: a snapshot's monitor, broker counters and stream position, or nil
-    /// to read the whole stream.
-    // loadSnapshot: the snapshot store (`ClusterSnapshotStore.load(configuration:)`) plugs in here.
-    func loadSnapshot(configuration: MonitorConfiguration) -> (
-        monitor: TransactionMonitor, brokerSnapshot: BrokerSnapshot, position: SharedLogPosition
-    )? {
-        nil
+    /// The state to start from: the latest snapshot in Redis (its monitor, broker counters and
+    /// stream position), or nil to read the whole stream (none yet, or taken under other rules or
+    /// another epoch, or damaged: the store says which).
+    func loadSnapshot(configuration: MonitorConfiguration) -> ClusterSnapshotStore.Loaded? {
+        snapshots.load(configuration: configuration)
     }
 
     /// `redis://[user@]host:port/db`: the URL without any password.
@@ -80,5 +107,28 @@ final class ServerCluster: Sendable {
             statistics.appliedEntries)
         family("syndicast_redis_connected", "gauge", "1 while the append and stream connections to Redis are up.", log.isConnected ? 1 : 0)
         return Array(text.utf8)
+    }
+}
+
+/// Hands the snapshot store's messages to a receiver; lines said before one is set (the load at
+/// start happens before the command line's logger is attached) are kept and handed over then.
+private final class SnapshotLogRelay: Sendable {
+    private let state = Mutex<(receiver: ClusterSnapshotStore.Log?, pending: [(ClusterSnapshotStore.LogLevel, String)])>((nil, []))
+
+    func say(_ level: ClusterSnapshotStore.LogLevel, _ message: String) {
+        let receiver = state.withLock { state -> ClusterSnapshotStore.Log? in
+            if state.receiver == nil { state.pending.append((level, message)) }
+            return state.receiver
+        }
+        receiver?(level, message)
+    }
+
+    func setReceiver(_ receiver: @escaping ClusterSnapshotStore.Log) {
+        let pending = state.withLock { state in
+            state.receiver = receiver
+            defer { state.pending = [] }
+            return state.pending
+        }
+        for (level, message) in pending { receiver(level, message) }
     }
 }

@@ -23,6 +23,9 @@ public struct ServerConfiguration: Sendable {
     public var redis: RedisURL?
     /// `--redis-idempotency-ttl`: seconds an id is remembered in Redis (the same on every instance).
     public var redisIdempotencyTTLSeconds = 86_400
+    /// `--redis-snapshot-interval`: seconds between the snapshots the lease holder stores in Redis
+    /// (0: never; docs/CLUSTER.md "Snapshots and trimming").
+    public var redisSnapshotIntervalSeconds = 60
     /// Serve the `/echo` WebSocket endpoint (for conformance testing).
     public var echo = false
     /// Serve the `/broadcast` WebSocket endpoint (benchmark contract shared with peer servers).

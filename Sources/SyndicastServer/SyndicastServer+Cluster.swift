@@ -13,4 +13,10 @@ extension SyndicastServer {
     public func reportClusterEvents(_ report: @escaping @Sendable (RedisSharedLog.Event) -> Void) {
         cluster?.log.onEvent(report)
     }
+
+    /// Calls `report` with what the snapshot store has to say (the load at start, each stored
+    /// snapshot at debug level, failures), including what it said before this call.
+    public func reportSnapshotEvents(_ report: @escaping ClusterSnapshotStore.Log) {
+        cluster?.reportSnapshotEvents(report)
+    }
 }

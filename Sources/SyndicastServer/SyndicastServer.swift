@@ -18,6 +18,9 @@ public final class SyndicastServer: Sendable {
     let tls: ServerTLS?
     /// `--redis`: the shared log (cluster mode), nil for a single node.
     let cluster: ServerCluster?
+    /// Cluster mode: the broker counters of the snapshot the state starts from (restored on the
+    /// broker's thread before the stream is read).
+    let restoredBroker: BrokerSnapshot?
     private let shutdown = ShutdownFlag()
 
     /// Opens the journal and creates the loops and the broker; nothing is bound until `start()`.
@@ -79,13 +82,18 @@ public final class SyndicastServer: Sendable {
         var brokerConfiguration = configuration.broker
         brokerConfiguration.replayByteLimit = configuration.outboundLimit
         let broker: MessageBroker
+        var restoredBroker: BrokerSnapshot?
         if let cluster {
             let snapshot = cluster.loadSnapshot(configuration: configuration.monitor)
             broker = MessageBroker(
                 monitor: snapshot?.monitor ?? TransactionMonitor(configuration: configuration.monitor),
-                epoch: StreamEpoch.derive(journalEpoch: cluster.log.epoch, rules: configuration.monitor),
+                // Instances on another spike store raise other alerts: another history of events.
+                epoch: StreamEpoch.derive(
+                    journalEpoch: cluster.log.epoch + (configuration.spikeStore == .sharedLog ? "+redis-spikes" : ""),
+                    rules: configuration.monitor),
                 configuration: brokerConfiguration, sharedLog: cluster.log, codec: ServerCluster.codec,
-                startPosition: snapshot?.position, seq: snapshot?.brokerSnapshot.seq ?? 0)
+                startPosition: snapshot?.position, seq: snapshot?.broker.seq ?? 0, spikeStore: configuration.spikeStore)
+            restoredBroker = snapshot?.broker
         } else {
             broker = MessageBroker(
                 monitor: TransactionMonitor(configuration: configuration.monitor),
@@ -97,6 +105,7 @@ public final class SyndicastServer: Sendable {
                 metrics.journalCommitted(entries, nanoseconds: monotonicNanoseconds() - started)
             }
         }
+        self.restoredBroker = restoredBroker
         self.context = ServerContext(
             configuration: configuration, broker: broker, shutdown: shutdown, loops: group.loops,
             openConnections: { group.openConnections }, metrics: metrics, cluster: cluster)
@@ -134,13 +143,16 @@ public final class SyndicastServer: Sendable {
         let fanout = LoopFanout(loops: context.loops, counters: context.counters, epoch: context.broker.epoch)
         let journal = self.journal
         let journalName = self.journalName
+        let restoredBroker = self.restoredBroker
+        let cluster = self.cluster
         context.broker.query { broker in
             broker.addSink(fanout)
             broker.releaseDroppedGroups { fanout.release($0) }
             if broker.isClustered {
+                if let restoredBroker { broker.restore(restoredBroker) }
                 // Ready once every entry the stream held at start is applied.
                 broker.startReading { context.lifecycle.ready.store(true, ordering: .relaxed) }
-                // snapshot store: `ClusterSnapshotStore.start(broker:)` goes here.
+                cluster?.snapshots.start(broker: context.broker)
                 return
             }
             do {
@@ -205,7 +217,7 @@ public final class SyndicastServer: Sendable {
             journal.close()
             reach(.brokerThreads)
         }
-        // snapshot store: `ClusterSnapshotStore.stop()` goes here, before the broker's shutdown.
+        cluster?.snapshots.stop()
         context.broker.shutdown()
         cluster?.log.close()
         reach(.finished)

@@ -33,6 +33,8 @@ struct ServeCommand: ParsableCommand {
     var redis = ServeOptions.redis.defaultValue
     @Option(name: ServeOptions.redisIdempotencyTTL.argumentName, help: ServeOptions.redisIdempotencyTTL.argumentHelp)
     var redisIdempotencyTTL = ServeOptions.redisIdempotencyTTL.defaultValue
+    @Option(name: ServeOptions.redisSnapshotInterval.argumentName, help: ServeOptions.redisSnapshotInterval.argumentHelp)
+    var redisSnapshotInterval = ServeOptions.redisSnapshotInterval.defaultValue
     @Option(name: ServeOptions.amountThreshold.argumentName, help: ServeOptions.amountThreshold.argumentHelp)
     var amountThreshold = ServeOptions.amountThreshold.defaultValue
     @Option(name: ServeOptions.spikeWindow.argumentName, help: ServeOptions.spikeWindow.argumentHelp)
@@ -91,7 +93,7 @@ struct ServeCommand: ParsableCommand {
     var spikeStore = ServeOptions.spikeStore.defaultValue
 
     /// Whether the server runs in cluster mode (`--redis`); `--spike-store redis` needs it.
-    var usesSharedLog: Bool { false }
+    var usesSharedLog: Bool { redis != nil }
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
@@ -134,6 +136,9 @@ struct ServeCommand: ParsableCommand {
         guard (1...31_536_000).contains(redisIdempotencyTTL) else {
             throw ValidationError("--redis-idempotency-ttl must be 1…31536000 seconds")
         }
+        guard (0...86_400).contains(redisSnapshotInterval) else {
+            throw ValidationError("--redis-snapshot-interval must be 0…86400 seconds (0: never)")
+        }
         guard JournalSynchronous(rawValue: sync) != nil else { throw ValidationError("--sync must be full, normal or off") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
@@ -152,6 +157,7 @@ struct ServeCommand: ParsableCommand {
         configuration.redis = redis.flatMap { try? RedisURL(parsing: $0) }
         configuration.dataDirectory = inMemory || configuration.redis != nil ? nil : data
         configuration.redisIdempotencyTTLSeconds = redisIdempotencyTTL
+        configuration.redisSnapshotIntervalSeconds = redisSnapshotInterval
         configuration.staticDirectory = staticDir
         configuration.threads = threads
         configuration.connectionLimit = connectionLimit
@@ -202,6 +208,14 @@ struct ServeCommand: ParsableCommand {
         do {
             server = try SyndicastServer(configuration: configuration)
             server.reportClusterEvents(ClusterEventLog(logger: logger).report)
+            server.reportSnapshotEvents { level, message in
+                switch level {
+                case .debug: logger.debug("snapshot: \(message)")
+                case .info: logger.info("snapshot: \(message)")
+                case .warning: logger.warning("snapshot: \(message)")
+                case .error: logger.error("snapshot: \(message)")
+                }
+            }
             bound = try server.start { failure in
                 // The journal is damaged: serving part of the state would be wrong, and nothing was
                 // accepted yet (ingest queues behind the replay). `_exit`: the other threads are live.

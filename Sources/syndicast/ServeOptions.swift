@@ -138,11 +138,12 @@ enum ServeOptions {
 
     /// Every option, in the order `serve --help` and the README table list them.
     static let all: [any ServeOptionDescription] = [
-        host, port, metricsPort, threads, staticDirectory, data, inMemory, sync, redis, redisIdempotencyTTL, amountThreshold,
+        host, port, metricsPort, threads, staticDirectory, data, inMemory, sync, redis, redisIdempotencyTTL, redisSnapshotInterval,
+        spikeStore, amountThreshold,
         spikeWindow, spikeThreshold, topK,
         history, historyBytes, maxAmount, maxClockSkew, idempotencyWindow, apiKey, apiKeyFile, allowedOrigin, allowedHost,
         streamTokenSecret, connectionLimit, pingInterval, requestTimeout, keepAliveTimeout, shutdownTimeout, outboundLimit,
-        echo, broadcast, logLevel, logFormat, tlsCertificate, tlsKey, tlsHandshakeTimeout, spikeStore,
+        echo, broadcast, logLevel, logFormat, tlsCertificate, tlsKey, tlsHandshakeTimeout,
     ]
 
     /// The option a `SYNDICAST_*` variable names, or nil.
