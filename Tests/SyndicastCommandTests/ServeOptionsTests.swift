@@ -26,6 +26,7 @@ struct ServeOptionsTests {
             }
         ),
         "redis-idempotency-ttl": ("3600", { $0.serverConfiguration().redisIdempotencyTTLSeconds == 3600 }),
+        "redis-snapshot-interval": ("5", { $0.serverConfiguration().redisSnapshotIntervalSeconds == 5 }),
         "amount-threshold": ("2500.50", { $0.amountThreshold == "2500.50" }),
         "spike-window": ("60", { $0.spikeWindow == 60 }),
         "spike-threshold": ("7", { $0.spikeThreshold == 7 }),
