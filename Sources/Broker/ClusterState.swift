@@ -54,6 +54,13 @@ public struct ClusterStatistics: Sendable, Equatable {
     public var appliedEntries = 0
     /// Entries whose payload or skip list could not be decoded: skipped (on every instance alike).
     public var undecodableEntries = 0
+
+    public init(appends: Int = 0, appendFailures: Int = 0, appliedEntries: Int = 0, undecodableEntries: Int = 0) {
+        self.appends = appends
+        self.appendFailures = appendFailures
+        self.appliedEntries = appliedEntries
+        self.undecodableEntries = undecodableEntries
+    }
 }
 
 /// A request appended to the log, waiting for its entry to be applied.

@@ -11,9 +11,10 @@ extension Endpoints {
             openConnections: context.loops.openConnections(),
             webSocketSubscribers: max(0, counters.streamSubscribers - serverSent), serverSentSubscribers: serverSent,
             seq: broker.currentSeq, holdings: broker.holdings, brokerCounts: broker.eventCounts)
+        context.cluster?.publishMetrics(broker.clusterStatistics)
         return HTTPResponse(
             status: 200, headers: HTTPHeaders([("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]),
-            body: context.metrics.exposition(sample) + (context.cluster?.exposition(broker.clusterStatistics) ?? []))
+            body: context.metrics.exposition(sample))
     }
 
     /// What a connection of the `--metrics-port` listener may ask: `GET /metrics` (and HEAD), nothing else.

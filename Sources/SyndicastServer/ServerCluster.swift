@@ -3,6 +3,7 @@ import Broker
 import Cluster
 import Journal
 import Monitor
+import Prometheus
 import Redis
 import Synchronization
 
@@ -16,12 +17,15 @@ final class ServerCluster: Sendable {
     /// instance holds the lease, stores a new one and trims the stream (on a Redis connection of
     /// its own, so a multi-megabyte snapshot does not hold back the appends queued behind it).
     let snapshots: ClusterSnapshotStore
+    /// The `/metrics` families of cluster mode.
+    let metrics: ClusterMetricFamilies
     /// Where the snapshot store's messages go.
     private let snapshotLog = SnapshotLogRelay()
 
     /// Connects to Redis and reads the epoch; throws a ``StartupError`` when Redis cannot be
     /// reached within the connect timeout (the server then exits 1 rather than serve nothing).
-    init(configuration: ServerConfiguration, redis: RedisURL) throws {
+    init(configuration: ServerConfiguration, redis: RedisURL, registry: PrometheusCollectorRegistry) throws {
+        metrics = ClusterMetricFamilies(registry: registry)
         var logConfiguration = RedisSharedLog.Configuration(url: redis)
         logConfiguration.idempotencyTTLSeconds = configuration.redisIdempotencyTTLSeconds
         do { log = try RedisSharedLog(configuration: logConfiguration) } catch {
@@ -90,23 +94,9 @@ final class ServerCluster: Sendable {
         return writer.bytes
     }
 
-    /// The cluster families of `/metrics`, in the Prometheus text format.
-    func exposition(_ statistics: ClusterStatistics) -> [UInt8] {
-        var text = ""
-        func family(_ name: String, _ type: String, _ help: String, _ value: Int) {
-            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
-        }
-        family(
-            "syndicast_cluster_appends_total", "counter", "Ingest script calls completed (one per commit group), failed ones included.",
-            statistics.appends)
-        family(
-            "syndicast_cluster_append_failures_total", "counter", "Ingest script calls that failed (their requests got 503).",
-            statistics.appendFailures)
-        family(
-            "syndicast_cluster_entries_applied_total", "counter", "Stream entries applied, this instance's and others'.",
-            statistics.appliedEntries)
-        family("syndicast_redis_connected", "gauge", "1 while the append and stream connections to Redis are up.", log.isConnected ? 1 : 0)
-        return Array(text.utf8)
+    /// Publishes the cluster families into the server's registry (at scrape time).
+    func publishMetrics(_ statistics: ClusterStatistics) {
+        metrics.publish(statistics, connected: log.isConnected)
     }
 }
 

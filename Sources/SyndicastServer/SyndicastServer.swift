@@ -42,7 +42,7 @@ public final class SyndicastServer: Sendable {
         let wantsTLS = configuration.tlsCertificateFile != nil || configuration.tlsKeyFile != nil
         tls = wantsTLS ? try ServerTLS(configuration: configuration, metrics: metrics) : nil
         // Cluster mode: Redis must answer at start (connect timeout), or the start is refused.
-        let cluster = try configuration.redis.map { try ServerCluster(configuration: configuration, redis: $0) }
+        let cluster = try configuration.redis.map { try ServerCluster(configuration: configuration, redis: $0, registry: metrics.registry) }
         self.cluster = cluster
         let journal: any JournalStore
         // A journal write past the file size limit (RLIMIT_FSIZE) must fail like a full disk
