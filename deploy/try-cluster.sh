@@ -127,9 +127,6 @@ wait_for() {  # $1 = what, $2 = pid, $3 = log, then the probe command
         if ! kill -0 "$pid" 2>/dev/null; then
             echo "try-cluster.sh: $what exited at start; its log ($log):" >&2
             tail -n 20 "$log" >&2
-            if grep -q "Unknown option '--redis'" "$log"; then
-                echo "try-cluster.sh: this syndicast has no cluster mode yet (no --redis option): $binary" >&2
-            fi
             exit 1
         fi
         sleep 0.05

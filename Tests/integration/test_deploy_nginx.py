@@ -259,22 +259,9 @@ def test_try_cluster_help_and_dry_run() -> None:
     assert unknown.returncode == 64
 
 
-def has_cluster_mode() -> bool:
-    result = subprocess.run([str(binary_path()), "serve", "--help"], capture_output=True, text=True, timeout=30)
-    return "--redis" in result.stdout
-
-
 def test_try_cluster_starts_redis_two_instances_and_nginx_and_stops_them(tmp_path: Path) -> None:
-    """With the binary's cluster mode, a POST to A is then read on B and through nginx; without
-    it, a stand-in binary that drops `--redis` runs the same steps with two separate instances."""
-    cluster = has_cluster_mode()
+    """The script's cluster: a POST to A is then read on B and through nginx; Ctrl-C stops it all."""
     binary = binary_path()
-    if not cluster:
-        binary = tmp_path / "syndicast-stand-in"
-        binary.write_text(
-            "#!/usr/bin/env bash\nargs=()\nwhile [ $# -gt 0 ]; do case $1 in --redis) shift 2;; *) args+=(\"$1\"); shift;; esac; done\n"
-            f"exec {binary_path()} \"${{args[@]}}\" --in-memory\n")
-        binary.chmod(0o755)
     output = tmp_path / "try-cluster.out"
     with open(output, "wb") as sink:
         process = subprocess.Popen([str(TRY_CLUSTER)], stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -294,21 +281,20 @@ def test_try_cluster_starts_redis_two_instances_and_nginx_and_stops_them(tmp_pat
                 assert response.status == 200
         work = Path(re.search(r"logs in (\S+)\)", text).group(1))
         assert (work / "redis" / "appendonlydir").exists(), "redis-server runs without its AOF"
-        if cluster:
-            nginx_port, port_a, port_b = ports
-            status, _ = post_json(f"http://{HOST}:{port_a}/api/transactions",
-                                  {"id": "try-1", "investorId": "i-try", "syndicateId": "s-try", "amount": 7})
-            assert status == 201
-            for port in (port_b, nginx_port):
-                deadline = time.monotonic() + 10
-                while True:
-                    try:
-                        with urllib.request.urlopen(f"http://{HOST}:{port}/api/investors/i-try", timeout=5) as response:
-                            assert response.status == 200
-                            break
-                    except urllib.error.HTTPError as error:
-                        assert error.code == 404 and time.monotonic() < deadline, f"port {port}: {error}"
-                        time.sleep(0.1)
+        nginx_port, port_a, port_b = ports
+        status, _ = post_json(f"http://{HOST}:{port_a}/api/transactions",
+                              {"id": "try-1", "investorId": "i-try", "syndicateId": "s-try", "amount": 7})
+        assert status == 201
+        for port in (port_b, nginx_port):
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://{HOST}:{port}/api/investors/i-try", timeout=5) as response:
+                        assert response.status == 200
+                        break
+                except urllib.error.HTTPError as error:
+                    assert error.code == 404 and time.monotonic() < deadline, f"port {port}: {error}"
+                    time.sleep(0.1)
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
@@ -316,15 +302,6 @@ def test_try_cluster_starts_redis_two_instances_and_nginx_and_stops_them(tmp_pat
         with pytest.raises(OSError):
             socket.create_connection((HOST, port), timeout=1).close()
     assert not work.exists(), "the temp dir was not removed"
-
-
-def test_try_cluster_fails_clearly_without_cluster_mode() -> None:
-    if has_cluster_mode():
-        pytest.skip("this binary has cluster mode (--redis); the failure path is not reachable")
-    result = subprocess.run([str(TRY_CLUSTER)], capture_output=True, text=True, timeout=60,
-                            env={**os.environ, "SYNDICAST_BIN": str(binary_path())})
-    assert result.returncode == 1
-    assert "no cluster mode yet (no --redis option)" in result.stderr
 
 
 def test_systemd_unit_verifies_and_matches_the_shutdown_timeout(tmp_path: Path) -> None:

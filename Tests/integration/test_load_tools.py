@@ -262,18 +262,9 @@ def test_wsfanout_tls_broadcast_and_idle_memory_against_a_tls_websocket_server(t
         process.wait(timeout=10)
 
 
-def syndicast_knows_tls() -> bool:
-    help_text = subprocess.run(
-        [str(binary_path()), "serve", "--help"], capture_output=True, text=True, timeout=TIMEOUT
-    ).stdout
-    return "--tls-cert" in help_text
-
-
 def test_wsfanout_tls_broadcast_against_ours_over_tls(tmp_path: Path) -> None:
     if not binary_path().exists():
         pytest.fail(f"server binary not found at {binary_path()} (set SYNDICAST_BIN)")
-    if not syndicast_knows_tls():
-        pytest.skip(f"{binary_path()} has no --tls-cert option yet (TLS serving is not in this build)")
     wsfanout = compile_wsfanout(tmp_path)
     ca, certificate, key = make_test_certificates(tmp_path)
     port = free_port()
