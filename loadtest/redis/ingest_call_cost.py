@@ -10,6 +10,7 @@ AOF write; needs `--redis-pid`, a redis-server on this machine).
 
     python3 loadtest/redis/ingest_call_cost.py --port 6390 --redis-pid PID --calls 40
     python3 loadtest/redis/ingest_call_cost.py --port 6390 --script /tmp/other.lua
+    python3 loadtest/redis/ingest_call_cost.py --port 6390 --previous-bucket-fields 1000000
 
 Start redis-server yourself (`--appendonly yes --appendfsync always`); the keys it writes are
 left in place, so `FLUSHALL` between runs that should start from an empty bucket.
@@ -24,6 +25,23 @@ import time
 from pathlib import Path
 
 from ingest_script_bench import SCRIPT, command, encode_command, run
+
+
+# Fills {syndicast}:ids:<bucket - 1> (ttl 86400, as build_calls) with ARGV[1] ids and 8-byte values.
+FILL_PREVIOUS_BUCKET = b"""
+local bucket = math.floor(tonumber(redis.call('TIME')[1]) / 86400) - 1
+local key = '{syndicast}:ids:' .. bucket
+for first = 1, tonumber(ARGV[1]), 1000 do
+  local fields = {}
+  for index = first, math.min(first + 999, tonumber(ARGV[1])) do
+    fields[#fields + 1] = 'previous-' .. index
+    fields[#fields + 1] = 'fingerpr'
+  end
+  redis.call('HSET', key, unpack(fields))
+end
+redis.call('EXPIRE', key, 86400)
+return redis.call('HLEN', key)
+"""
 
 
 def build_calls(sha: bytes, calls: int, requests: int, transactions: int, first: int) -> list[bytes]:
@@ -59,11 +77,15 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=40)
     parser.add_argument("--requests", type=int, default=30, help="requests per call")
     parser.add_argument("--transactions", type=int, default=1000, help="transactions per request")
+    parser.add_argument("--previous-bucket-fields", type=int, default=0,
+                        help="first fill the previous id bucket with this many ids (the steady state, past one ttl)")
     options = parser.parse_args()
 
     connection = socket.create_connection((options.host, options.port))
     connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sha = command(connection, [b"SCRIPT", b"LOAD", options.script.read_bytes()]).split(b"\r\n")[1]
+    if options.previous_bucket_fields:
+        command(connection, [b"EVAL", FILL_PREVIOUS_BUCKET, b"0", b"%d" % options.previous_bucket_fields])
     calls = build_calls(sha, options.calls, options.requests, options.transactions, 0)
     command(connection, [b"CONFIG", b"RESETSTAT"])
     cpu_before = process_cpu_seconds(options.redis_pid) if options.redis_pid else 0.0
