@@ -324,3 +324,40 @@ def test_noscript_falls_back_to_eval(client: "redis.Redis") -> None:
     client.script_flush()
     entry, results, _ = call(client, [[(b"a", b"F")]])
     assert entry is not None and results == [[0, 0]]
+
+
+def test_requests_larger_than_a_store_chunk_keep_every_id_and_fingerprint(client: "redis.Redis") -> None:
+    # 7,000 ids: more than one HSET (3,000 pairs) and one HMGET (3,000 fields) per request, on
+    # both the all-new path (pairs straight from ARGV) and the path with a duplicate among them.
+    batch = [(b"big-%d" % index, b"g%d" % index) for index in range(7000)]
+    entry, results, _ = call(client, [batch[:3500], batch[3500:] + [(b"big-0", b"g0")]])
+    assert entry is not None and results == [[0, 0], [0, 1]]
+    _, results, _ = call(client, [batch])
+    assert results == [[0, 7000]], "every id of both requests is remembered"
+    changed = [(identifier, b"changed") for identifier, _ in batch]
+    _, results, _ = call(client, [changed])
+    assert results == [[1] + list(range(7000))], "every id is remembered with its own fingerprint"
+
+
+def test_an_id_of_a_refused_request_repeated_inside_it_does_not_count_later(client: "redis.Redis") -> None:
+    call(client, [[(b"k", b"K")]])
+    entry, results, _ = call(client, [
+        [(b"x", b"F"), (b"x", b"F"), (b"k", b"other")],
+        [(b"x", b"G"), (b"y", b"Y")],
+        [(b"y", b"Y")],
+    ])
+    assert entry is not None
+    assert results == [[1, 2], [0, 0], [0, 1]]
+    assert ids_remembered(client, [(b"x", b"G"), (b"y", b"Y")]) == [True, True]
+
+
+def test_an_id_in_the_previous_bucket_is_still_a_duplicate(client: "redis.Redis") -> None:
+    ttl = 2
+    seconds, micros = client.time()
+    time.sleep(ttl - (seconds % ttl) - micros / 1e6 + 0.05)  # just after a bucket starts
+    entry, _, _ = call(client, [[(b"old", b"F"), (b"gone", b"G")]], ttl=ttl)
+    assert entry is not None
+    time.sleep(ttl)  # the next bucket: the ids are only in the previous one
+    _, results, _ = call(client, [[(b"old", b"F")], [(b"gone", b"other")], [(b"new", b"N")]], ttl=ttl)
+    assert results == [[0, 1], [1, 0], [0, 0]]
+    assert len([key for key in client.keys("{syndicast}:ids:*")]) == 2, "the previous and the current bucket"
