@@ -12,7 +12,8 @@
 # and runs `syndicast-loadtest fanout --url …` (loadtest/README.md) against it: N WebSocket
 # subscribers on /ws?topics=alerts and a publisher POSTing transactions that each raise one alert.
 # Prints per run deliveries/s, p50/p99 POST → alert latency, loss, CPU% of one core per process
-# (sampled from /proc between the load's first and last second) and `uptime`; then medians.
+# (sampled from /proc from the load's first to its second-to-last second), the subscribers and
+# stream entries applied per instance (/metrics) and `uptime`; then medians.
 # Everything it starts is stopped on exit, also on failure or Ctrl-C; each run is bounded by
 # `timeout`, the whole by --budget (runs that would start later are skipped).
 set -euo pipefail
@@ -39,11 +40,12 @@ while [ $# -gt 0 ]; do
         --publishers) publishers=$2; shift 2 ;;
         --pipeline) pipeline=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
-        -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "cluster-fanout.sh: unknown argument $1" >&2; exit 64 ;;
     esac
 done
 
+[ "$duration" -ge 3 ] || { echo "cluster-fanout.sh: --duration must be at least 3 (CPU is sampled inside the load)" >&2; exit 64; }
 binary=${SYNDICAST_BIN:-$root/.build/release/syndicast}
 loadtest=${LOADTEST_BIN:-$here/.build/release/syndicast-loadtest}
 nginx=${NGINX:-nginx}
@@ -99,6 +101,16 @@ wait_for() {  # $1 = what, $2 = pid, $3 = log, then the probe command
         sleep 0.05
     done
     echo "cluster-fanout.sh: $what not ready in 15 s; $log:" >&2; tail -n 20 "$log" >&2; keep_work=1; exit 1
+}
+instance_facts() {  # per instance: WebSocket subscribers/stream entries applied (from /metrics)
+    local port facts=""
+    for port in "${instance_ports[@]}"; do
+        facts+=$(curl -fsS --max-time 2 "http://127.0.0.1:$port/metrics" | awk '
+            /^syndicast_stream_subscribers\{kind="websocket"\}/ { subscribers = $2 }
+            /^syndicast_cluster_entries_applied_total/ { applied = $2 }
+            END { printf "%d/%d ", subscribers, applied }')
+    done
+    echo "${facts% }"
 }
 cpu_ticks() {  # utime + stime of a pid, in clock ticks
     awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
@@ -173,15 +185,17 @@ run_once() {  # $1 = configuration, $2 = subscribers, $3 = run number, $4 = url
     local loadtest_pid=$!
     sleep 0.2
     watched+=(loadtest "$(pgrep -P "$loadtest_pid" | head -n 1)")  # the tool, not `timeout`
-    # CPU between the first and the last progress line of the load (t=1s … t=<duration>s).
-    local before=() after=() first="" last=""
+    # CPU between the progress lines t=1s and t=<duration − 1>s: inside the load (the tool may exit
+    # right after its last line, before /proc can be read).
+    local before=() after=() first="" last="" facts=""
     while kill -0 "$loadtest_pid" 2>/dev/null; do
         if [ -z "$first" ] && grep -q '^t=1s' "$log" 2>/dev/null; then
             first=$(date +%s.%N)
             before=(); for ((index = 1; index < ${#watched[@]}; index += 2)); do before+=("$(cpu_ticks "${watched[index]}")"); done
-        elif [ -n "$first" ] && [ -z "$last" ] && grep -Eq "^(drain )?t=${duration}s" "$log" 2>/dev/null; then
+        elif [ -n "$first" ] && [ -z "$last" ] && grep -q "^t=$((duration - 1))s" "$log" 2>/dev/null; then
             last=$(date +%s.%N)
             after=(); for ((index = 1; index < ${#watched[@]}; index += 2)); do after+=("$(cpu_ticks "${watched[index]}")"); done
+            facts=$(instance_facts)
         fi
         sleep 0.1
     done
@@ -197,17 +211,17 @@ run_once() {  # $1 = configuration, $2 = subscribers, $3 = run number, $4 = url
     fi
     local load
     load=$(uptime | sed 's/.*load average: //')
-    python3 - "$json" "$config" "$subscribers" "$run" "$cpu" "$load" "$out/runs.tsv" <<'PY'
+    python3 - "$json" "$config" "$subscribers" "$run" "$cpu" "$load" "$out/runs.tsv" "$facts" <<'PY'
 import json, sys
-path, config, subscribers, run, cpu, load, table = sys.argv[1:]
+path, config, subscribers, run, cpu, load, table, facts = sys.argv[1:]
 result = json.load(open(path))["runs"][0]
 row = [config, subscribers, run, "%.0f" % result["messagesPerSecond"], "%.0f" % result["acceptedPerSecond"],
        "%.1f" % (result["latency"]["p50"] / 1000), "%.1f" % (result["latency"]["p99"] / 1000),
        "%d/%d" % (result["subscribersReady"], result["subscribersRequested"]),
-       "%d/%d" % (result["lost"], result["duplicates"]), cpu.strip(), load]
+       "%d/%d" % (result["lost"], result["duplicates"]), cpu.strip(), load, facts]
 with open(table, "a") as file:
     file.write("\t".join(row) + "\n")
-print("%-7s %6s #%s  deliveries/s %8s  accepted/s %6s  p50 %6s ms  p99 %6s ms  ready %s  lost/dup %s  cpu %s  load %s" % tuple(row),
+print("%-7s %6s #%s  deliveries/s %8s  accepted/s %6s  p50 %6s ms  p99 %6s ms  ready %s  lost/dup %s  cpu %s  load %s  subscribers/entries applied per instance %s" % tuple(row),
       flush=True)
 PY
 }
