@@ -11,7 +11,8 @@
 #   nginx2  two instances behind nginx (least_conn): subscribers are spread over both, POSTs too
 # and runs `syndicast-loadtest fanout --url …` (loadtest/README.md) against it: N WebSocket
 # subscribers on /ws?topics=alerts and a publisher POSTing transactions that each raise one alert.
-# Prints per run deliveries/s, p50/p99 POST → alert latency, loss, CPU% of one core per process
+# Prints per run deliveries/s, p50/p99 POST → alert latency, loss, CPU% of one core and write
+# system calls/s per process
 # (sampled from /proc from the load's first to its second-to-last second), the subscribers and
 # stream entries applied per instance (/metrics) and `uptime`; then medians.
 # Everything it starts is stopped on exit, also on failure or Ctrl-C; each run is bounded by
@@ -40,7 +41,7 @@ while [ $# -gt 0 ]; do
         --publishers) publishers=$2; shift 2 ;;
         --pipeline) pipeline=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "cluster-fanout.sh: unknown argument $1" >&2; exit 64 ;;
     esac
 done
@@ -112,8 +113,9 @@ instance_facts() {  # per instance: WebSocket subscribers/stream entries applied
     done
     echo "${facts% }"
 }
-cpu_ticks() {  # utime + stime of a pid, in clock ticks
-    awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+cpu_ticks() {  # utime + stime of a pid in clock ticks, and its write system calls: "TICKS WRITES"
+    echo "$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0)" \
+        "$(awk '/^syscw:/ { print $2 }' "/proc/$1/io" 2>/dev/null || echo 0)"
 }
 
 redis_port=$(free_port)
@@ -205,8 +207,9 @@ run_once() {  # $1 = configuration, $2 = subscribers, $3 = run number, $4 = url
     if [ -n "$last" ]; then
         for ((index = 0; index < ${#watched[@]}; index += 2)); do
             local slot=$((index / 2))
+            # name=CPU%,write syscalls per second
             cpu+="${watched[index]}=$(awk -v b="${before[slot]}" -v a="${after[slot]}" -v t="$ticks_per_second" -v s="$first" -v e="$last" \
-                'BEGIN { printf "%.0f", 100 * (a - b) / t / (e - s) }')% "
+                'BEGIN { split(b, x, " "); split(a, y, " "); printf "%.0f%%,%.0fw/s", 100 * (y[1] - x[1]) / t / (e - s), (y[2] - x[2]) / (e - s) }') "
         done
     fi
     local load
@@ -263,7 +266,7 @@ for (config, subscribers), group in groups.items():
     medians[(config, subscribers)] = values
     # Server-side CPU (Redis, instances, nginx workers; not the load generator) per delivery.
     shares = dict(item.split("=") for item in middle[9].split()) if middle[9] else {}
-    server = sum(float(share.rstrip("%")) for name, share in shares.items() if name != "loadtest")
+    server = sum(float(share.split("%")[0]) for name, share in shares.items() if name != "loadtest")
     per_delivery = 1e6 * server / 100 / float(middle[3]) if shares else float("nan")
     print("| %s | %d | %d | %.0f | %.0f | %.1f | %.1f | %.2f | %s | %s |" % (config, subscribers, len(group), *values, per_delivery, middle[9], middle[10]))
 for subscribers in sorted({key[1] for key in medians}):
