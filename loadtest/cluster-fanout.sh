@@ -16,7 +16,8 @@
 # (sampled from /proc from the load's first to its second-to-last second), the subscribers and
 # stream entries applied per instance (/metrics) and `uptime`; then medians.
 # Everything it starts is stopped on exit, also on failure or Ctrl-C; each run is bounded by
-# `timeout`, the whole by --budget (runs that would start later are skipped).
+# `timeout`, the whole by --budget (rounds that would start later are skipped). Rounds alternate
+# the configurations.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -41,7 +42,7 @@ while [ $# -gt 0 ]; do
         --publishers) publishers=$2; shift 2 ;;
         --pipeline) pipeline=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "cluster-fanout.sh: unknown argument $1" >&2; exit 64 ;;
     esac
 done
@@ -229,23 +230,25 @@ print("%-7s %6s #%s  deliveries/s %8s  accepted/s %6s  p50 %6s ms  p99 %6s ms  r
 PY
 }
 
-for config in $configs; do
-    case $config in
-        direct) start_instances 1; url="http://127.0.0.1:${instance_ports[0]}" ;;
-        nginx1) start_instances 1; start_nginx; url="http://127.0.0.1:$nginx_port" ;;
-        nginx2) start_instances 2; start_nginx; url="http://127.0.0.1:$nginx_port" ;;
-        *) echo "cluster-fanout.sh: unknown configuration $config" >&2; exit 64 ;;
-    esac
-    for subscribers in $subscriber_counts; do
-        for run in $(seq "$runs"); do
-            if [ $((SECONDS - started)) -gt "$budget" ]; then
-                echo "cluster-fanout.sh: budget of $budget s spent; skipping $config $subscribers run $run" >&2
-                continue
-            fi
+# Rounds alternate the configurations (direct, nginx1, nginx2, direct, …) so a change in what else
+# runs on the machine falls on all of them alike, not on the last configuration measured.
+for run in $(seq "$runs"); do
+    for config in $configs; do
+        if [ $((SECONDS - started)) -gt "$budget" ]; then
+            echo "cluster-fanout.sh: budget of $budget s spent; skipping $config round $run" >&2
+            continue
+        fi
+        case $config in
+            direct) start_instances 1; url="http://127.0.0.1:${instance_ports[0]}" ;;
+            nginx1) start_instances 1; start_nginx; url="http://127.0.0.1:$nginx_port" ;;
+            nginx2) start_instances 2; start_nginx; url="http://127.0.0.1:$nginx_port" ;;
+            *) echo "cluster-fanout.sh: unknown configuration $config" >&2; exit 64 ;;
+        esac
+        for subscribers in $subscriber_counts; do
             run_once "$config" "$subscribers" "$run" "$url"
         done
+        stop_configuration
     done
-    stop_configuration
 done
 
 # Medians per configuration and subscriber count, and the ratios the comparison is about.
