@@ -12,7 +12,7 @@
 # and runs `syndicast-loadtest fanout --url …` (loadtest/README.md) against it: N WebSocket
 # subscribers on /ws?topics=alerts and a publisher POSTing transactions that each raise one alert.
 # Prints per run deliveries/s, p50/p99 POST → alert latency, loss, CPU% of one core and write
-# system calls/s per process
+# system calls/s per process (write/writev, /proc/PID/io syscw: nginx's send(2) is not counted)
 # (sampled from /proc from the load's first to its second-to-last second), the subscribers and
 # stream entries applied per instance (/metrics) and `uptime`; then medians.
 # Everything it starts is stopped on exit, also on failure or Ctrl-C; each run is bounded by
