@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
         --publishers) publishers=$2; shift 2 ;;
         --pipeline) pipeline=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
-        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,/^set /{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "cluster-fanout.sh: unknown argument $1" >&2; exit 64 ;;
     esac
 done
