@@ -72,6 +72,8 @@ let package = Package(
         // Tests mirror the targets.
         // Shared by the unit test targets: the seeded random generator their randomised cases use.
         .target(name: "SeededRandom", path: "Tests/SeededRandom"),
+        // Shared by RedisTests and ClusterTests: a private redis-server on a free loopback port.
+        .target(name: "RedisTestSupport", path: "Tests/RedisTestSupport"),
         .testTarget(name: "BasicsTests", dependencies: ["Basics", "SeededRandom"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "Basics"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL"]),
@@ -84,8 +86,8 @@ let package = Package(
         .testTarget(name: "JournalTests", dependencies: ["Journal", "CSQLite", "SeededRandom"]),
         .target(name: "SharedLogConformance", dependencies: ["Basics", "Broker", "Monitor"], path: "Tests/SharedLogConformance"),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "Basics", "Journal", "SeededRandom", "SharedLogConformance"]),
-        .testTarget(name: "RedisTests", dependencies: ["Redis", "Reactor", "Basics", "SeededRandom"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Redis", "Broker", "Monitor", "Journal", "Basics", "SharedLogConformance"]),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "Reactor", "Basics", "SeededRandom", "RedisTestSupport"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Redis", "Broker", "Monitor", "Journal", "Basics", "SharedLogConformance", "RedisTestSupport"]),
         .testTarget(
             name: "SyndicastServerTests",
             dependencies: ["Basics", "SyndicastServer", .product(name: "Prometheus", package: "swift-prometheus")]

@@ -5,106 +5,32 @@ import Glibc
 import Journal
 import Monitor
 import Redis
+import RedisTestSupport
 import Synchronization
 
-/// A redis-server the snapshot tests start on a free loopback port with a temporary directory,
-/// and stop (never the system's server, never port 6379); as Tests/RedisTests starts one.
+/// A redis-server for the snapshot tests (``RedisServerProcess``) and the clients they open on
+/// it, closed with it.
 final class SnapshotTestRedis {
-    static let binary: String? = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first {
-        FileManager.default.isExecutableFile(atPath: $0)
-    }
+    static var binary: String? { RedisServerProcess.binary }
 
-    let port: Int
-    let directory: String
-    private let pid: pid_t
+    let server: RedisServerProcess
+    var port: Int { server.port }
     private var clients: [RedisClient] = []
 
     init() throws {
-        guard let binary = Self.binary else { throw SnapshotTestSetupError("redis-server is not installed") }
-        directory = NSTemporaryDirectory() + "snapstore-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        for _ in 0..<5 {
-            let candidate = Int.random(in: 20_000...60_000)
-            guard candidate != 6379, !Self.canConnect(port: candidate) else { continue }
-            if let child = try Self.spawn(binary, port: candidate, directory: directory) {
-                port = candidate
-                pid = child
-                return
-            }
-        }
-        throw SnapshotTestSetupError("redis-server did not start")
+        server = try RedisServerProcess()
     }
 
     deinit {
         for client in clients { client.close() }
-        kill(pid, SIGTERM)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    /// Starts redis-server on `port`; its pid once it answers, nil if it exited (port taken).
-    private static func spawn(_ binary: String, port: Int, directory: String) throws -> pid_t? {
-        let arguments = [
-            binary, "--port", String(port), "--bind", "127.0.0.1", "--dir", directory, "--save", "", "--appendonly", "no",
-            "--daemonize", "no", "--logfile", directory + "/redis.log",
-        ]
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        // The test process blocks signals on its threads; the child must not inherit that.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var child: pid_t = 0
-        guard posix_spawn(&child, binary, nil, &attributes, &argv, environ) == 0 else {
-            throw SnapshotTestSetupError("posix_spawn redis-server failed")
-        }
-        for _ in 0..<250 {
-            if canConnect(port: port) { return child }
-            var status: Int32 = 0
-            if waitpid(child, &status, WNOHANG) == child { return nil }  // exited: port taken meanwhile
-            usleep(20_000)
-        }
-        kill(child, SIGKILL)
-        var status: Int32 = 0
-        waitpid(child, &status, 0)
-        return nil
     }
 
     /// A new client of this server (closed with the server).
     func client() throws -> RedisClient {
-        let url = try RedisURL(parsing: "redis://127.0.0.1:\(port)")
+        let url = try RedisURL(parsing: server.url())
         let client = try RedisClient(configuration: RedisClient.Configuration(url: url))
         clients.append(client)
         return client
-    }
-
-    static func canConnect(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = in_port_t(UInt16(port)).bigEndian
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        return result == 0
-    }
-}
-
-struct SnapshotTestSetupError: Error, CustomStringConvertible {
-    let description: String
-
-    init(_ description: String) {
-        self.description = description
     }
 }
 

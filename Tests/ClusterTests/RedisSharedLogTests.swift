@@ -3,6 +3,7 @@ import Broker
 import Glibc
 import Monitor
 import Redis
+import RedisTestSupport
 import SharedLogConformance
 import Synchronization
 import Testing

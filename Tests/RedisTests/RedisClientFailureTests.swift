@@ -1,5 +1,6 @@
 import Basics
 import Glibc
+import RedisTestSupport
 import Synchronization
 import Testing
 

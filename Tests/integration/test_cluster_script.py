@@ -10,16 +10,14 @@ opaque bytes (CR LF, NUL, invalid UTF-8): the script stores them without parsing
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
 import time
 from pathlib import Path
 from typing import Iterator, Sequence, Union
 
 import pytest
 
-from conftest import HOST, free_port
+from conftest import HOST
+from redis_support import RedisProcess
 
 redis = pytest.importorskip("redis")
 
@@ -34,37 +32,11 @@ Request = Union[Sequence[tuple[bytes, bytes]], None]
 @pytest.fixture(scope="module")
 def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """A private redis-server (AOF always, as cluster mode requires) on a free loopback port."""
-    binary = shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
-    if binary is None:
-        pytest.fail("redis-server is not installed (Debian package redis-server; Tests/run.sh installs it)")
-    directory = tmp_path_factory.mktemp("redis")
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "yes",
-         "--appendfsync", "always", "--dir", str(directory)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    process = RedisProcess(tmp_path_factory.mktemp("redis")).start()
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection((HOST, port), timeout=1) as probe:
-                    probe.sendall(b"PING\r\n")
-                    if probe.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode(errors="replace") if process.poll() is not None else ""
-                pytest.fail(f"redis-server did not start on port {port}: {output[-2000:]}")
-            time.sleep(0.05)
-        yield port
+        yield process.port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        process.stop()
 
 
 @pytest.fixture

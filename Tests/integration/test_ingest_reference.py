@@ -6,20 +6,18 @@ with the seed's algorithm run on a real redis-server (ZADD / ZREMRANGEBYSCORE / 
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
 import time
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from conftest import HOST, StartServer, free_port
+from conftest import HOST, StartServer
 from ingest_support import (
     BASE_TIME, Api, ReferenceModel, StreamRecorder, check_reply, cents_text, first_difference, generated_rows,
     mixed_batches, normalize_event, parse_amount, parse_time, post_batch, ranking_tuples, rfc3339,
 )
+from redis_support import RedisProcess
 
 STREAM_TOPICS = "alerts,rankings,transactions"
 SECOND = 1000
@@ -198,35 +196,11 @@ def test_generated_dataset_with_duplicates_conflicts_and_invalid_rows_matches_re
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[int]:
     """A private redis-server on a free loopback port, no persistence; stopped afterwards."""
-    binary = shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
-    if binary is None:
-        pytest.fail("redis-server is not installed (Debian package redis-server; Tests/run.sh installs it)")
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    process = RedisProcess(tmp_path / "redis", durable=False).start()
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection((HOST, port), timeout=1) as probe:
-                    probe.sendall(b"PING\r\n")
-                    if probe.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode(errors="replace") if process.poll() is not None else ""
-                pytest.fail(f"redis-server did not start on port {port}: {output[-2000:]}")
-            time.sleep(0.05)
-        yield port
+        yield process.port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        process.stop()
 
 
 def seed_spike_alerts_with_redis(port: int, rows: list[dict], window_seconds: int, threshold: int) -> set[tuple[str, str]]:

@@ -1,23 +1,23 @@
 import Foundation
 import Glibc
 
-/// A redis-server the test starts on a free loopback port, with a temporary directory, and stops.
+/// A redis-server a test starts on a free loopback port, with a temporary directory, and stops.
 /// Never the system's server, never port 6379.
-final class RedisServerProcess {
+public final class RedisServerProcess {
     /// The binary, or nil when redis-server is not installed (the tests are then skipped).
-    static let binary: String? = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first {
+    public static let binary: String? = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first {
         FileManager.default.isExecutableFile(atPath: $0)
     }
 
-    static var isInstalled: Bool { binary != nil }
+    public static var isInstalled: Bool { binary != nil }
 
-    let port: Int
-    let directory: String
-    let extraArguments: [String]
+    public let port: Int
+    public let directory: String
+    public let extraArguments: [String]
     private var pid: pid_t = 0
 
     /// Starts a server (with `arguments` such as `--requirepass pw`) and waits until it answers.
-    init(arguments: [String] = [], port: Int? = nil) throws {
+    public init(arguments: [String] = [], port: Int? = nil) throws {
         self.port = port ?? Self.freePort()
         directory = NSTemporaryDirectory() + "redis-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -31,7 +31,7 @@ final class RedisServerProcess {
     }
 
     /// Starts (or restarts, on the same port) the server process.
-    func start() throws {
+    public func start() throws {
         guard let binary = Self.binary else { throw SetupError("redis-server is not installed") }
         let arguments =
             [
@@ -64,12 +64,12 @@ final class RedisServerProcess {
     }
 
     /// Kills the server at once (SIGKILL) and waits for it to exit.
-    func kill() {
+    public func kill() {
         signalAndWait(SIGKILL)
     }
 
     /// Stops the server (SIGTERM) and waits for it to exit.
-    func stop() {
+    public func stop() {
         signalAndWait(SIGTERM)
     }
 
@@ -82,12 +82,12 @@ final class RedisServerProcess {
     }
 
     /// The URL of this server (with `userinfo` such as `:pw@` and a database path if given).
-    func url(userinfo: String = "", path: String = "") -> String {
+    public func url(userinfo: String = "", path: String = "") -> String {
         "redis://\(userinfo)127.0.0.1:\(port)\(path)"
     }
 
     /// A port no one listens on now (bound once to port 0, then released).
-    static func freePort() -> Int {
+    public static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -100,7 +100,7 @@ final class RedisServerProcess {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    static func canConnect(port: Int) -> Bool {
+    public static func canConnect(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -114,10 +114,10 @@ final class RedisServerProcess {
     }
 }
 
-struct SetupError: Error, CustomStringConvertible {
-    let description: String
+public struct SetupError: Error, CustomStringConvertible {
+    public let description: String
 
-    init(_ description: String) {
+    public init(_ description: String) {
         self.description = description
     }
 }
