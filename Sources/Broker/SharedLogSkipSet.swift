@@ -46,26 +46,15 @@ public struct SharedLogSkipSet: Sendable, Equatable {
         guard !text.isEmpty else { return }
         for token in text.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false) {
             let parts = token.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-            guard parts.count <= 2, let request = Self.number(parts[0]) else { return nil }
+            guard parts.count <= 2, let request = SharedLogFieldNumber.parse(parts[0]) else { return nil }
             if parts.count == 1 {
                 refused.append(request)
             } else {
-                guard let index = Self.number(parts[1]) else { return nil }
+                guard let index = SharedLogFieldNumber.parse(parts[1]) else { return nil }
                 duplicates[request, default: []].append(index)
             }
         }
         refused.sort()
         for request in duplicates.keys { duplicates[request]?.sort() }
-    }
-
-    /// A decimal number of at most 9 digits (no request holds a billion transactions).
-    private static func number(_ digits: some Collection<UInt8>) -> Int? {
-        guard !digits.isEmpty, digits.count <= 9 else { return nil }
-        var value = 0
-        for digit in digits {
-            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int(digit - UInt8(ascii: "0"))
-        }
-        return value
     }
 }

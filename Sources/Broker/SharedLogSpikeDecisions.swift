@@ -44,28 +44,19 @@ public struct SharedLogSpikeDecisions: Sendable, Equatable {
         guard !text.isEmpty else { return }
         for piece in text.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false) {
             let token = Array(piece)
-            guard let dot = token.firstIndex(of: UInt8(ascii: ".")), let request = Self.number(token[..<dot]) else { return nil }
+            guard let dot = token.firstIndex(of: UInt8(ascii: ".")), let request = SharedLogFieldNumber.parse(token[..<dot]) else {
+                return nil
+            }
             let rest = token[token.index(after: dot)...]
             if rest.last == UInt8(ascii: "-") {
-                guard let index = Self.number(rest.dropLast()) else { return nil }
+                guard let index = SharedLogFieldNumber.parse(rest.dropLast()) else { return nil }
                 record(.ended, request: request, index: index)
             } else {
-                guard let colon = rest.firstIndex(of: UInt8(ascii: ":")), let index = Self.number(rest[..<colon]),
-                    let count = Self.number(rest[rest.index(after: colon)...])
+                guard let colon = rest.firstIndex(of: UInt8(ascii: ":")), let index = SharedLogFieldNumber.parse(rest[..<colon]),
+                    let count = SharedLogFieldNumber.parse(rest[rest.index(after: colon)...])
                 else { return nil }
                 record(.alert(count: count), request: request, index: index)
             }
         }
-    }
-
-    /// A decimal number of at most 9 digits (no request holds a billion transactions).
-    private static func number(_ digits: some Collection<UInt8>) -> Int? {
-        guard !digits.isEmpty, digits.count <= 9 else { return nil }
-        var value = 0
-        for digit in digits {
-            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int(digit - UInt8(ascii: "0"))
-        }
-        return value
     }
 }
