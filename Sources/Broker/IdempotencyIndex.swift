@@ -49,9 +49,19 @@ struct IdempotencyIndex {
     static let prefetchDistance = 8
 
     private let table: DigestTable
-    /// Ids in first-seen order, as a ring of `capacity` slots.
+    /// Ids in first-seen order: a circular buffer of `capacity` slots, `count` of them live from
+    /// `oldest` on.
     private var order: [Key] = []
     private var oldest = 0
+    private var liveCount = 0
+    /// Ids ever committed: the ordinal of the next one (the oldest live id's is
+    /// `committed - liveCount`).
+    private var committed = 0
+    /// Cluster mode's time bound: per committed batch, the ordinal after its last id and the log
+    /// time (milliseconds) of its entry, oldest first; `expire(before:)` forgets whole batches.
+    /// Empty in single-node mode, which bounds the window by count alone.
+    private var batches: [(end: Int, time: UInt64)] = []
+    private var firstBatch = 0
     let capacity: Int
 
     init(capacity: Int) {
@@ -71,6 +81,11 @@ struct IdempotencyIndex {
         table.remove(id)
     }
 
+    /// The fingerprint remembered for `id`, if any (no change).
+    func fingerprint(of id: Key) -> Int? {
+        table.value(for: id)
+    }
+
     /// Starts loading `id`'s slot into the cache; call a few ids ahead of `claim`.
     func prefetch(_ id: Key) {
         table.prefetch(id)
@@ -87,21 +102,136 @@ struct IdempotencyIndex {
     /// Makes claims permanent: remembers their order, forgetting the oldest ids past `capacity`.
     mutating func commit(_ ids: [Key]) {
         for id in ids {
-            if order.count < capacity {
-                order.append(id)
-            } else {
-                // The id forgotten a few steps from now: its slot, and the line after it that the
-                // backward shift reads, are cache misses otherwise (`perf annotate`: most of
-                // `remove`'s time is the load of the slot after the removed one).
-                var ahead = oldest + Self.prefetchDistance
-                if ahead >= capacity { ahead %= capacity }  // a division only near the ring's end
-                table.prefetchRun(order[ahead])
-                table.remove(order[oldest])
-                order[oldest] = id
-                oldest += 1
-                if oldest == capacity { oldest = 0 }
-            }
+            if liveCount == capacity { forgetOldest() }
+            var slot = oldest + liveCount
+            if slot >= capacity { slot -= capacity }
+            // The buffer grows to `capacity` as ids arrive (a window of 50 M ids is not
+            // allocated up front); until then the live ids never wrap.
+            if slot == order.count { order.append(id) } else { order[slot] = id }
+            liveCount += 1
         }
+        committed += ids.count
+    }
+
+    /// `commit`, remembering that these ids came with log time `time` (milliseconds, never
+    /// decreasing) for ``expire(before:)``.
+    mutating func commit(_ ids: [Key], time: UInt64) {
+        guard !ids.isEmpty else { return }
+        commit(ids)
+        if firstBatch < batches.count, let last = batches.last, last.time == time {
+            batches[batches.count - 1].end = committed
+        } else {
+            batches.append((committed, time))
+        }
+    }
+
+    /// Forgets the ids committed with a log time before `cutoff`.
+    mutating func expire(before cutoff: UInt64) {
+        while firstBatch < batches.count, batches[firstBatch].time < cutoff {
+            let end = batches[firstBatch].end
+            while liveCount > 0, committed - liveCount < end { forgetOldest() }
+            firstBatch += 1
+        }
+        // Batches that count evictions already emptied, then the array's dead prefix.
+        while firstBatch < batches.count, batches[firstBatch].end <= committed - liveCount { firstBatch += 1 }
+        if firstBatch > 64, firstBatch * 2 > batches.count {
+            batches.removeFirst(firstBatch)
+            firstBatch = 0
+        }
+    }
+
+    /// Removes the oldest live id from the table and the order.
+    private mutating func forgetOldest() {
+        // The id forgotten a few steps from now: its slot, and the line after it that the
+        // backward shift reads, are cache misses otherwise (`perf annotate`: most of
+        // `remove`'s time is the load of the slot after the removed one).
+        if liveCount > Self.prefetchDistance {
+            var ahead = oldest + Self.prefetchDistance
+            if ahead >= capacity { ahead -= capacity }
+            table.prefetchRun(order[ahead])
+        }
+        table.remove(order[oldest])
+        oldest += 1
+        if oldest == capacity { oldest = 0 }
+        liveCount -= 1
+    }
+
+    /// The window in first-seen order with each id's fingerprint, and the log times of its
+    /// batches (cluster mode), for a snapshot.
+    var window: IdempotencyWindow {
+        var ids: [IdempotencyWindow.Id] = []
+        ids.reserveCapacity(liveCount)
+        var slot = oldest
+        for _ in 0..<liveCount {
+            let key = order[slot]
+            ids.append(IdempotencyWindow.Id(high: key.high, low: key.low, fingerprint: table.value(for: key) ?? 0))
+            slot += 1
+            if slot == capacity { slot = 0 }
+        }
+        let first = committed - liveCount
+        var times: [IdempotencyWindow.Batch] = []
+        var start = first
+        for index in firstBatch..<batches.count where batches[index].end > first {
+            times.append(IdempotencyWindow.Batch(count: batches[index].end - start, time: batches[index].time))
+            start = batches[index].end
+        }
+        return IdempotencyWindow(ids: ids, batches: times)
+    }
+
+    /// An index holding `window` (its newest `capacity` ids, if it holds more).
+    init(capacity: Int, restoring window: IdempotencyWindow) {
+        self.init(capacity: capacity)
+        var next = 0
+        func add(_ count: Int, time: UInt64?) {
+            let ids = window.ids[next..<min(next + count, window.ids.count)]
+            next += ids.count
+            var keys: [Key] = []
+            keys.reserveCapacity(ids.count)
+            for id in ids {
+                let key = Key(high: id.high, low: id.low)
+                if claim(key, fingerprint: id.fingerprint) == nil { keys.append(key) }
+            }
+            if let time { commit(keys, time: time) } else { commit(keys) }
+        }
+        for batch in window.batches { add(batch.count, time: batch.time) }
+        if next < window.ids.count { add(window.ids.count - next, time: nil) }
+    }
+}
+
+/// An ``IdempotencyIndex``'s window as a snapshot carries it: the ids oldest first, with their
+/// fingerprints, and (cluster mode) the log times of consecutive runs of them.
+public struct IdempotencyWindow: Sendable, Hashable {
+    /// One remembered id: its 128-bit digest and its content fingerprint.
+    public struct Id: Sendable, Hashable {
+        public var high: UInt64
+        public var low: UInt64
+        public var fingerprint: Int
+
+        public init(high: UInt64, low: UInt64, fingerprint: Int) {
+            self.high = high
+            self.low = low
+            self.fingerprint = fingerprint
+        }
+    }
+
+    /// `count` consecutive ids (after the previous batch's) committed at log time `time` (ms).
+    public struct Batch: Sendable, Hashable {
+        public var count: Int
+        public var time: UInt64
+
+        public init(count: Int, time: UInt64) {
+            self.count = count
+            self.time = time
+        }
+    }
+
+    public var ids: [Id]
+    /// Covering `ids` from the first on; ids after the last batch have no time (single-node mode).
+    public var batches: [Batch]
+
+    public init(ids: [Id] = [], batches: [Batch] = []) {
+        self.ids = ids
+        self.batches = batches
     }
 }
 
