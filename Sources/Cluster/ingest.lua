@@ -2,14 +2,30 @@
 -- The rules (the cluster contract's "ingest script") are in docs/CLUSTER.md "How it works";
 -- Tests/integration/test_cluster_script.py checks each of them on a real redis-server.
 --
+-- The idempotency window is the stream itself. Every entry carries, in field i, one 24-byte
+-- record per transaction of its applied requests: the id's 128-bit digest (16 bytes, keyed with
+-- the cluster's key {syndicast}:idkey) and its content fingerprint's digest (8 bytes); 24 zero
+-- bytes for a transaction without id. Every instance applies the entries in order and keeps the
+-- window (the last --idempotency-window ids, younger than --redis-idempotency-ttl by the entries'
+-- stream time) as a pure function of them. The caller decides its group against its window as of
+-- the last entry it applied, P (known duplicates are passed in; a conflict there is refused before
+-- the call); this script decides the rest: against the entries after P, and inside the call.
+-- The two together decide exactly what one check against the whole window would.
+--
 -- KEYS[1] = {syndicast}:stream
--- ARGV[1] = idempotency ttl in seconds, ARGV[2] = payload (opaque, stored as field p),
--- ARGV[3] = R requests, then per request: n, then n pairs id, fingerprint (id "" = no id).
+-- ARGV[1] = P, the last entry the caller applied ("0-0": none), ARGV[2] = payload (opaque, stored
+-- as field p), ARGV[3] = "1" if a non-zero id digest may occur twice among the call's records
+-- ("0": the caller checked that none does, so no per-transaction work is needed when no entry
+-- follows P), ARGV[4] = R requests, then per request: n, records (24 x n bytes, one per
+-- transaction), known (ascending indices, separated by one space, of the transactions the caller
+-- found to be duplicates as of P; "" none). n = 0 is a message.
+-- At most 1,000 entries may follow P: a caller further behind is refused (it is catching up).
 -- Optional spike section (--spike-store redis; a call without it is decided and stored exactly as
--- without the section, and its entry has no field k), right after the last pair:
+-- without the section, and its entry has no field k), right after the last request:
 --   "spike", W (window ms, >= 1), S (threshold, >= 0), M (clock margin ms, >= 0, or "-": none),
 --   then for every transaction of every transactions request, in request order (duplicates and
---   refused requests included: 2 x N values for N transactions): syndicate id, timestamp ms.
+--   refused requests included: 3 x N values for N transactions): syndicate id, timestamp ms, id
+--   ("" none).
 -- It evaluates the spike rule (docs/SPIKE-RULE.md) in Redis for each applied transaction in
 -- stream order and stores the decisions as field k of the entry: tokens separated by one space,
 -- ascending, "r.i:c" = transaction i of request r raises a spike alert with count c, "r.i-" =
@@ -19,163 +35,138 @@
 -- transaction id, or a generated one without id; PEXPIRE 2W + M of Redis's clock).
 --
 -- Reply: { entry id or nil, { per request: {0, duplicates} or {1, conflicting indices...} } }.
---
--- Idempotency layout: ids live in time-bucketed hashes <prefix>ids:<bucket> (field = id, value =
--- fingerprint), bucket = floor(Redis server time / ttl), where <prefix> is KEYS[1] without its
--- trailing "stream" ("{syndicast}:"), so every key shares the stream's slot. A lookup reads the
--- current and the previous bucket; new ids go to the current one, which expires at the end of the
--- next bucket: an id is remembered at least ttl and at most 2 x ttl seconds. The bucket numbers
--- depend on ttl, so every instance must pass the same ttl (another ttl reads other buckets).
--- One HMGET/HSET per up to 3,000 ids instead of one SET with its own key and expiry per id makes
--- 1000-transaction calls 2.3x faster with AOF always (loadtest/redis/run.sh, docs/CLUSTER.md
--- "Capacity").
+-- Entry fields: p (payload), s (skip list: "r" refused request, "r.i" duplicate transaction,
+-- ascending, one space apart), i (records of the requests not refused, in order), k (spikes).
 local stream = KEYS[1]
-local ttl = ARGV[1]
+local after = ARGV[1]
 local payload = ARGV[2]
-local requestCount = tonumber(ARGV[3])
+local repeats = ARGV[3]
+local requestCount = tonumber(ARGV[4])
+if type(after) ~= 'string' or not string.match(after, '^%d+%-%d+$') then
+  return redis.error_reply('ERR syndicast ingest: the applied position is not a stream id')
+end
+if repeats ~= '0' and repeats ~= '1' then
+  return redis.error_reply('ERR syndicast ingest: the repeats flag is not 0 or 1')
+end
 if requestCount == nil or requestCount < 0 or requestCount ~= math.floor(requestCount) then
   return redis.error_reply('ERR syndicast ingest: request count is not a number')
 end
-local ttlSeconds = tonumber(ttl)
-if ttlSeconds == nil or ttlSeconds < 1 then
-  return redis.error_reply('ERR syndicast ingest: ttl is not a positive number')
+local zero = string.rep('\0', 16)
+-- Entries another caller (or this one) appended after P: their ids are not in the caller's window.
+local behindLimit = 1000
+local following = redis.call('XRANGE', stream, '(' .. after, '+', 'COUNT', behindLimit + 1)
+if #following > behindLimit then
+  return redis.error_reply('ERR syndicast ingest: the caller is more than ' .. behindLimit .. ' entries behind the stream')
 end
-ttlSeconds = math.floor(ttlSeconds)
-local prefix = string.sub(stream, 1, -7) .. 'ids:'
-local serverTime = redis.call('TIME')
-local now = tonumber(serverTime[1])
-local bucket = math.floor(now / ttlSeconds)
-local currentBucket = prefix .. bucket
-local previousBucket = prefix .. (bucket - 1)
-local bucketExpiresAt = (bucket + 2) * ttlSeconds
--- Fields per HMGET and pairs per HSET: unpack() of a whole 8 MiB NDJSON request (~100k ids)
--- would overflow Lua's stack (8,000 values).
-local chunk = 3000
--- Where Redis's time goes, per new transaction of a 30 x 1,000-transaction call (redis-server
--- CPU, AOF always; loadtest/redis/ingest_call_cost.py): ~0.95 us receiving the command,
--- building ARGV and the XADD, ~0.2 us in the Lua loops, ~0.2 us HMGET, ~1.1 us HSET (the hash
--- insert itself: the same without AOF): ~2.4 us in all, ~2.8 us without the two tricks below.
---
--- A bucket that does not exist is not read: one EXISTS each instead of an HMGET of every id
--- saves ~0.2 us per transaction while the previous bucket is absent (the first ttl on an empty
--- Redis) and at the first call of each bucket; 1-transaction calls cost the same (9.1-9.8 us
--- per call either way, ingest_script_bench.py --transactions 1).
-local lookupBuckets = {}
-if redis.call('EXISTS', previousBucket) == 1 then lookupBuckets[#lookupBuckets + 1] = previousBucket end
-if redis.call('EXISTS', currentBucket) == 1 then lookupBuckets[#lookupBuckets + 1] = currentBucket end
+-- id digest -> fingerprint digest of every id in those entries (nil when there are none).
+local recent = nil
+for position = 1, #following do
+  local fields = following[position][2]
+  for field = 1, #fields, 2 do
+    if fields[field] == 'i' then
+      local records = fields[field + 1]
+      recent = recent or {}
+      for offset = 1, #records - 23, 24 do
+        local key = string.sub(records, offset, offset + 15)
+        if key ~= zero then recent[key] = string.sub(records, offset + 16, offset + 23) end
+      end
+    end
+  end
+end
+-- Per transaction work only when a record can meet a known id: entries after P, or repeats.
+local checkEach = recent ~= nil or repeats == '1'
+recent = recent or {}
 
--- id -> fingerprint: accepted by an earlier request of this call, or seen earlier in the request
--- being checked (a refused request's ids are removed again). One table for both rules, counters
--- instead of #t, and all-new requests stored straight from ARGV (no copied pair list) save
--- ~0.25 us per transaction.
+-- id digest -> fingerprint digest of the ids accepted so far in this call (repeats only); a
+-- refused request's ids are removed again.
 local seen = {}
 local results = {}
 local skips = {}
+local kept = {}             -- the records of the requests not refused, in order (field i)
 local anythingToApply = false
-local cursor = 4
-local requestPairs = {}     -- request -> {first pair's ARGV index, n}
+local cursor = 5
+local requestPairs = {}     -- request -> {its first spike value's offset in transactions, n}
 local refusedRequests = {}  -- request -> true
 local duplicateSets = {}    -- request -> {index -> true}
-local stores = {}           -- accepted requests' new ids: {first pair's ARGV index, n} or {positions}
-local storeCount = 0
+local transactionsSoFar = 0
 
 for request = 0, requestCount - 1 do
   local count = tonumber(ARGV[cursor])
   if count == nil or count < 0 or count ~= math.floor(count) then
     return redis.error_reply('ERR syndicast ingest: bad transaction count for request ' .. request)
   end
-  cursor = cursor + 1
-  requestPairs[request] = {cursor, count}
-  if count > 0 and ARGV[cursor + 2 * count - 1] == nil then
-    return redis.error_reply('ERR syndicast ingest: request ' .. request .. ' has fewer pairs than its count')
+  local records = ARGV[cursor + 1]
+  local knownText = ARGV[cursor + 2]
+  if records == nil or knownText == nil or #records ~= 24 * count then
+    return redis.error_reply('ERR syndicast ingest: request ' .. request .. ' has not 24 bytes of records per transaction')
+  end
+  cursor = cursor + 3
+  requestPairs[request] = {transactionsSoFar, count}
+  transactionsSoFar = transactionsSoFar + count
+  local duplicateSet = {}
+  local duplicateCount = 0
+  local duplicates = {}
+  local previous = -1
+  for token in string.gmatch(knownText, '[^ ]+') do
+    local index = tonumber(token)
+    if index == nil or index ~= math.floor(index) or index <= previous or index >= count then
+      return redis.error_reply('ERR syndicast ingest: bad known duplicates for request ' .. request)
+    end
+    previous = index
+    duplicateSet[index] = true
+    duplicateCount = duplicateCount + 1
+    duplicates[duplicateCount] = index
   end
   if count == 0 then
     -- A message entry: always applied, no ids.
     anythingToApply = true
     results[#results + 1] = {0, 0}
+    duplicateSets[request] = duplicateSet
   else
-    local first = cursor
-    local last = cursor + 2 * count - 2   -- the last id's ARGV index
-    -- Look up every id not decided earlier in this call in the previous and the current bucket.
-    local stored = {}
-    if #lookupBuckets > 0 then
-      local lookupIds = {}
-      local lookupCount = 0
-      for position = first, last, 2 do
-        local id = ARGV[position]
-        if id ~= '' and seen[id] == nil then
-          lookupCount = lookupCount + 1
-          lookupIds[lookupCount] = id
-        end
-      end
-      for _, bucketKey in ipairs(lookupBuckets) do
-        for from = 1, lookupCount, chunk do
-          local to = math.min(from + chunk - 1, lookupCount)
-          local values = redis.call('HMGET', bucketKey, unpack(lookupIds, from, to))
-          for position = from, to do
-            local value = values[position - from + 1]
-            if value then
-              stored[lookupIds[position]] = value
+    local conflicts = nil
+    local fresh = {}
+    local freshCount = 0
+    if checkEach then
+      for index = 0, count - 1 do
+        if not duplicateSet[index] then
+          local offset = 24 * index + 1
+          local key = string.sub(records, offset, offset + 15)
+          if key ~= zero then
+            local fingerprint = string.sub(records, offset + 16, offset + 23)
+            local known = seen[key] or recent[key]
+            if known == nil then
+              if repeats == '1' then
+                seen[key] = fingerprint
+                freshCount = freshCount + 1
+                fresh[freshCount] = key
+              end
+            elseif known == fingerprint then
+              duplicateSet[index] = true
+              duplicateCount = duplicateCount + 1
+              duplicates[duplicateCount] = index
+            else
+              conflicts = conflicts or {1}   -- the request's result: {1, index...}
+              conflicts[#conflicts + 1] = index
             end
           end
         end
       end
     end
-
-    -- The ARGV index of each id this request adds, in order.
-    local fresh = {}
-    local freshCount = 0
-    local duplicates = {}
-    local duplicateCount = 0
-    local conflicts = nil
-    local hasNew = false
-    for position = first, last, 2 do
-      local id = ARGV[position]
-      if id == '' then
-        hasNew = true
-      else
-        local known = seen[id] or stored[id]
-        if known then
-          if known == ARGV[position + 1] then
-            duplicateCount = duplicateCount + 1
-            duplicates[duplicateCount] = (position - first) / 2
-          else
-            conflicts = conflicts or {1}   -- the request's result: {1, index...}
-            conflicts[#conflicts + 1] = (position - first) / 2
-          end
-        else
-          seen[id] = ARGV[position + 1]
-          freshCount = freshCount + 1
-          fresh[freshCount] = position
-          hasNew = true
-        end
-      end
-    end
-    cursor = last + 2
-
     if conflicts then
       refusedRequests[request] = true
       skips[#skips + 1] = tostring(request)
       for position = 1, freshCount do
-        seen[ARGV[fresh[position]]] = nil
+        seen[fresh[position]] = nil
       end
       results[#results + 1] = conflicts
     else
-      local duplicateSet = {}
+      table.sort(duplicates)
       for position = 1, duplicateCount do
         skips[#skips + 1] = request .. '.' .. duplicates[position]
-        duplicateSet[duplicates[position]] = true
       end
       duplicateSets[request] = duplicateSet
-      if freshCount == count then
-        -- Every pair is new: stored straight from ARGV's id, fingerprint pairs.
-        storeCount = storeCount + 1
-        stores[storeCount] = {first, count}
-      elseif freshCount > 0 then
-        storeCount = storeCount + 1
-        stores[storeCount] = {fresh}
-      end
-      if hasNew then
+      kept[#kept + 1] = records
+      if duplicateCount < count then
         anythingToApply = true
       end
       results[#results + 1] = {0, duplicateCount}
@@ -200,16 +191,18 @@ local function evaluateSpikes(rule)
   local touched = {}   -- window keys to give their expiry, once per call
   local touchedOrder = {}
   local tokens = {}
+  local serverTime = redis.call('TIME')
   local generated = 'no-id:' .. serverTime[1] .. '.' .. serverTime[2] .. ':'
   local value = rule.base
   for request = 0, requestCount - 1 do
-    local pairsAt, count = requestPairs[request][1], requestPairs[request][2]
+    local count = requestPairs[request][2]
     local duplicateSet = duplicateSets[request]
     for index = 0, count - 1 do
       local syndicate = ARGV[value]
       local timestamp = tonumber(ARGV[value + 1])
       local score = ARGV[value + 1]
-      value = value + 2
+      local id = ARGV[value + 2]
+      value = value + 3
       if not refusedRequests[request] and not (duplicateSet and duplicateSet[index]) then
         local previousClock = clock
         if clock == nil or timestamp > clock then clock = timestamp end
@@ -234,7 +227,6 @@ local function evaluateSpikes(rule)
             -- The member: the transaction id, or a generated one; a taken member (an id applied
             -- again after the idempotency window) gets a suffix, so every transaction counts once.
             if state[3] == nil then state[3] = redis.call('ZCARD', windowKey) end
-            local id = ARGV[pairsAt + 2 * index]
             local member = id ~= '' and id or (generated .. request .. '.' .. index)
             local suffix = 0
             while redis.call('ZADD', windowKey, 'NX', score, member) == 0 do
@@ -306,16 +298,12 @@ if ARGV[cursor] == 'spike' then
     or spike.threshold == nil or spike.threshold < 0 or spike.threshold ~= math.floor(spike.threshold) then
     return redis.error_reply('ERR syndicast ingest: bad spike window or threshold')
   end
-  local transactions = 0
-  for request = 0, requestCount - 1 do
-    transactions = transactions + requestPairs[request][2]
-  end
-  cursor = spike.base + 2 * transactions
-  if ARGV[cursor - 1] == nil and transactions > 0 then
+  cursor = spike.base + 3 * transactionsSoFar
+  if ARGV[cursor - 1] == nil and transactionsSoFar > 0 then
     return redis.error_reply('ERR syndicast ingest: the spike section has fewer values than transactions')
   end
   -- Timestamps are checked before anything is written: integers that a double holds exactly.
-  for position = spike.base + 1, cursor - 1, 2 do
+  for position = spike.base + 1, cursor - 1, 3 do
     local timestamp = tonumber(ARGV[position])
     if timestamp == nil or timestamp ~= math.floor(timestamp) or math.abs(timestamp) > 9007199254740991 then
       return redis.error_reply('ERR syndicast ingest: bad spike timestamp')
@@ -328,38 +316,10 @@ end
 if not anythingToApply then
   return {false, results}
 end
-local fields = {'p', payload, 's', table.concat(skips, ' ')}
+-- Requests are decided in order and each one's duplicates sorted: the skip list is ascending.
+local fields = {'p', payload, 's', table.concat(skips, ' '), 'i', table.concat(kept)}
 if spike then
-  fields[5] = 'k'
-  fields[6] = evaluateSpikes(spike)
+  fields[7] = 'k'
+  fields[8] = evaluateSpikes(spike)
 end
-local entry = redis.call('XADD', stream, '*', unpack(fields))
-if storeCount > 0 then
-  -- After the XADD: an XADD refused (out of memory) leaves no id remembered without its entry.
-  for position = 1, storeCount do
-    local store = stores[position]
-    if store[2] then
-      -- ARGV's pairs as they are, 2 x chunk values per HSET.
-      local last = store[1] + 2 * store[2] - 1
-      for from = store[1], last, 2 * chunk do
-        redis.call('HSET', currentBucket, unpack(ARGV, from, math.min(from + 2 * chunk - 1, last)))
-      end
-    else
-      local positions = store[1]
-      for from = 1, #positions, chunk do
-        local fields = {}
-        local fieldCount = 0
-        for index = from, math.min(from + chunk - 1, #positions) do
-          fields[fieldCount + 1] = ARGV[positions[index]]
-          fields[fieldCount + 2] = ARGV[positions[index] + 1]
-          fieldCount = fieldCount + 2
-        end
-        redis.call('HSET', currentBucket, unpack(fields, 1, fieldCount))
-      end
-    end
-  end
-  -- NX: only the call that creates the bucket sets (and logs to the AOF) its expiry, the same
-  -- instant for every call in that bucket; 1-transaction calls run 5-13% faster (loadtest/redis).
-  redis.call('EXPIREAT', currentBucket, bucketExpiresAt, 'NX')
-end
-return {entry, results}
+return {redis.call('XADD', stream, '*', unpack(fields)), results}
