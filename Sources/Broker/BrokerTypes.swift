@@ -101,6 +101,9 @@ public struct BrokerConfiguration: Sendable {
     public var snapshotAlerts = 20
     /// Most recent transaction ids remembered for idempotency.
     public var idempotencyWindow = 1_000_000
+    /// Cluster mode: how long an id stays in the window, in milliseconds of log time (the
+    /// entries' stream time), besides the count bound; nil: the count bound alone.
+    public var idempotencyLifetimeMilliseconds: UInt64?
 
     public init() {}
 }

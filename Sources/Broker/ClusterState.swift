@@ -93,7 +93,8 @@ enum ClusterCommand: Sendable {
     /// An append completed.
     case appended(Result<SharedLogAppendResult, SharedLogError>, AppendedGroup)
     /// An entry was read; `entries` is nil when its payload could not be decoded.
-    case entry(SharedLogPosition, entries: [JournalEntry]?, skip: SharedLogSkipSet, spikes: SharedLogSpikeDecisions?)
+    case entry(
+        SharedLogPosition, entries: [JournalEntry]?, skip: SharedLogSkipSet, spikes: SharedLogSpikeDecisions?, records: [UInt8])
     case caughtUp
     /// The broker is shutting down: answer everything waiting with `unavailable`.
     case stop

@@ -1,10 +1,11 @@
 import Synchronization
 
 /// A ``SharedLog`` in memory, shared by several brokers of one process (tests), with the
-/// contract's semantics exactly: idempotency decided per request in order, a conflict refusing
-/// only its request, one entry per group that has something to apply, the skip set.
+/// contract's semantics exactly (the ingest script's): idempotency decided per request in order
+/// against the records of the entries after the group's position and inside the group, a
+/// conflict refusing only its request, one entry per group that has something to apply, the skip
+/// set and the records of the requests not refused.
 ///
-/// Ids are never forgotten (the contract asks that an id is remembered for at least the ttl).
 /// Appends complete synchronously on the caller's thread; entries are delivered to every reading
 /// on the appending thread, before the append's completion runs (so a broker may apply its own
 /// entry before it knows it appended it), unless delivery is held (``holdDelivery()``).
@@ -17,6 +18,9 @@ import Synchronization
 /// ``appendDamaged(payload:)``.
 public final class InMemorySharedLog: SharedLog {
     public let epoch: String
+    public let records: SharedLogRecords
+    /// The most entries that may follow a group's position (the script's limit).
+    public static let behindLimit = 1_000
 
     private struct Reader {
         var next: Int
@@ -29,7 +33,6 @@ public final class InMemorySharedLog: SharedLog {
 
     private struct State {
         var entries: [SharedLogEntry] = []
-        var stored: [[UInt8]: [UInt8]] = [:]
         var readers: [Int: Reader] = [:]
         var nextReader = 0
         var failures: [String] = []
@@ -43,8 +46,9 @@ public final class InMemorySharedLog: SharedLog {
 
     private let state = Mutex(State())
 
-    public init(epoch: String = "0123456789abcdef") {
+    public init(epoch: String = "0123456789abcdef", records: SharedLogRecords = SharedLogRecords(key0: 0x5359_4e44, key1: 0x4341_5354)) {
         self.epoch = epoch
+        self.records = records
     }
 
     /// The next `count` appends fail with `message` (nothing appended, nothing remembered).
@@ -100,16 +104,20 @@ public final class InMemorySharedLog: SharedLog {
         let result = state.withLock { state -> Result<SharedLogAppendResult, SharedLogError> in
             state.appendCount += 1
             if !state.failures.isEmpty { return .failure(SharedLogError(state.failures.removeFirst())) }
-            let decision = Self.decide(group.requests.map(\.keys), stored: state.stored)
+            let first = group.after.map { after in state.entries.firstIndex { $0.position > after } ?? state.entries.count } ?? 0
+            guard state.entries.count - first <= Self.behindLimit else {
+                return .failure(SharedLogError("the caller is more than \(Self.behindLimit) entries behind the log"))
+            }
+            let decision = Self.decide(group, following: state.entries[first...])
             guard decision.applies else { return .success(SharedLogAppendResult(position: nil, requests: decision.outcomes)) }
-            state.stored.merge(decision.accepted) { _, new in new }
             let position = SharedLogPosition(high: 0, low: UInt64(state.entries.count + 1))
             var spikes: SharedLogSpikeDecisions?
             if let rule = group.spikeRule {
                 if state.spikeEvaluator?.rule != rule { state.spikeEvaluator = SharedLogSpikeEvaluator(rule: rule) }
                 spikes = state.spikeEvaluator?.evaluate(group, skip: decision.skip)
             }
-            state.entries.append(SharedLogEntry(position: position, payload: group.payload, skip: decision.skip, spikes: spikes))
+            state.entries.append(
+                SharedLogEntry(position: position, payload: group.payload, skip: decision.skip, spikes: spikes, records: decision.records))
             Self.pump(&state)
             return .success(SharedLogAppendResult(position: position, requests: decision.outcomes))
         }
@@ -154,42 +162,63 @@ public final class InMemorySharedLog: SharedLog {
         }
     }
 
-    /// The contract's ingest decision for one call (the keys of each request; none for a
-    /// message), without writing anything.
+    /// The contract's ingest decision for one call after the entries `following` the group's
+    /// position, without writing anything: the outcomes, the skip set, the new entry's records,
+    /// and whether anything applies.
     static func decide(
-        _ requests: [[SharedLogKey]], stored: [[UInt8]: [UInt8]]
-    ) -> (outcomes: [SharedLogRequestOutcome], skip: SharedLogSkipSet, accepted: [[UInt8]: [UInt8]], applies: Bool) {
+        _ group: SharedLogGroup, following: ArraySlice<SharedLogEntry>
+    ) -> (outcomes: [SharedLogRequestOutcome], skip: SharedLogSkipSet, records: [UInt8], applies: Bool) {
+        var recent: [IdempotencyIndex.Key: Int] = [:]
+        for entry in following {
+            entry.records.withUnsafeBytes { records in
+                for index in 0..<records.count / SharedLogRecords.size {
+                    if let (key, fingerprint) = SharedLogRecords.record(index, in: records) { recent[key] = fingerprint }
+                }
+            }
+        }
+        // As the script: per transaction only when an entry follows or ids may repeat.
+        let checkEach = !following.isEmpty || group.repeatsIds
+        var seen: [IdempotencyIndex.Key: Int] = [:]
         var outcomes: [SharedLogRequestOutcome] = []
         var skip = SharedLogSkipSet()
-        var accepted: [[UInt8]: [UInt8]] = [:]
+        var kept: [UInt8] = []
         var applies = false
-        for (request, keys) in requests.enumerated() {
-            guard !keys.isEmpty else {  // a message
+        for (request, item) in group.requests.enumerated() {
+            guard !item.isMessage else {
                 outcomes.append(.accepted(duplicates: 0))
                 applies = true
                 continue
             }
-            var local: [[UInt8]: [UInt8]] = [:]
+            var duplicates = Set(item.knownDuplicates)
             var conflicts: [Int] = []
-            var duplicates: [Int] = []
-            for (index, key) in keys.enumerated() where !key.id.isEmpty {
-                guard let known = local[key.id] ?? accepted[key.id] ?? stored[key.id] else {
-                    local[key.id] = key.fingerprint
-                    continue
+            var fresh: [IdempotencyIndex.Key] = []
+            if checkEach {
+                item.records.withUnsafeBytes { records in
+                    for index in item.transactions.indices where !duplicates.contains(index) {
+                        guard let (key, fingerprint) = SharedLogRecords.record(index, in: records) else { continue }
+                        guard let known = seen[key] ?? recent[key] else {
+                            if group.repeatsIds {
+                                seen[key] = fingerprint
+                                fresh.append(key)
+                            }
+                            continue
+                        }
+                        if known == fingerprint { duplicates.insert(index) } else { conflicts.append(index) }
+                    }
                 }
-                if known == key.fingerprint { duplicates.append(index) } else { conflicts.append(index) }
             }
             if !conflicts.isEmpty {
+                for key in fresh { seen[key] = nil }
                 outcomes.append(.conflict(indices: conflicts))
                 skip.refuse(request)
                 continue
             }
-            accepted.merge(local) { _, new in new }
-            for index in duplicates { skip.skipDuplicate(request: request, index: index) }
+            for index in duplicates.sorted() { skip.skipDuplicate(request: request, index: index) }
+            kept += item.records
             outcomes.append(.accepted(duplicates: duplicates.count))
-            if duplicates.count < keys.count { applies = true }
+            if duplicates.count < item.transactions.count { applies = true }
         }
-        return (outcomes, skip, accepted, applies)
+        return (outcomes, skip, kept, applies)
     }
 
     /// A reading of an ``InMemorySharedLog``.

@@ -8,8 +8,9 @@ import Monitor
 /// pipeline groups them in single-node mode): one `append` for all of them. Refused (409) and
 /// all-duplicate requests are answered from the append's outcome; the others when this broker
 /// applies the entry, with the sequence numbers applying it gave. A failed append answers 503 and
-/// changes nothing: the log is the truth, so the broker is not fail-stop here. The local journal,
-/// the idempotency index and the journal pipeline are unused.
+/// changes nothing: the log is the truth, so the broker is not fail-stop here. The local journal
+/// and the journal pipeline are unused; the idempotency index is the window the log's entries
+/// build (`MessageBroker+ClusterWindow.swift`).
 extension MessageBroker {
     /// Whether the broker has applied every entry the log held when reading started (`/readyz`).
     /// Always true in single-node mode.
@@ -43,7 +44,10 @@ extension MessageBroker {
                 // An entry whose payload or skip list is damaged is skipped as a whole.
                 let entries = entry.skip == nil ? nil : try? codec.decode(entry.payload)
                 self?.submit(
-                    .cluster(.entry(entry.position, entries: entries, skip: entry.skip ?? SharedLogSkipSet(), spikes: entry.spikes)))
+                    .cluster(
+                        .entry(
+                            entry.position, entries: entries, skip: entry.skip ?? SharedLogSkipSet(), spikes: entry.spikes,
+                            records: entry.records)))
             case .caughtUp:
                 self?.submit(.cluster(.caughtUp))
             }
@@ -123,8 +127,8 @@ extension MessageBroker {
             finishAppend(result, group)
             cluster.recentlyApplied = [:]
             startAppendIfIdle(link)
-        case .entry(let position, let entries, let skip, let spikes):
-            applyLogEntry(position, entries: entries, skip: skip, spikes: spikes)
+        case .entry(let position, let entries, let skip, let spikes, let records):
+            applyLogEntry(position, entries: entries, skip: skip, spikes: spikes, records: records)
         case .caughtUp:
             link.caughtUp.store(true, ordering: .releasing)
             link.onCaughtUp.withLock { $0 }?()
@@ -143,19 +147,28 @@ extension MessageBroker {
         var requests: [SharedLogRequest] = []
         var pending: [ClusterPending] = []
         var immediate: [Decided] = []
+        var window = GroupWindowCheck(records: link.log.records)
         func add(_ transactions: [Transaction], _ reply: IngestReplier) {
-            let outcome: IngestOutcome? =
+            var outcome: IngestOutcome? =
                 if let failed { .unavailable(failed) } else if transactions.isEmpty {
                     .accepted(accepted: 0, duplicates: 0, firstSeq: nil, lastSeq: nil)
                 } else {
                     monitor.validate(TransactionBatch(transactions)).nonEmpty.map { IngestOutcome.invalid($0) }
                 }
-            if let outcome {
-                immediate.append(Decided(reply: .ingest(reply), outcome: .ingest(outcome)))
+            var request: SharedLogRequest?
+            if outcome == nil {
+                switch window.check(transactions, against: knownIds) {
+                case .conflict(let details): outcome = .idConflict(details)
+                case .allDuplicates: outcome = .accepted(accepted: 0, duplicates: transactions.count, firstSeq: nil, lastSeq: nil)
+                case .append(let checked): request = checked
+                }
+            }
+            guard let request else {
+                immediate.append(Decided(reply: .ingest(reply), outcome: .ingest(outcome ?? .unavailable("not decided"))))
                 return
             }
             entries.append(.transactions(transactions))
-            requests.append(SharedLogRequest(transactions: transactions))
+            requests.append(request)
             pending.append(ClusterPending(reply: .ingest(reply), transactions: transactions, isMessage: false))
         }
         for write in writes {
@@ -169,7 +182,7 @@ extension MessageBroker {
                     immediate.append(Decided(reply: .publish(reply), outcome: .publish(.unavailable(failed))))
                 } else {
                     entries.append(.message(topic: topic, data: data))
-                    requests.append(SharedLogRequest(transactions: []))
+                    requests.append(.message)
                     pending.append(ClusterPending(reply: .publish(reply), transactions: [], isMessage: true))
                 }
             default:
@@ -180,7 +193,9 @@ extension MessageBroker {
         guard !pending.isEmpty else { return }
         let appended = AppendedGroup(pending: pending)
         cluster.inFlight = appended
-        let group = SharedLogGroup(payload: link.codec.encode(entries), requests: requests, spikeRule: link.spikeRule)
+        let group = SharedLogGroup(
+            payload: link.codec.encode(entries), requests: requests, after: cluster.appliedPosition, repeatsIds: window.repeatsIds,
+            spikeRule: link.spikeRule)
         link.log.append(group: group) { [weak self] result in
             self?.submit(.cluster(.appended(result, appended)))
         }

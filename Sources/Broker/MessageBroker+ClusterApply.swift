@@ -5,9 +5,11 @@ import Monitor
 extension MessageBroker {
     /// Applies one log entry like journal replay, but publishing its events: the requests the
     /// skip set leaves, in order, with the log's spike decisions (`spikes`, the entry's `k`) when
-    /// the log evaluates the spike rule. Then answers this broker's requests in it.
+    /// the log evaluates the spike rule; its `records` join the idempotency window. Then answers
+    /// this broker's requests in it.
     func applyLogEntry(
-        _ position: SharedLogPosition, entries: [JournalEntry]?, skip: SharedLogSkipSet, spikes: SharedLogSpikeDecisions? = nil
+        _ position: SharedLogPosition, entries: [JournalEntry]?, skip: SharedLogSkipSet, spikes: SharedLogSpikeDecisions? = nil,
+        records: [UInt8] = []
     ) {
         // A reading resumes after the last entry it delivered; an entry at or before the last
         // applied one is a repeat.
@@ -45,6 +47,7 @@ extension MessageBroker {
                     results.append(.message(seq: applyMessage(topic: topic, data: data, into: &events)))
                 }
             }
+            remember(records, at: position)
         } else {
             cluster.statistics.undecodableEntries += 1
         }

@@ -86,8 +86,8 @@ public actor MessageBroker {
         self.epoch = epoch
         self.configuration = configuration
         self.history = HistoryRing(capacity: configuration.historyCapacity, byteCapacity: configuration.historyBytes)
-        // Cluster mode keeps idempotency in the shared log.
-        self.knownIds = IdempotencyIndex(capacity: clusterLink == nil ? configuration.idempotencyWindow : 1)
+        // In cluster mode the window is built from the log's entries (MessageBroker+ClusterWindow).
+        self.knownIds = IdempotencyIndex(capacity: configuration.idempotencyWindow)
         self.executor = executor
         self.persist = persist
         self.clusterLink = clusterLink

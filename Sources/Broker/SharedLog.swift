@@ -1,14 +1,19 @@
 import Monitor
 
-/// The ordered log several instances share in cluster mode (issue 15, CLUSTER-CONTRACT.md): every
+/// The ordered log several instances share in cluster mode (issue 15, docs/CLUSTER.md): every
 /// instance appends its commit groups to it and applies every entry, in log order, so state,
 /// alerts and sequence numbers are the same on every instance.
 ///
-/// An implementation decides idempotency atomically with the append (the contract's ingest
-/// script): requests in order, an id accepted by an earlier request of the call counts as stored
-/// for later ones, a re-sent id with the same fingerprint is a duplicate, with another one a
-/// conflict that refuses its whole request. It appends one entry when at least one request has
-/// something to apply (a new transaction, or a message: a request without keys).
+/// The idempotency window is the log itself: each entry carries the records
+/// (``SharedLogRecords``) of the requests it applies, and each instance's window is built from
+/// them in order. The appending broker decides its group against its window as of the last entry
+/// it applied (``SharedLogGroup/after``): a conflict there refuses the request before the append,
+/// known duplicates travel in ``SharedLogRequest/knownDuplicates``. An implementation decides the
+/// rest atomically with the append: against the records of the entries after that position, and
+/// inside the group (requests in order, an id accepted by an earlier request counts as stored for
+/// later ones, a re-sent id with the same fingerprint is a duplicate, with another one a conflict
+/// that refuses its whole request). It appends one entry when at least one request has something
+/// to apply (a new transaction, or a message: a request without transactions).
 ///
 /// Implementations: ``InMemorySharedLog`` (tests, one process); a Redis Stream outside the
 /// Broker target (the broker imports no Redis).
@@ -16,6 +21,9 @@ public protocol SharedLog: AnyObject, Sendable {
     /// The log's history identifier (16 lowercase hex characters, created once by the first
     /// instance); the stream epoch clients see is derived from it and the rule configuration.
     var epoch: String { get }
+
+    /// How records are made: keyed with the log's key, the same for every instance.
+    var records: SharedLogRecords { get }
 
     /// Decides and appends one commit group; `completion` runs once, on any thread, with the
     /// per-request outcomes and the appended entry's position, or with a failure, in which case
@@ -68,85 +76,51 @@ public struct SharedLogGroup: Sendable {
     /// entry with all the request's transactions (duplicates included), or a message entry.
     public var payload: [UInt8]
     public var requests: [SharedLogRequest]
+    /// The last entry the appending broker applied (nil: none): its window covers every entry up
+    /// to it, so the log checks the records of the entries after it only.
+    public var after: SharedLogPosition?
+    /// Whether a non-zero id digest may occur twice among the requests' records (not counting
+    /// known duplicates). False lets the log skip the per-transaction check when no entry follows
+    /// ``after``.
+    public var repeatsIds: Bool
     /// Set when the log evaluates the spike rule (`--spike-store redis`): the script's spike
-    /// section (``SharedLogSpikeRule/forEachArgument(of:_:)``) follows the requests' pairs.
+    /// section (``SharedLogSpikeRule/forEachArgument(of:_:)``) follows the requests.
     public var spikeRule: SharedLogSpikeRule?
 
-    public init(payload: [UInt8], requests: [SharedLogRequest], spikeRule: SharedLogSpikeRule? = nil) {
+    public init(
+        payload: [UInt8], requests: [SharedLogRequest], after: SharedLogPosition? = nil, repeatsIds: Bool = true,
+        spikeRule: SharedLogSpikeRule? = nil
+    ) {
         self.payload = payload
         self.requests = requests
+        self.after = after
+        self.repeatsIds = repeatsIds
         self.spikeRule = spikeRule
     }
 }
 
-/// One request of a group: its transactions, whose idempotency keys (one per transaction, in
-/// request order) the log decides on; none for a message.
-///
-/// The keys are made by the log's implementation, on its own thread, from the transactions
-/// (``forEachKey(_:)`` writes them without allocating), not by the broker's thread.
+/// One request of a group: its transactions, their records, and which of them the appending
+/// broker already knows to be duplicates; no transactions for a message.
 public struct SharedLogRequest: Sendable {
     /// The request's transactions, duplicates included; empty for a message.
     public var transactions: [Transaction]
+    /// One ``SharedLogRecords`` record per transaction (24 bytes each).
+    public var records: [UInt8]
+    /// Ascending indices of the transactions that are duplicates in the appending broker's window
+    /// as of ``SharedLogGroup/after``.
+    public var knownDuplicates: [Int]
 
-    public init(transactions: [Transaction]) {
+    public init(transactions: [Transaction], records: [UInt8], knownDuplicates: [Int] = []) {
         self.transactions = transactions
+        self.records = records
+        self.knownDuplicates = knownDuplicates
     }
 
-    /// Whether the request is a message (`n_r = 0`: it always has something to apply).
+    /// A message (`n_r = 0`: it always has something to apply).
+    public static let message = SharedLogRequest(transactions: [], records: [])
+
+    /// Whether the request is a message.
     public var isMessage: Bool { transactions.isEmpty }
-
-    /// The keys, one per transaction.
-    public var keys: [SharedLogKey] { transactions.map(SharedLogKey.init) }
-
-    /// Calls `body` with each transaction's id bytes (empty when it has none) and fingerprint
-    /// (see ``SharedLogKey/fingerprint``), in order; the buffers are valid during the call only.
-    public func forEachKey(_ body: (_ id: UnsafeBufferPointer<UInt8>, _ fingerprint: UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
-        var fingerprint: [UInt8] = []
-        for transaction in transactions {
-            fingerprint.removeAll(keepingCapacity: true)
-            SharedLogKey.appendFingerprint(of: transaction, to: &fingerprint)
-            var id = transaction.id ?? ""
-            try id.withUTF8 { id in try fingerprint.withUnsafeBufferPointer { try body(id, $0) } }
-        }
-    }
-}
-
-/// One transaction's idempotency key: its id's UTF-8 bytes (empty when it has none: never a
-/// duplicate, nothing stored) and its content fingerprint.
-public struct SharedLogKey: Sendable, Hashable {
-    public var id: [UInt8]
-    /// The same bytes on every instance for the same investorId, syndicateId and amount
-    /// (the timestamp is left out, as in single-node mode: a retry may be stamped anew):
-    /// `u32be(byte count) investorId u32be(byte count) syndicateId i64be(cents)`, unambiguous
-    /// whatever bytes the ids hold.
-    public var fingerprint: [UInt8]
-
-    public init(id: [UInt8], fingerprint: [UInt8]) {
-        self.id = id
-        self.fingerprint = fingerprint
-    }
-
-    /// The key of `transaction`.
-    public init(_ transaction: Transaction) {
-        id = transaction.id.map { Array($0.utf8) } ?? []
-        fingerprint = []
-        Self.appendFingerprint(of: transaction, to: &fingerprint)
-    }
-
-    /// Appends `transaction`'s fingerprint to `bytes`.
-    static func appendFingerprint(of transaction: Transaction, to bytes: inout [UInt8]) {
-        func appendBigEndian(_ value: UInt64, bytes count: Int) {
-            for shift in stride(from: (count - 1) * 8, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
-        }
-        bytes.reserveCapacity(bytes.count + 16 + transaction.investorId.utf8.count + transaction.syndicateId.utf8.count)
-        // Identifiers are at most 128 bytes (``Transaction/maximumIdentifierBytes``); four length
-        // bytes keep any length unambiguous.
-        appendBigEndian(UInt64(transaction.investorId.utf8.count), bytes: 4)
-        bytes += transaction.investorId.utf8
-        appendBigEndian(UInt64(transaction.syndicateId.utf8.count), bytes: 4)
-        bytes += transaction.syndicateId.utf8
-        appendBigEndian(UInt64(bitPattern: transaction.amount.cents), bytes: 8)
-    }
 }
 
 /// What the log decided for one request of an appended group.
@@ -191,25 +165,34 @@ public struct SharedLogEntry: Sendable {
     /// The log's spike decisions (the entry's `k` field, `--spike-store redis`); nil when the
     /// entry has none.
     public var spikes: SharedLogSpikeDecisions?
+    /// The records of the requests it applies (the entry's `i` field): what every instance adds
+    /// to its idempotency window.
+    public var records: [UInt8]
 
-    public init(position: SharedLogPosition, payload: [UInt8], skip: SharedLogSkipSet?, spikes: SharedLogSpikeDecisions? = nil) {
+    public init(
+        position: SharedLogPosition, payload: [UInt8], skip: SharedLogSkipSet?, spikes: SharedLogSpikeDecisions? = nil,
+        records: [UInt8] = []
+    ) {
         self.position = position
         self.payload = payload
         self.skip = skip
         self.spikes = spikes
+        self.records = records
     }
 
     /// An entry as stored: `skipText` is the `s` field's bytes (nil when the entry has none),
     /// `spikeText` the `k` field's (nil when it has none; a damaged one marks the entry damaged,
     /// like a damaged `s`).
     public init(
-        position: SharedLogPosition, payload: [UInt8], skipText: (some Collection<UInt8>)?, spikeText: [UInt8]? = nil
+        position: SharedLogPosition, payload: [UInt8], skipText: (some Collection<UInt8>)?, spikeText: [UInt8]? = nil,
+        records: [UInt8] = []
     ) {
         let spikes = spikeText.map { SharedLogSpikeDecisions(text: $0) }
-        let damaged = spikes.map { $0 == nil } ?? false
+        // Records not a whole number of 24-byte records mark the entry damaged, like a damaged `s`.
+        let damaged = (spikes.map { $0 == nil } ?? false) || records.count % SharedLogRecords.size != 0
         self.init(
             position: position, payload: payload, skip: damaged ? nil : skipText.flatMap { SharedLogSkipSet(text: $0) },
-            spikes: spikes ?? nil)
+            spikes: spikes ?? nil, records: records)
     }
 }
 

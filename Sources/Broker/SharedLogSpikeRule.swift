@@ -4,9 +4,10 @@ import Monitor
 /// clock margin M, and the ingest script's optional spike section they head (docs/CLUSTER.md
 /// "Spike rule in Redis").
 ///
-/// The section follows the last request's pairs: `spike`, W in ms, S, M in ms (`-` when M is
+/// The section follows the last request: `spike`, W in ms, S, M in ms (`-` when M is
 /// unbounded), then for every transaction of every transactions request, in order (duplicates
-/// included: the log decides those), its syndicate id and its timestamp in ms. A log writes it
+/// included: the log decides those), its syndicate id, its timestamp in ms and its id (empty
+/// when it has none: the window's member). A log writes it
 /// with ``forEachArgument(of:_:)`` after the group's own arguments; ``argumentCount(of:)`` says
 /// how many that adds.
 public struct SharedLogSpikeRule: Sendable, Hashable {
@@ -30,9 +31,9 @@ public struct SharedLogSpikeRule: Sendable, Hashable {
         self.init(windowMilliseconds: window, threshold: max(0, configuration.spikeThreshold), marginMilliseconds: margin)
     }
 
-    /// The values the section adds to a call for `group`: 4 + 2 per transaction.
+    /// The values the section adds to a call for `group`: 4 + 3 per transaction.
     public func argumentCount(of group: SharedLogGroup) -> Int {
-        group.requests.reduce(4) { $0 + 2 * $1.transactions.count }
+        group.requests.reduce(4) { $0 + 3 * $1.transactions.count }
     }
 
     /// Calls `body` with each value of the section for `group`, in order; the buffer is valid
@@ -52,6 +53,8 @@ public struct SharedLogSpikeRule: Sendable, Hashable {
                 try syndicate.withUTF8(body)
                 text = String(transaction.timestamp)
                 try text.withUTF8(body)
+                var id = transaction.id ?? ""
+                try id.withUTF8(body)
             }
         }
     }

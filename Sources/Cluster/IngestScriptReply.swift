@@ -4,39 +4,26 @@ import Redis
 /// The ingest script's call and reply (CLUSTER-CONTRACT.md "The ingest script"): the arguments
 /// one commit group becomes, and the reply turned into a ``SharedLogAppendResult``.
 enum IngestScriptReply {
-    /// `ARGV`: ttl, payload, R, then per request `n_r` and `n_r` pairs id, fingerprint.
-    static func arguments(for group: SharedLogGroup, ttl: [UInt8]) -> [[UInt8]] {
-        var count = 3 + group.requests.count
-        for request in group.requests { count += 2 * request.transactions.count }
+    /// `ARGV`: the applied position, payload, the repeats flag, R, then per request `n_r`, its
+    /// records and its known duplicates; the spike section last (`--spike-store redis`).
+    static func arguments(for group: SharedLogGroup) -> [[UInt8]] {
+        var count = 4 + 3 * group.requests.count
         if let rule = group.spikeRule { count += rule.argumentCount(of: group) }
         var arguments: [[UInt8]] = []
         arguments.reserveCapacity(count)
-        arguments.append(ttl)
+        arguments.append(Array((group.after ?? SharedLogPosition(high: 0, low: 0)).description.utf8))
         arguments.append(group.payload)
+        arguments.append(group.repeatsIds ? [UInt8(ascii: "1")] : [UInt8(ascii: "0")])
         arguments.append(Array(String(group.requests.count).utf8))
         for request in group.requests {
             arguments.append(Array(String(request.transactions.count).utf8))
-            request.forEachKey { id, fingerprint in
-                arguments.append(Array(id))
-                arguments.append(digest(fingerprint))
-            }
+            arguments.append(request.records)
+            arguments.append(Array(request.knownDuplicates.map(String.init).joined(separator: " ").utf8))
         }
         // `--spike-store redis`: the script's spike section (rule flags, then each transaction's
-        // syndicate and time) after the pairs.
+        // syndicate, time and id) after the requests.
         group.spikeRule?.forEachArgument(of: group) { arguments.append(Array($0)) }
         return arguments
-    }
-
-    /// The fingerprint as stored in Redis: its 64-bit FNV-1a digest, 8 bytes big-endian, the same
-    /// on every instance. Shorter values make the script's hash writes and the AOF smaller; two
-    /// contents for one id collide with probability 2⁻⁶⁴ (the re-send would count as a duplicate).
-    static func digest(_ fingerprint: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in fingerprint {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        return withUnsafeBytes(of: hash.bigEndian) { Array($0) }
     }
 
     /// The script's reply for a group of `requestCount` requests: `[entry id or nil, results]`,

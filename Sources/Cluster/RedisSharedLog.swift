@@ -9,14 +9,16 @@ import Synchronization
 ///
 /// Appends share one ``RedisClient`` (pipelined, its own loop thread); each reading has a client
 /// and a thread of its own (``RedisStreamReading``). A failed or timed-out append completes with a
-/// failure (the broker answers 503); the idempotency ids make a retry safe.
+/// failure (the broker answers 503); the idempotency window makes a retry safe.
 public final class RedisSharedLog: SharedLog {
     /// Connection and key settings.
     public struct Configuration: Sendable {
         public var url: RedisURL
-        /// Seconds an accepted id is remembered (at least; the script keeps it up to twice as
-        /// long). Every instance on one Redis must use the same value.
+        /// Seconds of log time an accepted id stays in the window (`--redis-idempotency-ttl`).
+        /// Every instance on one Redis must use the same value: the first one records it.
         public var idempotencyTTLSeconds = 86_400
+        /// Ids the window holds at most (`--idempotency-window`); the same on every instance.
+        public var idempotencyWindow = 1_000_000
         /// Milliseconds for a connect and its handshake.
         public var connectTimeoutMilliseconds: Int64 = 2_000
         /// Milliseconds an append may take before it counts as failed.
@@ -31,7 +33,17 @@ public final class RedisSharedLog: SharedLog {
         }
 
         /// The epoch's key: the stream key's hash tag and prefix with `epoch`.
-        var epochKey: String { String(streamKey.dropLast("stream".count)) + "epoch" }
+        var epochKey: String { sibling("epoch") }
+        /// The key of the records' hash key (32 hex characters).
+        var recordKeyKey: String { sibling("idkey") }
+        /// The key of the window's bounds every instance must share: `"<ids> <ttl seconds>"`.
+        var windowKey: String { sibling("window") }
+
+        /// The key beside the stream named `name`, with its hash tag.
+        private func sibling(_ name: String) -> String { String(streamKey.dropLast("stream".count)) + name }
+
+        /// The window's bounds as recorded in Redis.
+        var windowText: String { "\(idempotencyWindow) \(idempotencyTTLSeconds)" }
 
         /// The client settings for one connection.
         var client: RedisClient.Configuration {
@@ -55,9 +67,9 @@ public final class RedisSharedLog: SharedLog {
 
     public let configuration: Configuration
     public let epoch: String
+    public let records: SharedLogRecords
     private let writer: RedisClient
     private let script = RedisScript(source: PackageResources.ingest_lua)
-    private let ttlArgument: [UInt8]
     private let streamKey: [UInt8]
     private let signals = Signals()
 
@@ -67,11 +79,11 @@ public final class RedisSharedLog: SharedLog {
         let disconnectedReadings = Atomic<Int>(0)
     }
 
-    /// Connects, then reads (or creates, with `SET NX`) the epoch. Throws a ``RedisSharedLogError``
+    /// Connects, then reads (or creates, with `SET NX`) the epoch, the records' key and the
+    /// window's bounds (refusing bounds other than this instance's). Throws a ``RedisSharedLogError``
     /// naming the URL (without password) when Redis cannot be reached or refuses.
     public init(configuration: Configuration) throws(RedisSharedLogError) {
         self.configuration = configuration
-        ttlArgument = Array(String(configuration.idempotencyTTLSeconds).utf8)
         streamKey = Array(configuration.streamKey.utf8)
         let writer: RedisClient
         do { writer = try RedisClient(configuration: configuration.client) } catch {
@@ -79,33 +91,46 @@ public final class RedisSharedLog: SharedLog {
         }
         self.writer = writer
         let wait = configuration.connectTimeoutMilliseconds + 1_000
-        let created = Self.randomHex()
         let url = configuration.url
-        func failure(_ what: String, _ error: RedisError) -> RedisSharedLogError {
-            let cause = writer.lastConnectError.map { " (\($0))" } ?? ""
-            return RedisSharedLogError("Redis at \(url) \(what): \(error)\(cause)")
-        }
-        let epochKey = configuration.epochKey
-        switch writer.sendAndWait(RedisClient.command("SET", epochKey, created, "NX"), timeout: wait) {
-        case .failure(let error):
-            writer.close()
-            throw failure("cannot be reached", error)
-        case .success(let reply) where reply.isError:
-            writer.close()
-            throw RedisSharedLogError("Redis at \(url) refused SET \(epochKey): \(reply.description)")
-        case .success:
-            break
-        }
-        switch writer.sendAndWait(RedisClient.command("GET", epochKey), timeout: wait) {
-        case .success(let reply):
-            guard let text = reply.string, text.utf8.count == 16, text.utf8.allSatisfy(Self.isLowerHex) else {
-                writer.close()
-                throw RedisSharedLogError("Redis at \(url): \(epochKey) is not 16 lowercase hex characters: \(reply.description)")
+        /// Sets `key` to `value` unless it exists, then reads what it holds.
+        func setOnce(_ key: String, _ value: String) throws(RedisSharedLogError) -> String {
+            for command in [RedisClient.command("SET", key, value, "NX"), RedisClient.command("GET", key)] {
+                switch writer.sendAndWait(command, timeout: wait) {
+                case .failure(let error):
+                    writer.close()
+                    let cause = writer.lastConnectError.map { " (\($0))" } ?? ""
+                    throw RedisSharedLogError("Redis at \(url) cannot be reached: \(error)\(cause)")
+                case .success(let reply) where reply.isError:
+                    writer.close()
+                    throw RedisSharedLogError("Redis at \(url) refused \(key): \(reply.description)")
+                case .success(let reply):
+                    if command[0] == Array("GET".utf8) { return reply.string ?? "" }
+                }
             }
-            epoch = text
-        case .failure(let error):
+            return ""
+        }
+        let epoch = try setOnce(configuration.epochKey, Self.randomHex())
+        guard epoch.utf8.count == 16, epoch.utf8.allSatisfy(Self.isLowerHex) else {
             writer.close()
-            throw failure("did not answer GET \(epochKey)", error)
+            throw RedisSharedLogError("Redis at \(url): \(configuration.epochKey) is not 16 lowercase hex characters: \(epoch)")
+        }
+        self.epoch = epoch
+        let key = try setOnce(configuration.recordKeyKey, SharedLogRecords.randomHexKey())
+        guard let records = SharedLogRecords(hexKey: key) else {
+            writer.close()
+            throw RedisSharedLogError("Redis at \(url): \(configuration.recordKeyKey) is not 32 lowercase hex characters")
+        }
+        self.records = records
+        let window = try setOnce(configuration.windowKey, configuration.windowText)
+        guard window == configuration.windowText else {
+            writer.close()
+            let parts = window.split(separator: " ")
+            let recorded =
+                parts.count == 2 ? "--idempotency-window \(parts[0]) --redis-idempotency-ttl \(parts[1])" : "\"\(window)\""
+            throw RedisSharedLogError(
+                "the instances on Redis at \(url) remember ids with \(recorded) (\(configuration.windowKey)); this one was started with "
+                    + "--idempotency-window \(configuration.idempotencyWindow) --redis-idempotency-ttl \(configuration.idempotencyTTLSeconds): "
+                    + "every instance must decide duplicates alike")
         }
     }
 
@@ -128,7 +153,7 @@ public final class RedisSharedLog: SharedLog {
 
     public func append(group: SharedLogGroup, completion: @escaping @Sendable (Result<SharedLogAppendResult, SharedLogError>) -> Void) {
         let requestCount = group.requests.count
-        let arguments = IngestScriptReply.arguments(for: group, ttl: ttlArgument)
+        let arguments = IngestScriptReply.arguments(for: group)
         writer.evaluate(script, keys: [streamKey], arguments: arguments, timeout: configuration.appendTimeoutMilliseconds) { result in
             switch result {
             case .success(let reply): completion(IngestScriptReply.parse(reply, requestCount: requestCount))

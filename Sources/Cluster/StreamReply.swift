@@ -22,24 +22,26 @@ enum StreamReply {
         return result
     }
 
-    /// An entry from its field list (`p` payload, `s` skip list, `k` spike decisions with
-    /// `--spike-store redis`); without `s` (or with a damaged `s` or `k`) its skip set is nil, so
+    /// An entry from its field list (`p` payload, `s` skip list, `i` records, `k` spike decisions
+    /// with `--spike-store redis`); without `s` (or with a damaged `s` or `k`) its skip set is nil, so
     /// every instance skips it whole.
     static func entry(at position: SharedLogPosition, fields: [RESPValue]) -> SharedLogEntry {
         var payload: [UInt8] = []
         var skip: [UInt8]?
         var spikes: [UInt8]?
+        var records: [UInt8] = []
         var index = 0
         while index + 1 < fields.count {
             switch fields[index].bytes {
             case [UInt8(ascii: "p")]?: payload = fields[index + 1].bytes ?? []
             case [UInt8(ascii: "s")]?: skip = fields[index + 1].bytes
             case [UInt8(ascii: "k")]?: spikes = fields[index + 1].bytes
+            case [UInt8(ascii: "i")]?: records = fields[index + 1].bytes ?? []
             default: break
             }
             index += 2
         }
-        return SharedLogEntry(position: position, payload: payload, skipText: skip, spikeText: spikes)
+        return SharedLogEntry(position: position, payload: payload, skipText: skip, spikeText: spikes, records: records)
     }
 
     /// What `XINFO STREAM` says about where the stream ends and what was removed from it.

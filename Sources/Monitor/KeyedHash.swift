@@ -25,7 +25,12 @@ public struct KeyedHash: Sendable {
         return KeyedHash(key0: generator.next(), key1: generator.next())
     }()
 
-    init(key0: UInt64, key1: UInt64, compressionRounds: Int = 1, finalizationRounds: Int = 3) {
+    /// SipHash-1-3 with the given key (cluster mode shares one key between instances).
+    public init(key0: UInt64, key1: UInt64) {
+        self.init(key0: key0, key1: key1, compressionRounds: 1, finalizationRounds: 3)
+    }
+
+    init(key0: UInt64, key1: UInt64, compressionRounds: Int, finalizationRounds: Int) {
         self.key0 = key0
         self.key1 = key1
         self.compressionRounds = compressionRounds
@@ -51,7 +56,7 @@ public struct KeyedHash: Sendable {
     }
 
     /// The hash of `bytes`; the second half is only computed (and non-zero) when `wide`.
-    func hash(_ bytes: UnsafeRawBufferPointer, wide: Bool = false) -> (UInt64, UInt64) {
+    public func hash(_ bytes: UnsafeRawBufferPointer, wide: Bool = false) -> (UInt64, UInt64) {
         // The product's round counts as literals, so that the rounds are unrolled.
         if compressionRounds == 1 && finalizationRounds == 3 {
             return Self.hash(bytes, key0: key0, key1: key1, wide: wide, compressionRounds: 1, finalizationRounds: 3)

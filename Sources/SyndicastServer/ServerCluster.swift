@@ -28,6 +28,7 @@ final class ServerCluster: Sendable {
         metrics = ClusterMetricFamilies(registry: registry)
         var logConfiguration = RedisSharedLog.Configuration(url: redis)
         logConfiguration.idempotencyTTLSeconds = configuration.redisIdempotencyTTLSeconds
+        logConfiguration.idempotencyWindow = configuration.broker.idempotencyWindow
         do { log = try RedisSharedLog(configuration: logConfiguration) } catch {
             throw StartupError("--redis: \(error)")
         }

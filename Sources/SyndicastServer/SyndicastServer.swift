@@ -81,6 +81,9 @@ public final class SyndicastServer: Sendable {
         self.group = group
         var brokerConfiguration = configuration.broker
         brokerConfiguration.replayByteLimit = configuration.outboundLimit
+        if cluster != nil {
+            brokerConfiguration.idempotencyLifetimeMilliseconds = UInt64(max(1, configuration.redisIdempotencyTTLSeconds)) * 1_000
+        }
         let broker: MessageBroker
         var restoredBroker: BrokerSnapshot?
         if let cluster {

@@ -32,7 +32,8 @@ enum ServeOptions {
             """)
     static let redisIdempotencyTTL = ServeOption(
         "redis-idempotency-ttl", default: 86_400, unit: "seconds",
-        help: "Cluster mode: how long Redis remembers a transaction id (at least this, at most twice); the same on every instance.")
+        help: "Cluster mode: how long a transaction id stays in the idempotency window, by the stream's time "
+            + "(besides --idempotency-window); the same on every instance.")
     static let amountThreshold = ServeOption(
         "amount-threshold", default: "10000", unit: "decimal",
         help: "Alert when a transaction's amount is strictly greater (e.g. 10000 or 2500.50).")
@@ -56,7 +57,7 @@ enum ServeOptions {
         "idempotency-window", default: 1_000_000, unit: "ids",
         help: """
             Most recent transaction ids remembered for duplicate detection, 1…50000000 (~99 bytes of RSS \
-            per id, ~95 MiB when the default window is full: docs/MEMORY.md).
+            per id, ~95 MiB when the default window is full: docs/MEMORY.md); the same on every instance of a cluster.
             """)
     static let apiKey = ServeOption(
         "api-key", .repeatable, default: [String](), shown: "none",

@@ -164,18 +164,18 @@ struct ClusterSpikeStoreTests {
         #expect(plain.skip?.text == "0.1" && plain.spikes == nil)
     }
 
-    @Test func theSpikeSectionListsEveryTransactionsSyndicateAndTimestampAfterTheFlags() {
+    @Test func theSpikeSectionListsEveryTransactionsSyndicateTimestampAndIdAfterTheFlags() {
         let group = SharedLogGroup(
             payload: [],
             requests: [
-                SharedLogRequest(transactions: [
-                    transaction("t1", "i1", "s1", cents: 1, at: -5), transaction(nil, "i2", "s2", cents: 1, at: 7),
-                ]),
-                SharedLogRequest(transactions: []),
+                SharedLogRequest(
+                    transactions: [transaction("t1", "i1", "s1", cents: 1, at: -5), transaction(nil, "i2", "s2", cents: 1, at: 7)],
+                    records: []),
+                .message,
             ])
         let rule = SharedLogSpikeRule(configuration: spikeConfiguration)
         let text = rule.arguments(of: group).map { String(decoding: $0, as: UTF8.self) }
-        #expect(text == ["spike", "10000", "3", "5000", "s1", "-5", "s2", "7"])
+        #expect(text == ["spike", "10000", "3", "5000", "s1", "-5", "t1", "s2", "7", ""])
         #expect(rule.argumentCount(of: group) == text.count)
         var unbounded = spikeConfiguration
         unbounded.spikeClockMarginSeconds = nil

@@ -13,22 +13,49 @@ struct IngestScriptReplyTests {
         let transactions = [
             Transaction(id: "a", investorId: "i", syndicateId: "s", amount: Money(cents: 1), timestamp: 0),
             Transaction(id: nil, investorId: "i", syndicateId: "s", amount: Money(cents: 2), timestamp: 0),
+            Transaction(id: "b", investorId: "i", syndicateId: "s", amount: Money(cents: 2), timestamp: 0),
         ]
+        let records = SharedLogRecords(key0: 7, key1: 9)
         let group = SharedLogGroup(
-            payload: [9, 8], requests: [SharedLogRequest(transactions: transactions), SharedLogRequest(transactions: [])])
-        let arguments = IngestScriptReply.arguments(for: group, ttl: Array("60".utf8))
-        #expect(arguments.count == 3 + 2 + 4)
-        #expect(arguments[0] == Array("60".utf8))
+            payload: [9, 8],
+            requests: [
+                SharedLogRequest(transactions: transactions, records: records.records(of: transactions), knownDuplicates: [0, 2]),
+                .message,
+            ],
+            after: SharedLogPosition(high: 1_700_000_000_000, low: 4), repeatsIds: false)
+        let arguments = IngestScriptReply.arguments(for: group)
+        #expect(arguments.count == 4 + 3 + 3)
+        #expect(arguments[0] == Array("1700000000000-4".utf8))
         #expect(arguments[1] == [9, 8])
-        #expect(arguments[2] == Array("2".utf8))
+        #expect(arguments[2] == Array("0".utf8))
         #expect(arguments[3] == Array("2".utf8))
-        #expect(arguments[4] == Array("a".utf8))
-        #expect(arguments[5] == SharedLogKey(transactions[0]).fingerprint.withUnsafeBufferPointer(IngestScriptReply.digest))
-        #expect(arguments[5].count == 8)
-        #expect(arguments[6] == [])
-        #expect(arguments[7] == SharedLogKey(transactions[1]).fingerprint.withUnsafeBufferPointer(IngestScriptReply.digest))
-        #expect(arguments[5] != arguments[7], "other content, another digest")
-        #expect(arguments[8] == Array("0".utf8))
+        #expect(arguments[4] == Array("3".utf8))
+        #expect(arguments[5].count == 3 * SharedLogRecords.size)
+        #expect(arguments[5][24..<48].allSatisfy { $0 == 0 }, "no id: a zero record")
+        #expect(arguments[5][0..<16] != arguments[5][48..<64], "other ids, other digests")
+        #expect(arguments[5][16..<24] != arguments[5][64..<72], "other content, another fingerprint digest")
+        #expect(arguments[6] == Array("0 2".utf8))
+        #expect(arguments[7] == Array("0".utf8))
+        #expect(arguments[8] == [])
+        #expect(arguments[9] == [])
+        let first = SharedLogGroup(payload: [], requests: [.message])
+        #expect(IngestScriptReply.arguments(for: first)[0] == Array("0-0".utf8), "nothing applied yet")
+        #expect(IngestScriptReply.arguments(for: first)[2] == Array("1".utf8), "repeats unless the caller says otherwise")
+    }
+
+    @Test func recordsAreKeyedAndIgnoreTheTimestamp() {
+        let transaction = Transaction(id: "a", investorId: "ab", syndicateId: "c", amount: Money(cents: 5), timestamp: 1)
+        var later = transaction
+        later.timestamp = 999
+        let moved = Transaction(id: "a", investorId: "a", syndicateId: "bc", amount: Money(cents: 5), timestamp: 1)
+        let records = SharedLogRecords(key0: 1, key1: 2)
+        #expect(records.records(of: [later]) == records.records(of: [transaction]), "a retry stamped anew is the same content")
+        #expect(records.records(of: [moved])[16..<24] != records.records(of: [transaction])[16..<24], "length-prefixed identifiers")
+        #expect(records.records(of: [moved])[0..<16] == records.records(of: [transaction])[0..<16], "same id, same digest")
+        #expect(SharedLogRecords(key0: 1, key1: 3).records(of: [transaction]) != records.records(of: [transaction]), "keyed")
+        #expect(SharedLogRecords(hexKey: "0000000000000001" + "0000000000000002")?.records(of: [transaction]) == records.records(of: [transaction]))
+        #expect(SharedLogRecords(hexKey: "000000000000000g" + "0000000000000002") == nil)
+        #expect(SharedLogRecords(hexKey: SharedLogRecords.randomHexKey()) != nil)
     }
 
     @Test func anAppendedEntryWithAcceptedAndConflictingRequests() {

@@ -100,7 +100,8 @@ struct RedisSharedLogTests {
     func append(_ log: RedisSharedLog, id: String) -> SharedLogAppendResult? {
         let reply = ConditionLock<Result<SharedLogAppendResult, SharedLogError>?>(nil)
         let transaction = Transaction(id: id, investorId: "i", syndicateId: "s", amount: Money(cents: 1), timestamp: 0)
-        log.append(group: SharedLogGroup(payload: [1], requests: [SharedLogRequest(transactions: [transaction])])) { result in
+        let request = SharedLogRequest(transactions: [transaction], records: log.records.records(of: [transaction]))
+        log.append(group: SharedLogGroup(payload: [1], requests: [request])) { result in
             reply.withLock { $0 = result }
             reply.broadcast()
         }

@@ -41,7 +41,7 @@ extension SharedLogConformance {
         }
         for (number, group) in groups.enumerated() {
             let reply = ConditionLock<Result<SharedLogAppendResult, SharedLogError>?>(nil)
-            let requests = group.requests.map { SharedLogRequest(transactions: $0) }
+            let requests = group.requests.map { SharedLogRequest(transactions: $0, records: log.records.records(of: $0)) }
             log.append(group: SharedLogGroup(payload: [UInt8(number)], requests: requests, spikeRule: rule)) { result in
                 reply.withLock { $0 = result }
                 reply.broadcast()

@@ -72,6 +72,51 @@ public enum SharedLogConformance {
         check(first.deliveries.count == 3, "a cancelled reading got \(first.deliveries)")
         wholeReading.cancel()
         afterReading.cancel()
+        return failures + windowFailures(of: log, after: thirdPosition, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// The window's rules: ids only in entries at or before the group's position are the
+    /// caller's to decide, known duplicates are skipped, an entry carries the records of the
+    /// requests it does not refuse, and without repeats nothing is checked per transaction.
+    static func windowFailures(of log: any SharedLog, after last: SharedLogPosition, timeoutMilliseconds: Int) -> [String] {
+        var failures: [String] = []
+        func check(_ condition: Bool, _ message: @autoclosure () -> String) {
+            if !condition { failures.append(message()) }
+        }
+        let reading = Recorder()
+        let records = ConditionLock<[SharedLogPosition: [UInt8]]>([:])
+        let handle = log.read(after: last) { delivery in
+            if case .entry(let entry) = delivery { records.withLock { $0[entry.position] = entry.records } }
+            reading.record(delivery)
+        }
+        // "a" is in the first entry, at or before `last`: not the log's to find.
+        let five = append(log, [[transaction("a", 1)]], payload: [7], after: last, timeoutMilliseconds)
+        check(five?.requests == [.accepted(duplicates: 0)] && five?.position != nil, "an id before the position: \(String(describing: five))")
+        // After the position, the log finds it: duplicate and conflict; a known duplicate is skipped
+        // and counted; the refused request's records are not in the entry.
+        let six = append(
+            log, [[transaction("a", 1), transaction("d", 1)], [transaction("a", 3)], [transaction("e", 1), transaction("", 1)]],
+            payload: [8], after: last, known: [[], [], [0]], timeoutMilliseconds)
+        check(
+            six?.requests == [.accepted(duplicates: 1), .conflict(indices: [0]), .accepted(duplicates: 1)],
+            "ids after the position and known duplicates: \(String(describing: six))")
+        if let position = six?.position {
+            _ = reading.wait(count: 4, timeoutMilliseconds)
+            let expected =
+                log.records.records(of: [transaction("a", 1), transaction("d", 1)])
+                + log.records.records(of: [transaction("e", 1), transaction("", 1)])
+            check(records.withLock { $0[position] } == expected, "the entry's records are those of the requests not refused")
+            check(
+                reading.deliveries.contains("entry \(position) [8] skip 0.0 1 2.0"),
+                "the skip list has the log's and the known duplicates: \(reading.deliveries)")
+            // Without repeats and with no entry after the position, an id twice in the group is not
+            // looked for (the caller said it does not occur).
+            let seven = append(log, [[transaction("f", 1)], [transaction("f", 1)]], payload: [9], after: position, repeats: false, timeoutMilliseconds)
+            check(seven?.requests == [.accepted(duplicates: 0), .accepted(duplicates: 0)], "no repeats: \(String(describing: seven))")
+        } else {
+            failures.append("the sixth group was not appended")
+        }
+        handle.cancel()
         return failures
     }
 
@@ -80,12 +125,19 @@ public enum SharedLogConformance {
         Transaction(id: id.isEmpty ? nil : id, investorId: "i", syndicateId: "s", amount: Money(cents: Int64(content)), timestamp: 0)
     }
 
-    /// Appends one group (requests of transactions; empty for a message) and waits for the reply.
+    /// Appends one group (requests of transactions; empty for a message) after `position`, with
+    /// the `known` duplicates of each request, and waits for the reply.
     static func append(
-        _ log: any SharedLog, _ requests: [[Transaction]], payload: [UInt8], _ timeoutMilliseconds: Int
+        _ log: any SharedLog, _ requests: [[Transaction]], payload: [UInt8], after position: SharedLogPosition? = nil,
+        known: [[Int]] = [], repeats: Bool = true, _ timeoutMilliseconds: Int
     ) -> SharedLogAppendResult? {
         let reply = ConditionLock<Result<SharedLogAppendResult, SharedLogError>?>(nil)
-        log.append(group: SharedLogGroup(payload: payload, requests: requests.map { SharedLogRequest(transactions: $0) })) { result in
+        let requests = requests.enumerated().map { index, transactions in
+            SharedLogRequest(
+                transactions: transactions, records: log.records.records(of: transactions),
+                knownDuplicates: index < known.count ? known[index] : [])
+        }
+        log.append(group: SharedLogGroup(payload: payload, requests: requests, after: position, repeatsIds: repeats)) { result in
             reply.withLock { $0 = result }
             reply.broadcast()
         }

@@ -6,7 +6,8 @@ import Monitor
 /// `syndicast-microbench RUNS cluster`: the broker's commit path in cluster mode, NDJSON requests
 /// of 1,000 transactions in groups of 8 as in `… broker`, on a shared log that accepts every
 /// request and delivers each entry back at once: what the broker thread costs per transaction
-/// with a shared log (encoding the group's payload, applying the entry read back, answering),
+/// with a shared log (checking the group against the idempotency window, encoding the group's
+/// payload and records, applying the entry read back and adding its records to the window, answering),
 /// without the log's own work (the reading thread's decoding included, on the same thread here).
 func clusterBenchmark(runs: Int, transactions: [Transaction]) {
     let log = AcceptingSharedLog()
@@ -38,10 +39,12 @@ func clusterBenchmark(runs: Int, transactions: [Transaction]) {
     broker.shutdown()
 }
 
-/// A shared log that accepts every request without deciding idempotency and delivers each
-/// entry to its one reading on the appending thread.
+/// A shared log that accepts every request without deciding idempotency (beyond the broker's own
+/// window check) and delivers each entry, with its records, to its one reading on the appending
+/// thread.
 final class AcceptingSharedLog: SharedLog, @unchecked Sendable {
     let epoch = "0000000000000000"
+    let records = SharedLogRecords(key0: 1, key1: 2)
     private let lock = NSLock()
     private var count: UInt64 = 0
     private var deliver: (@Sendable (SharedLogDelivery) -> Void)?
@@ -50,7 +53,8 @@ final class AcceptingSharedLog: SharedLog, @unchecked Sendable {
         lock.lock()
         count += 1
         let position = SharedLogPosition(high: 0, low: count)
-        deliver?(.entry(SharedLogEntry(position: position, payload: group.payload, skip: SharedLogSkipSet())))
+        let records = group.requests.flatMap(\.records)
+        deliver?(.entry(SharedLogEntry(position: position, payload: group.payload, skip: SharedLogSkipSet(), records: records)))
         lock.unlock()
         completion(.success(SharedLogAppendResult(position: position, requests: group.requests.map { _ in .accepted(duplicates: 0) })))
     }
