@@ -68,9 +68,12 @@ public struct BrokerSnapshot: Sendable, Hashable {
 
     /// The snapshot's bytes.
     public func encode() -> [UInt8] {
-        let counters = [seq, UInt64(clamping: transactions), UInt64(clamping: amountThresholdAlerts), UInt64(clamping: syndicateSpikeAlerts)]
-        // Written into one buffer sized up front (varints at most 10 bytes): a window of 1M ids is
-        // 24 MB, and appending byte by byte would be most of the encode's time.
+        let counters = [
+            seq, UInt64(clamping: transactions), UInt64(clamping: amountThresholdAlerts), UInt64(clamping: syndicateSpikeAlerts),
+        ]
+        // Written into one buffer sized up front (varints at most 10 bytes), with no capacity check
+        // per byte: a window of 1M ids is 24 MB, encoded in ~34 ms, ~22 ms of it the checksum
+        // (`syndicast-microbench 5 brokersnapshot`).
         let bound =
             Self.magic.count + 1 + 10 * (counters.count + 2) + Self.idByteCount * window.ids.count + 20 * window.batches.count + 8
         return [UInt8](unsafeUninitializedCapacity: bound) { buffer, initialized in
@@ -128,28 +131,5 @@ public struct BrokerSnapshot: Sendable, Hashable {
             base.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self)
             offset += 8
         }
-    }
-}
-
-extension MessageBroker {
-    /// The broker's part of a snapshot, taken together with ``state``'s
-    /// ``TransactionMonitor/encodeSnapshot()`` (on the broker, so that both see the same entries).
-    public func snapshot() -> BrokerSnapshot {
-        BrokerSnapshot(
-            seq: seq, transactions: stats.transactions, amountThresholdAlerts: counts.amountThresholdAlerts,
-            syndicateSpikeAlerts: counts.syndicateSpikeAlerts, window: knownIds.window)
-    }
-
-    /// Continues from `snapshot` on a broker created with the monitor restored from the same
-    /// snapshot, before any entry is applied: the next event gets `snapshot.seq + 1`, and the ids
-    /// of the snapshot's window are known (its newest `idempotencyWindow` of them). The restored
-    /// transactions count as replayed (not in the first tick's rate).
-    public func restore(_ snapshot: BrokerSnapshot) {
-        seq = snapshot.seq
-        stats.transactions = snapshot.transactions
-        stats.replayed = snapshot.transactions
-        counts.amountThresholdAlerts = snapshot.amountThresholdAlerts
-        counts.syndicateSpikeAlerts = snapshot.syndicateSpikeAlerts
-        knownIds = IdempotencyIndex(capacity: configuration.idempotencyWindow, restoring: snapshot.window)
     }
 }
