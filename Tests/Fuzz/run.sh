@@ -38,12 +38,17 @@ merge journal Basics Monitor -- Sources/Basics/*.swift Sources/Monitor/*.swift \
 build journal Journal "$out"/journal-src/*.swift Tests/Fuzz/JournalPayloadFuzz.swift
 # The monitor snapshot decoder (the same sources as `transactions`).
 build snapshot Monitor "$out"/transactions-src/*.swift Tests/Fuzz/MonitorSnapshotFuzz.swift
+# The broker snapshot decoder: its two files and the window type they carry (IdempotencyWindow,
+# taken out of IdempotencyIndex.swift, whose index needs the whole broker).
+merge brokersnapshot Monitor -- Sources/Broker/BrokerSnapshot.swift Sources/Broker/BrokerSnapshot+Decoding.swift
+sed -n '/^public struct IdempotencyWindow/,/^}/p' Sources/Broker/IdempotencyIndex.swift >"$out/brokersnapshot-src/IdempotencyWindow.swift"
+build brokersnapshot Broker "$out"/brokersnapshot-src/*.swift Tests/Fuzz/BrokerSnapshotFuzz.swift
 # The RESP codec (sans-I/O: no Reactor or OpenSSL needed).
 merge resp -- Sources/Redis/RESPValue.swift Sources/Redis/RESPEncoder.swift Sources/Redis/RESPDecoder.swift \
     Sources/Redis/RESPDecodingError.swift
 build resp Redis "$out"/resp-src/*.swift Tests/Fuzz/RESPDecoderFuzz.swift
 status=0
-for name in http websocket transactions journal snapshot resp; do
+for name in http websocket transactions journal snapshot brokersnapshot resp; do
     corpus="$out/corpus-$name"
     mkdir -p "$corpus"
     cp Tests/Fuzz/seeds/$name/* "$corpus/" 2>/dev/null || true

@@ -1,6 +1,6 @@
 // syndicast-microbench: throughput of the hot protocol and domain code, side by side with a
 // reference implementation where one exists, median of several runs (this machine is noisy).
-// Run: swift run -c release syndicast-microbench [runs] [broker|cluster|decode|journal|batch|basics|snapshot|snapstore|spike [sizes]|redis]
+// Run: swift run -c release syndicast-microbench [runs] [broker|cluster|decode|journal|batch|basics|snapshot|brokersnapshot|snapstore|spike [sizes]|redis]
 import Broker
 import Foundation
 import HTTP1
@@ -49,6 +49,12 @@ if only == "spike" {
 // `… snapstore` runs only the cluster snapshot written to and loaded from Redis (SnapshotStoreBenchmark.swift).
 if only == "snapstore" {
     snapshotStoreBenchmark(runs: runs)
+    exit(0)
+}
+
+// `… brokersnapshot` runs only the broker snapshot with a 1M-id window (BrokerSnapshotBenchmark.swift).
+if only == "brokersnapshot" {
+    brokerSnapshotBenchmark(runs: runs)
     exit(0)
 }
 
