@@ -17,7 +17,7 @@ from typing import Sequence
 import pytest
 
 from ingest_support import ReferenceModel, Syndicate
-from test_cluster_script import STREAM, TTL, client, opaque_payload, redis_port  # noqa: F401 (fixtures)
+from test_cluster_script import STREAM, arguments_for, client, opaque_payload, record, redis_port  # noqa: F401 (fixtures)
 
 redis = pytest.importorskip("redis")
 
@@ -31,17 +31,17 @@ Row = tuple[bytes, bytes, bytes, int]
 
 
 def spike_call(client: "redis.Redis", requests: Sequence[Sequence[Row]], window: int = WINDOW_MS,
-               threshold: int = THRESHOLD, margin: int | None = MARGIN_MS) -> tuple[bytes | None, list]:
-    """One script call with the spike section; returns (entry id, per-request results)."""
-    arguments: list[bytes | str | int] = [TTL, opaque_payload(8), len(requests)]
-    for request in requests:
-        arguments.append(len(request))
-        for identifier, fingerprint, _, _ in request:
-            arguments += [identifier, fingerprint]
+               threshold: int = THRESHOLD, margin: int | None = MARGIN_MS,
+               after: bytes = b"0-0") -> tuple[bytes | None, list]:
+    """One script call with the spike section; returns (entry id, per-request results).
+
+    P defaults to "0-0": the script checks the ids against every entry, as one window would."""
+    pairs = [[(identifier, fingerprint) for identifier, fingerprint, _, _ in request] for request in requests]
+    arguments = arguments_for(pairs, opaque_payload(8), after)
     arguments += ["spike", window, threshold, "-" if margin is None else margin]
     for request in requests:
-        for _, _, syndicate, timestamp in request:
-            arguments += [syndicate, timestamp]
+        for identifier, _, syndicate, timestamp in request:
+            arguments += [syndicate, timestamp, identifier]
     entry, results = client.register_script(SCRIPT)(keys=[STREAM], args=arguments)
     return entry, results
 
@@ -174,10 +174,10 @@ def test_window_keys_expire_after_twice_the_window_plus_the_margin(client: "redi
 
 
 def test_an_id_applied_again_after_the_idempotency_window_counts_twice(client: "redis.Redis") -> None:
-    spike_call(client, [[(b"t1", b"f", b"s1", 1_000), (b"t2", b"f", b"s1", 1_001)]])
-    for key in client.keys(b"{syndicast}:ids:*"):
-        client.delete(key)  # the idempotency window forgot t1 and t2
-    entry, results = spike_call(client, [[(b"t1", b"f", b"s1", 1_002), (b"t2", b"f", b"s1", 1_003)]])
+    first, _ = spike_call(client, [[(b"t1", b"f", b"s1", 1_000), (b"t2", b"f", b"s1", 1_001)]])
+    # The caller applied the first entry and its window forgot t1 and t2 (ttl or size): it sends them
+    # again with P past that entry, so the script has no entry to find them in.
+    entry, results = spike_call(client, [[(b"t1", b"f", b"s1", 1_002), (b"t2", b"f", b"s1", 1_003)]], after=first)
     assert results == [[0, 0]]
     # Four transactions in the window (not two members): count 4 > 3 alerts, as in process.
     assert client.xrange(STREAM, entry, entry)[0][1][b"k"] == b"0.1:4"
@@ -194,11 +194,12 @@ def test_nothing_is_evaluated_when_nothing_is_appended(client: "redis.Redis") ->
 
 
 @pytest.mark.parametrize("tail", [
-    ["spike", 0, 3, 5000, b"s1", 1], ["spike", 10, -1, 5000, b"s1", 1], ["spike", 10, 3, "x", b"s1", 1],
-    ["spike", 10, 3, 5000, b"s1"], ["spike", 10, 3, 5000, b"s1", "1.5"], ["spike", 10, 3, 5000, b"s1", 1, b"extra"],
+    ["spike", 0, 3, 5000, b"s1", 1, b"t1"], ["spike", 10, -1, 5000, b"s1", 1, b"t1"],
+    ["spike", 10, 3, "x", b"s1", 1, b"t1"], ["spike", 10, 3, 5000, b"s1", 1], ["spike", 10, 3, 5000, b"s1"],
+    ["spike", 10, 3, 5000, b"s1", "1.5", b"t1"], ["spike", 10, 3, 5000, b"s1", 1, b"t1", b"extra"],
 ])
 def test_a_malformed_spike_section_is_an_error_and_writes_nothing(client: "redis.Redis", tail: list) -> None:
     script = client.register_script(SCRIPT)
     with pytest.raises(redis.exceptions.ResponseError):
-        script(keys=[STREAM], args=[TTL, b"p", 1, 1, b"t1", b"f", *tail])
+        script(keys=[STREAM], args=[b"0-0", b"p", b"0", 1, 1, record(b"t1", b"f"), b"", *tail])
     assert client.dbsize() == 0

@@ -3,11 +3,19 @@
 
 Sends pre-encoded `EVALSHA` calls over one raw socket with a fixed number in flight and counts
 replies, so the Python side neither encodes nor decodes much while the clock runs. Every id is
-new (ids `lt-<counter>-<run>` as the load generator issues them), so every call appends one stream
-entry and stores its ids: the slowest path. The payload is opaque random bytes of
-`--payload-bytes-per-transaction` per transaction (the journal codec's ~20 B, docs/CLUSTER.md).
+new (a random 16-byte digest per transaction, a random 8-byte fingerprint digest: the 24-byte
+records of the cluster contract), so every call appends one stream entry. The payload is opaque
+random bytes of `--payload-bytes-per-transaction` per transaction (the journal codec's ~20 B,
+docs/CLUSTER.md).
+
+`--after-entries K` is how far the caller's applied position P lags: every call sees exactly K
+entries of `--transactions` records after P (0: none, so the script does no per-transaction work;
+1: one other entry to check against, as with two instances taking turns). The stream is first
+deleted and started at a far-future id T-0 with K such entries T-1…T-K, so every `XADD *` gets the
+next sequence number of T and call i's P is T-i, known before the run.
 
     python3 loadtest/redis/ingest_script_bench.py --port 6390 --transactions 1000 --calls 1000
+    python3 loadtest/redis/ingest_script_bench.py --port 6390 --transactions 1000 --after-entries 1
     python3 loadtest/redis/ingest_script_bench.py --port 6390 --transactions 1 --calls 50000
 
 Start redis-server yourself (e.g. `--appendonly yes --appendfsync always`); the script is loaded
@@ -73,25 +81,45 @@ def command(connection: socket.socket, arguments: list[bytes]) -> bytes:
             return buffer[:end]
 
 
-def build_calls(sha: bytes, calls: int, transactions: int, payload_bytes: int, fingerprint_bytes: int,
-                ttl: int, spike_syndicates: int = 0) -> list[bytes]:
+STREAM = b"{syndicast}:stream"
+# The stream's first id's milliseconds (year 2255): later than any clock, so `XADD *` keeps them and
+# counts the sequence up, one per entry.
+FUTURE_MILLISECONDS = 9_000_000_000_000
+
+
+def position(index: int) -> bytes:
+    """The stream id of the entry `index` after the first (T-0)."""
+    return b"%d-%d" % (FUTURE_MILLISECONDS, index)
+
+
+def prepare_stream(connection: socket.socket, after_entries: int, transactions: int) -> None:
+    """The stream from scratch: T-0 (no records), then `after_entries` entries of `transactions` new records."""
+    command(connection, [b"DEL", STREAM])
+    command(connection, [b"XADD", STREAM, position(0), b"p", b"", b"s", b"", b"i", b""])
+    for index in range(1, after_entries + 1):
+        command(connection, [b"XADD", STREAM, position(index), b"p", b"", b"s", b"", b"i",
+                             os.urandom(24 * transactions)])
+
+
+def build_calls(sha: bytes, calls: int, transactions: int, payload_bytes: int, after_entries: int,
+                repeats: bool = False, spike_syndicates: int = 0, requests: int = 1) -> list[bytes]:
+    """`calls` EVALSHA commands of `requests` x `transactions` new records; call i's P lags `after_entries`."""
     run = os.urandom(4).hex().encode()
-    payload = os.urandom(max(payload_bytes * transactions, 8))
-    fingerprint = os.urandom(fingerprint_bytes)
+    payload = os.urandom(max(payload_bytes * transactions * requests, 8))
     encoded = []
     counter = 0
-    for _ in range(calls):
-        arguments = [b"EVALSHA", sha, b"1", b"{syndicast}:stream", str(ttl).encode(), payload, b"1",
-                     str(transactions).encode()]
-        for _ in range(transactions):
-            counter += 1
-            arguments.append(b"lt-%d-%s" % (counter, run))
-            arguments.append(fingerprint)
+    for call in range(calls):
+        arguments = [b"EVALSHA", sha, b"1", STREAM, position(call), payload, b"1" if repeats else b"0",
+                     b"%d" % requests]
+        for _ in range(requests):
+            arguments += [b"%d" % transactions, os.urandom(24 * transactions), b""]
         if spike_syndicates > 0:
             # The spike section (--spike-store redis): W 1 h, S 100, M 300 s; one event per ms.
             arguments += [b"spike", b"3600000", b"100", b"300000"]
-            for index in range(counter - transactions + 1, counter + 1):
-                arguments += [b"s%d" % (index % spike_syndicates), b"%d" % (1_767_225_600_000 + index)]
+            for _ in range(requests * transactions):
+                counter += 1
+                arguments += [b"s%d" % (counter % spike_syndicates), b"%d" % (1_767_225_600_000 + counter),
+                              b"lt-%d-%s" % (counter, run)]
         encoded.append(encode_command(arguments))
     return encoded
 
@@ -130,8 +158,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--in-flight", type=int, default=16)
     parser.add_argument("--payload-bytes-per-transaction", type=int, default=20)
-    parser.add_argument("--fingerprint-bytes", type=int, default=8)
-    parser.add_argument("--ttl", type=int, default=86400)
+    parser.add_argument("--after-entries", type=int, default=0,
+                        help="entries of the same size after the caller's P in every call (0: none)")
+    parser.add_argument("--repeats", action="store_true", help="send the repeats flag 1 (per-transaction work)")
     parser.add_argument("--spike-syndicates", type=int, default=0,
                         help="add the spike section (--spike-store redis) over this many syndicates (0: none)")
     options = parser.parse_args()
@@ -140,13 +169,15 @@ def main() -> None:
     connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     reply = command(connection, [b"SCRIPT", b"LOAD", options.script.read_bytes()])
     sha = reply.split(b"\r\n")[1]
+    prepare_stream(connection, options.after_entries, options.transactions)
     calls = build_calls(sha, options.calls, options.transactions, options.payload_bytes_per_transaction,
-                        options.fingerprint_bytes, options.ttl, options.spike_syndicates)
+                        options.after_entries, options.repeats, options.spike_syndicates)
     seconds = run(connection, calls, options.in_flight)
     call_rate = options.calls / seconds
     spike = f", spike section over {options.spike_syndicates} syndicates" if options.spike_syndicates else ""
-    print(f"script {options.script.name}{spike}: {options.calls} calls x {options.transactions} tx, "
-          f"{options.in_flight} in flight: {seconds:.3f} s, {call_rate:,.0f} calls/s, "
+    repeats = ", repeats 1" if options.repeats else ""
+    print(f"script {options.script.name}{spike}{repeats}: {options.calls} calls x {options.transactions} tx, "
+          f"{options.after_entries} after P, {options.in_flight} in flight: {seconds:.3f} s, {call_rate:,.0f} calls/s, "
           f"{call_rate * options.transactions:,.0f} tx/s")
 
 

@@ -2,7 +2,8 @@
 # Measures the cluster ingest script against one private redis-server with appendonly yes and
 # appendfsync always (loopback, a temp dir, a free port), next to the issue's anchors: XADD with
 # AOF always from redis-benchmark, unpipelined (1 and 50 clients) and 16 in flight (-P 16).
-# Usage: loadtest/redis/run.sh [rounds]   (default 3; the rounds alternate the two id layouts)
+# Usage: loadtest/redis/run.sh [rounds]   (default 3; each round: 1,000-transaction calls with 0 and 1
+# entries after the caller's P, then 1-transaction calls)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-3}
@@ -21,10 +22,10 @@ for round in $(seq "$rounds"); do
         printf 'XADD anchor %-20s ' "$clients"
         redis-benchmark -p "$port" $clients -q XADD '{bench}:s' '*' f v 2>&1 | tr '\r' '\n' | tail -1
     done
-    for script in Sources/Cluster/ingest.lua loadtest/redis/ingest-per-id-keys.lua; do
+    for after in 0 1; do
         redis-cli -p "$port" flushall >/dev/null
-        python3 loadtest/redis/ingest_script_bench.py --port "$port" --script "$script" --transactions 1000 --calls 600
-        redis-cli -p "$port" flushall >/dev/null
-        python3 loadtest/redis/ingest_script_bench.py --port "$port" --script "$script" --transactions 1 --calls 30000
+        python3 loadtest/redis/ingest_script_bench.py --port "$port" --transactions 1000 --calls 600 --after-entries "$after"
     done
+    redis-cli -p "$port" flushall >/dev/null
+    python3 loadtest/redis/ingest_script_bench.py --port "$port" --transactions 1 --calls 30000
 done
