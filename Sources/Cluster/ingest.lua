@@ -19,7 +19,8 @@
 -- follows P), ARGV[4] = R requests, then per request: n, records (24 x n bytes, one per
 -- transaction), known (ascending indices, separated by one space, of the transactions the caller
 -- found to be duplicates as of P; "" none). n = 0 is a message.
--- At most 1,000 entries may follow P: a caller further behind is refused (it is catching up).
+-- At most 1,000 entries holding at most 262,144 records may follow P: a caller further behind is
+-- refused (it is catching up).
 -- Optional spike section (--spike-store redis; a call without it is decided and stored exactly as
 -- without the section, and its entry has no field k), right after the last request:
 --   "spike", W (window ms, >= 1), S (threshold, >= 0), M (clock margin ms, >= 0, or "-": none),
@@ -53,10 +54,23 @@ if requestCount == nil or requestCount < 0 or requestCount ~= math.floor(request
 end
 local zero = string.rep('\0', 16)
 -- Entries another caller (or this one) appended after P: their ids are not in the caller's window.
+-- Bounded, so that one call's work is bounded (~0.5 us of Redis's time per record): a caller
+-- further behind is refused (503) until it has caught up.
 local behindLimit = 1000
+local recordLimit = 262144
 local following = redis.call('XRANGE', stream, '(' .. after, '+', 'COUNT', behindLimit + 1)
 if #following > behindLimit then
   return redis.error_reply('ERR syndicast ingest: the caller is more than ' .. behindLimit .. ' entries behind the stream')
+end
+local recordCount = 0
+for position = 1, #following do
+  local fields = following[position][2]
+  for field = 1, #fields, 2 do
+    if fields[field] == 'i' then recordCount = recordCount + #fields[field + 1] / 24 end
+  end
+end
+if recordCount > recordLimit then
+  return redis.error_reply('ERR syndicast ingest: the caller is more than ' .. recordLimit .. ' ids behind the stream')
 end
 -- id digest -> fingerprint digest of every id in those entries (nil when there are none).
 local recent = nil
@@ -65,10 +79,12 @@ for position = 1, #following do
   for field = 1, #fields, 2 do
     if fields[field] == 'i' then
       local records = fields[field + 1]
-      recent = recent or {}
       for offset = 1, #records - 23, 24 do
         local key = string.sub(records, offset, offset + 15)
-        if key ~= zero then recent[key] = string.sub(records, offset + 16, offset + 23) end
+        if key ~= zero then
+          recent = recent or {}
+          recent[key] = string.sub(records, offset + 16, offset + 23)
+        end
       end
     end
   end

@@ -33,7 +33,7 @@ enum ServeOptions {
     static let redisIdempotencyTTL = ServeOption(
         "redis-idempotency-ttl", default: 86_400, unit: "seconds",
         help: "Cluster mode: how long a transaction id stays in the idempotency window, by the stream's time "
-            + "(besides --idempotency-window); the same on every instance.")
+            + "(besides the window's id count); the same on every instance.")
     static let amountThreshold = ServeOption(
         "amount-threshold", default: "10000", unit: "decimal",
         help: "Alert when a transaction's amount is strictly greater (e.g. 10000 or 2500.50).")
