@@ -139,8 +139,8 @@ extension MessageBroker {
 
     /// Sends the gathered writes as one append, unless one is in flight. Requests that need no
     /// log (invalid, empty, or ingest stopped) are answered here.
-    private func startAppendIfIdle(_ link: ClusterLink) {
-        guard !cluster.appendInFlight, !cluster.gathered.isEmpty else { return }
+    func startAppendIfIdle(_ link: ClusterLink) {
+        guard !cluster.appendInFlight, cluster.ownEntryPending == nil, !cluster.gathered.isEmpty else { return }
         let writes = cluster.gathered
         cluster.gathered = []
         var entries: [JournalEntry] = []
@@ -246,6 +246,7 @@ extension MessageBroker {
             answerUnavailable(waiting.map(\.reply), "the shared log entry \(position) was applied before its append completed")
         } else {
             cluster.awaiting[position] = waiting
+            cluster.ownEntryPending = position
         }
     }
 }

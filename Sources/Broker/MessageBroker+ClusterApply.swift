@@ -59,6 +59,10 @@ extension MessageBroker {
         } else if cluster.appendInFlight {
             cluster.recentlyApplied[position] = results
         }
+        if let pending = cluster.ownEntryPending, pending <= position {
+            cluster.ownEntryPending = nil
+            if let link = clusterLink, !cluster.stopping { startAppendIfIdle(link) }
+        }
     }
 
     /// The outcomes of waiting requests from what applying their entry gave.

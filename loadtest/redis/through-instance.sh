@@ -4,14 +4,15 @@
 # requests of 1,000 transactions, 64 connections, every id new. Each round starts a fresh
 # redis-server (appendonly yes, appendfsync always, a temp dir on the local disk, loopback) and
 # fresh servers; prints each measurement and the medians.
-# Usage: loadtest/redis/through-instance.sh [rounds] [seconds]   (default 3 rounds of 5 s)
+# Usage: loadtest/redis/through-instance.sh [rounds] [seconds]   (default 3 rounds of 5 s; MODES="redis"
+# measures the --redis instance alone, SYNDICAST_SERVER_BIN another build)
 # Needs release builds: swift build -c release --product syndicast, and
 # swift build -c release --product syndicast-loadtest --package-path loadtest.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-3}
 seconds=${2:-5}
-server=$PWD/.build/release/syndicast
+server=${SYNDICAST_SERVER_BIN:-$PWD/.build/release/syndicast}
 load=$PWD/loadtest/.build/release/syndicast-loadtest
 directory=$(mktemp -d)
 pids=()
@@ -35,7 +36,7 @@ measure() {
 echo "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/')"
 declare -A results
 for round in $(seq "$rounds"); do
-    for mode in redis data; do
+    for mode in ${MODES:-redis data}; do
         for batch in 1 1000; do
             rm -rf "$directory/run" && mkdir -p "$directory/run"
             port=$(free_port)
@@ -64,6 +65,7 @@ for round in $(seq "$rounds"); do
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 for batch in 1 1000; do
+    [ -n "${results[data-$batch]:-}" ] || { printf "median batch %-4s  --redis %10s\n" "$batch" "$(echo "${results[redis-$batch]}" | median)"; continue; }
     redis=$(echo "${results[redis-$batch]}" | median)
     data=$(echo "${results[data-$batch]}" | median)
     printf 'median batch %-4s  --redis %10s  --data %10s  ratio %.2f\n' "$batch" "$redis" "$data" \
