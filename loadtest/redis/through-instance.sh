@@ -4,8 +4,9 @@
 # requests of 1,000 transactions, 64 connections, every id new. Each round starts a fresh
 # redis-server (appendonly yes, appendfsync always, a temp dir on the local disk, loopback) and
 # fresh servers; prints each measurement and the medians.
-# Usage: loadtest/redis/through-instance.sh [rounds] [seconds]   (default 3 rounds of 5 s; MODES="redis"
-# measures the --redis instance alone, SYNDICAST_SERVER_BIN another build)
+# Usage: loadtest/redis/through-instance.sh [rounds] [seconds]   (default 3 rounds of 5 s)
+# MODES (default "redis data"): redis = one --redis instance, data = the single-node server, pair =
+# two --redis instances on one Redis loaded at once (their sum). SYNDICAST_SERVER_BIN: another build.
 # Needs release builds: swift build -c release --product syndicast, and
 # swift build -c release --product syndicast-loadtest --package-path loadtest.
 set -euo pipefail
@@ -29,9 +30,9 @@ rules=(--amount-threshold 1 --spike-threshold 1000000000)
 measure() {
     local port=$1 batch=$2
     "$load" ingest --url "http://127.0.0.1:$port/" --duration "$seconds" --batch "$batch" \
-        --json "$directory/report.json" >/dev/null 2>&1
+        --json "$directory/report-$port.json" >/dev/null 2>&1
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(round(r["runs"][0]["acceptedPerSecond"]))' \
-        "$directory/report.json"
+        "$directory/report-$port.json"
 }
 echo "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/')"
 declare -A results
@@ -40,7 +41,13 @@ for round in $(seq "$rounds"); do
         for batch in 1 1000; do
             rm -rf "$directory/run" && mkdir -p "$directory/run"
             port=$(free_port)
-            if [ "$mode" = redis ]; then
+            if [ "$mode" = data ]; then
+                "$server" serve --port "$port" --data "$directory/run/data" --sync full "${rules[@]}" \
+                    >"$directory/run/server.log" 2>&1 &
+                pids+=($!)
+                wait_ready "$port"
+                rate=$(measure "$port" "$batch")
+            else
                 redis_port=$(free_port)
                 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly yes --appendfsync always \
                     --dir "$directory/run" >"$directory/run/redis.log" 2>&1 &
@@ -48,13 +55,23 @@ for round in $(seq "$rounds"); do
                 for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
                 "$server" serve --port "$port" --redis "redis://127.0.0.1:$redis_port" "${rules[@]}" \
                     >"$directory/run/server.log" 2>&1 &
-            else
-                "$server" serve --port "$port" --data "$directory/run/data" --sync full "${rules[@]}" \
-                    >"$directory/run/server.log" 2>&1 &
+                pids+=($!)
+                wait_ready "$port"
+                if [ "$mode" = redis ]; then
+                    rate=$(measure "$port" "$batch")
+                else
+                    # pair: a second instance on the same Redis, both loaded at once; the sum.
+                    second=$(free_port)
+                    "$server" serve --port "$second" --redis "redis://127.0.0.1:$redis_port" "${rules[@]}" \
+                        >"$directory/run/server2.log" 2>&1 &
+                    pids+=($!)
+                    wait_ready "$second"
+                    measure "$second" "$batch" >"$directory/run/second.rate" &
+                    first_rate=$(measure "$port" "$batch")
+                    wait $!
+                    rate=$((first_rate + $(cat "$directory/run/second.rate")))
+                fi
             fi
-            pids+=($!)
-            wait_ready "$port"
-            rate=$(measure "$port" "$batch")
             results["$mode-$batch"]+="$rate "
             printf 'round %d  %-5s batch %-4s %10s tx/s\n' "$round" "$mode" "$batch" "$rate"
             for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -65,9 +82,10 @@ for round in $(seq "$rounds"); do
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 for batch in 1 1000; do
-    [ -n "${results[data-$batch]:-}" ] || { printf "median batch %-4s  --redis %10s\n" "$batch" "$(echo "${results[redis-$batch]}" | median)"; continue; }
-    redis=$(echo "${results[redis-$batch]}" | median)
-    data=$(echo "${results[data-$batch]}" | median)
-    printf 'median batch %-4s  --redis %10s  --data %10s  ratio %.2f\n' "$batch" "$redis" "$data" \
-        "$(python3 -c "print($redis / $data)")"
+    line="median batch $batch:"
+    for mode in ${MODES:-redis data}; do line+="  $mode $(echo "${results[$mode-$batch]}" | median) tx/s"; done
+    if [ -n "${results[redis-$batch]:-}" ] && [ -n "${results[data-$batch]:-}" ]; then
+        line+="  redis/data $(python3 -c "print(round($(echo "${results[redis-$batch]}" | median) / $(echo "${results[data-$batch]}" | median), 2))")"
+    fi
+    echo "$line"
 done
