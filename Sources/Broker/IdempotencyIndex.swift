@@ -162,7 +162,14 @@ struct IdempotencyIndex {
         var ids: [IdempotencyWindow.Id] = []
         ids.reserveCapacity(liveCount)
         var slot = oldest
-        for _ in 0..<liveCount {
+        for position in 0..<liveCount {
+            // Each fingerprint is a random probe of the table: prefetched a few ids ahead, as the
+            // claims are (`syndicast-microbench 5 brokersnapshot`).
+            if position + Self.prefetchDistance < liveCount {
+                var ahead = slot + Self.prefetchDistance
+                if ahead >= capacity { ahead -= capacity }
+                table.prefetch(order[ahead])
+            }
             let key = order[slot]
             ids.append(IdempotencyWindow.Id(high: key.high, low: key.low, fingerprint: table.value(for: key) ?? 0))
             slot += 1

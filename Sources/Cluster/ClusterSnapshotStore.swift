@@ -92,7 +92,7 @@ public final class ClusterSnapshotStore: Sendable {
     /// The shared log's epoch (created by the log, read here).
     public static let epochKey = "{syndicast}:epoch"
     /// The hash's `format` field this build writes and reads.
-    public static let formatVersion = "1"
+    public static let formatVersion = "2"
 
     let client: RedisClient
     /// Where the snapshot, the lease, the stream and the epoch live.

@@ -95,7 +95,7 @@ struct ClusterSnapshotStoreTests {
         var cases: [(String, [UInt8], [UInt8])] = [
             ("monitor", flipped, monitor), ("monitor", Array(monitor.prefix(monitor.count - 9)), monitor),
             ("broker", Array(brokerBytes.dropLast()), brokerBytes), ("epoch", Array("fedcba9876543210".utf8), Array(log.epoch.utf8)),
-            ("format", Array("2".utf8), Array("1".utf8)), ("position", Array("0-x".utf8), Array(stored["position"] ?? [])),
+            ("format", Array("1".utf8), Array("2".utf8)), ("position", Array("0-x".utf8), Array(stored["position"] ?? [])),
         ]
         var otherBroker = brokerBytes
         otherBroker[5] ^= 0x01
