@@ -44,7 +44,9 @@ struct SharedLogTests {
             return SharedLogRequest(transactions: transactions, records: records.records(of: transactions), knownDuplicates: known)
         }
         let old = request([("old", 1), ("older", 1)])
-        let following = [SharedLogEntry(position: SharedLogPosition(high: 0, low: 1), payload: [], skip: SharedLogSkipSet(), records: old.records)]
+        let following = [
+            SharedLogEntry(position: SharedLogPosition(high: 0, low: 1), payload: [], skip: SharedLogSkipSet(), records: old.records)
+        ]
         let requests = [
             request([("a", 1), ("a", 1), ("", 1), ("", 1)]),  // in-request duplicate; no ids
             request([("b", 1), ("old", 2)]),  // conflict: refused, "b" not remembered

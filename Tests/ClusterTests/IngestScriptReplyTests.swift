@@ -53,7 +53,9 @@ struct IngestScriptReplyTests {
         #expect(records.records(of: [moved])[16..<24] != records.records(of: [transaction])[16..<24], "length-prefixed identifiers")
         #expect(records.records(of: [moved])[0..<16] == records.records(of: [transaction])[0..<16], "same id, same digest")
         #expect(SharedLogRecords(key0: 1, key1: 3).records(of: [transaction]) != records.records(of: [transaction]), "keyed")
-        #expect(SharedLogRecords(hexKey: "0000000000000001" + "0000000000000002")?.records(of: [transaction]) == records.records(of: [transaction]))
+        #expect(
+            SharedLogRecords(hexKey: "0000000000000001" + "0000000000000002")?.records(of: [transaction])
+                == records.records(of: [transaction]))
         #expect(SharedLogRecords(hexKey: "000000000000000g" + "0000000000000002") == nil)
         #expect(SharedLogRecords(hexKey: SharedLogRecords.randomHexKey()) != nil)
     }

@@ -91,7 +91,8 @@ public enum SharedLogConformance {
         }
         // "a" is in the first entry, at or before `last`: not the log's to find.
         let five = append(log, [[transaction("a", 1)]], payload: [7], after: last, timeoutMilliseconds)
-        check(five?.requests == [.accepted(duplicates: 0)] && five?.position != nil, "an id before the position: \(String(describing: five))")
+        check(
+            five?.requests == [.accepted(duplicates: 0)] && five?.position != nil, "an id before the position: \(String(describing: five))")
         // After the position, the log finds it: duplicate and conflict; a known duplicate is skipped
         // and counted; the refused request's records are not in the entry.
         let six = append(
@@ -111,7 +112,8 @@ public enum SharedLogConformance {
                 "the skip list has the log's and the known duplicates: \(reading.deliveries)")
             // Without repeats and with no entry after the position, an id twice in the group is not
             // looked for (the caller said it does not occur).
-            let seven = append(log, [[transaction("f", 1)], [transaction("f", 1)]], payload: [9], after: position, repeats: false, timeoutMilliseconds)
+            let seven = append(
+                log, [[transaction("f", 1)], [transaction("f", 1)]], payload: [9], after: position, repeats: false, timeoutMilliseconds)
             check(seven?.requests == [.accepted(duplicates: 0), .accepted(duplicates: 0)], "no repeats: \(String(describing: seven))")
         } else {
             failures.append("the sixth group was not appended")
