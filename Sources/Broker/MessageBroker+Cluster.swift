@@ -140,7 +140,11 @@ extension MessageBroker {
     /// Sends the gathered writes as one append, unless one is in flight. Requests that need no
     /// log (invalid, empty, or ingest stopped) are answered here.
     func startAppendIfIdle(_ link: ClusterLink) {
-        guard !cluster.appendInFlight, cluster.ownEntryPending == nil, !cluster.gathered.isEmpty else { return }
+        guard !cluster.appendInFlight, !cluster.gathered.isEmpty else { return }
+        if let pending = cluster.ownEntryPending {
+            guard ContinuousClock.now - pending.since >= ClusterState.ownEntryWait else { return }
+            cluster.ownEntryPending = nil
+        }
         let writes = cluster.gathered
         cluster.gathered = []
         var entries: [JournalEntry] = []
@@ -246,7 +250,7 @@ extension MessageBroker {
             answerUnavailable(waiting.map(\.reply), "the shared log entry \(position) was applied before its append completed")
         } else {
             cluster.awaiting[position] = waiting
-            cluster.ownEntryPending = position
+            cluster.ownEntryPending = (position, ContinuousClock.now)
         }
     }
 }

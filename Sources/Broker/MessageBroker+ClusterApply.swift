@@ -59,7 +59,7 @@ extension MessageBroker {
         } else if cluster.appendInFlight {
             cluster.recentlyApplied[position] = results
         }
-        if let pending = cluster.ownEntryPending, pending <= position {
+        if let pending = cluster.ownEntryPending, pending.position <= position {
             cluster.ownEntryPending = nil
             if let link = clusterLink, !cluster.stopping { startAppendIfIdle(link) }
         }

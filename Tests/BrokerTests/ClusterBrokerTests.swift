@@ -251,6 +251,29 @@ struct ClusterBrokerTests {
         a.shutdown()
     }
 
+    @Test func theNextAppendWaitsForItsOwnEntryButNotForLong() async {
+        let log = InMemorySharedLog()
+        let (a, _) = await makeClusterBroker(log)
+        log.holdDelivery()
+        let collector = ReplyCollector()
+        a.ingest([IngestRequest(transactions: [transaction("t1", "i1", "s1", cents: 100)], token: 1)], target: collector)
+        await settle(a)
+        a.ingest([IngestRequest(transactions: [transaction("t2", "i1", "s1", cents: 100)], token: 2)], target: collector)
+        await settle(a)
+        #expect(log.appendCount == 1, "t2 waits for t1's entry to be applied")
+        try? await Task.sleep(for: ClusterState.ownEntryWait + .milliseconds(20))
+        a.ingest([IngestRequest(transactions: [transaction("t1", "i1", "s1", cents: 100)], token: 3)], target: collector)
+        await settle(a)
+        #expect(log.appendCount == 2, "past the wait the gathered writes go to the log")
+        // The log decides what the window could not: t1 is in the entry after the group's position.
+        log.releaseDelivery()
+        await settle(a)
+        let replies = collector.replies.withLock { $0 }
+        #expect(replies[3] == .accepted(accepted: 0, duplicates: 1, firstSeq: nil, lastSeq: nil))
+        if case .accepted(accepted: 1, duplicates: 0, _, _)? = replies[2] {} else { Issue.record("t2: \(String(describing: replies[2]))") }
+        a.shutdown()
+    }
+
     @Test func writesGatheredDuringAnAppendShareTheNextOne() async {
         let log = InMemorySharedLog()
         let (a, sinkA) = await makeClusterBroker(log)
