@@ -1,6 +1,6 @@
 -- Syndicast cluster ingest: the idempotency check and the append of one commit group, atomically.
--- The rules (the cluster contract's "ingest script") are in docs/CLUSTER.md "How it works";
--- Tests/integration/test_cluster_script.py checks each of them on a real redis-server.
+-- The rules (the cluster contract's "ingest script") are in docs/CLUSTER.md "How it works" and "The
+-- idempotency window"; Tests/integration/test_cluster_script.py checks each of them on a real redis-server.
 --
 -- The idempotency window is the stream itself. Every entry carries, in field i, one 24-byte
 -- record per transaction of its applied requests: the id's 128-bit digest (16 bytes, keyed with

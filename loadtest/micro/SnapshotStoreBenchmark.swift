@@ -7,7 +7,7 @@ import Redis
 import Synchronization
 
 /// `syndicast-microbench RUNS snapstore`: a cluster snapshot of 1M transactions over 100k
-/// investors and 1k syndicates (the `… snapshot` state) written to and loaded from a
+/// investors and 1k syndicates (the `… snapshot` state) with a full 1M-id idempotency window, written to and loaded from a
 /// redis-server started here on a free loopback port, once with `appendonly no` and once with
 /// `appendonly yes` + `appendfsync always`. Write = one `ClusterSnapshotStore.snapshotNow`
 /// (lease script, capture query, HMGET, encode, write script); load = `load(configuration:)`
@@ -34,7 +34,16 @@ func snapshotStoreBenchmark(runs: Int) {
         monitor: monitor, epoch: "bench", sharedLog: log,
         codec: SharedLogCodec(encode: { JournalPayloadCodec.encode($0) }, decode: { try JournalPayloadCodec.decode($0) }),
         startPosition: SharedLogPosition(high: 1_764_237_600_000, low: 0), seq: 2_000_000)
-    broker.query { $0.restore(BrokerSnapshot(seq: 2_000_000, transactions: 1_000_000, amountThresholdAlerts: 0, syndicateSpikeAlerts: 0)) }
+    // A full default idempotency window: 1M ids (the transactions' ids), in 1,000 entries' batches.
+    let window = IdempotencyWindow(
+        ids: (0..<1_000_000).map { _ in
+            IdempotencyWindow.Id(high: generator.next() | 1, low: generator.next(), fingerprint: Int(bitPattern: UInt(generator.next())))
+        },
+        batches: (0..<1_000).map { IdempotencyWindow.Batch(count: 1_000, time: UInt64(base) + UInt64($0)) })
+    broker.query {
+        $0.restore(
+            BrokerSnapshot(seq: 2_000_000, transactions: 1_000_000, amountThresholdAlerts: 0, syndicateSpikeAlerts: 0, window: window))
+    }
     broker.startReading()
     while !broker.isCaughtUp { usleep(1_000) }
     func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
@@ -73,7 +82,9 @@ func snapshotStoreBenchmark(runs: Int) {
             size = bytes
             var loaded: ClusterSnapshotStore.Loaded?
             loads.append(milliseconds { loaded = store.load(configuration: configuration) })
-            restoredOK = restoredOK && loaded?.monitor.leaderboard == monitor.leaderboard && loaded?.broker.seq == 2_000_000
+            restoredOK =
+                restoredOK && loaded?.monitor.leaderboard == monitor.leaderboard && loaded?.broker.seq == 2_000_000
+                && loaded?.broker.window == window
         }
         print(
             String(
@@ -95,7 +106,9 @@ func snapshotStoreBenchmark(runs: Int) {
                     })
             }
             _ = client.sendAndWait(
-                RedisClient.command("HSET", ClusterSnapshotStore.snapshotKey, "epoch", log.epoch, "position", "1-1000", "format", "1"))
+                RedisClient.command(
+                    "HSET", ClusterSnapshotStore.snapshotKey, "epoch", log.epoch, "position", "1-1000", "format",
+                    ClusterSnapshotStore.formatVersion))
             let store = ClusterSnapshotStore(client: client, instance: "trim-\(run)", interval: .seconds(60))
             var outcome = ClusterSnapshotStore.RoundOutcome.unchanged
             _ = client.sendAndWait(RedisClient.command("SLOWLOG", "RESET"))
