@@ -8,11 +8,12 @@ extension ClusterSnapshotStore {
     /// Milliseconds the broker has to run the capture `query` (it queues behind the commands
     /// before it; a stopped broker never runs it).
     static let captureTimeout = 10_000
-    /// Milliseconds for a command that carries a snapshot: megabytes each way.
+    /// Milliseconds for a batch of commands that carries part of a snapshot (up to 4 MiB).
     static let transferTimeout: Int64 = 30_000
 
     /// One round, as the thread runs it every interval (tests call it directly): lease, capture,
-    /// encode, write and trim. Blocks; call it off the client's loop and the broker's thread.
+    /// encode, upload the parts into staging keys, publish and trim (``writeScript``). A failed
+    /// upload or write deletes the staging keys (best effort; they expire with the lease anyway). Blocks; call it off the client's loop and the broker's thread.
     public func snapshotNow(broker: MessageBroker) -> RoundOutcome {
         guard !control.withLock({ $0.stopping }) else { return .failed("stopping") }
         guard broker.isCaughtUp else { return .notCaughtUp }
@@ -31,32 +32,56 @@ extension ClusterSnapshotStore {
         }
         guard let position = captured.position else { return .unchanged }
         if let last = control.withLock({ $0.lastWritten }), position <= last { return .unchanged }
-        switch storedPosition(epoch: epoch) {
-        case .success(let stored?) where position <= stored:
-            return .unchanged
-        case .failure(let failure):
-            return .failed(failure.message)
-        case .success:
-            break
+        let stored: StoredSnapshot?
+        switch storedSnapshot() {
+        case .success(let found): stored = found
+        case .failure(let failure): return .failed(failure.message)
         }
-        let monitorBytes = captured.monitor.encodeSnapshot()
-        let brokerBytes = captured.broker.encode()
+        if let stored, stored.epoch == epoch, let storedPosition = SharedLogPosition(streamId: stored.position),
+            position <= storedPosition
+        {
+            return .unchanged
+        }
+        let parts = [("monitor", captured.monitor.encodeSnapshot()), ("broker", captured.broker.encode())]
+        return publish(parts, position: position, epoch: epoch, replacing: stored)
+    }
+
+    /// Uploads the encoded parts (`monitor`, then `broker`) into this instance's staging keys and
+    /// runs ``writeScript``, which publishes them unless the lease, the epoch or the stored
+    /// snapshot (`stored`, as read before) changed meanwhile.
+    func publish(
+        _ parts: [(String, [UInt8])], position: SharedLogPosition, epoch: String, replacing stored: StoredSnapshot?
+    ) -> RoundOutcome {
+        for (name, bytes) in parts {
+            if case .failure(let failure) = stage(bytes, key: keys.staging(name, instance: instance)) {
+                deleteStaging()
+                return .failed("snapshot upload: \(failure.message)")
+            }
+        }
+        let positionText = position.description
+        let staging = parts.map { keys.staging($0.0, instance: instance) }
+        let published = parts.map { keys.part($0.0, epoch: epoch, position: positionText) }
+        // Without a stored snapshot there is nothing to delete: the new part keys stand in.
+        let replaced = stored.map { stored in parts.map { keys.part($0.0, epoch: stored.epoch, position: stored.position) } } ?? published
+        let scriptKeys = ([keys.snapshot, keys.lease, keys.stream, keys.epoch] + staging + published + replaced).map { Array($0.utf8) }
         let arguments: [[UInt8]] = [
-            Array(instance.utf8), Array(epoch.utf8), Array(position.description.utf8), Array(Self.formatVersion.utf8), monitorBytes,
-            brokerBytes, Array(String(Self.wallClockMilliseconds()).utf8),
-        ]
-        let scriptKeys = [keys.snapshot, keys.lease, keys.stream, keys.epoch].map { Array($0.utf8) }
-        let reply = client.evaluateAndWait(Self.writeScript, keys: scriptKeys, arguments: arguments, timeout: Self.transferTimeout)
+            instance, epoch, positionText, Self.formatVersion, String(parts[0].1.count), String(parts[1].1.count),
+            String(Self.wallClockMilliseconds()), stored.map { $0.epoch + ":" + $0.position } ?? "",
+        ].map { Array($0.utf8) }
+        let reply = client.evaluateAndWait(Self.writeScript, keys: scriptKeys, arguments: arguments)
         switch reply {
         case .failure(let error):
+            deleteStaging()
             return .failed("snapshot write: \(error)")
         case .success(let value):
             guard let elements = value.array, elements.count == 2, let written = elements[0].integer else {
+                deleteStaging()
                 return .failed("snapshot write: unexpected reply \(value.isError ? value.description : "shape")")
             }
             guard written == 1 else { return .refused(elements[1].string ?? "refused") }
             control.withLock { $0.lastWritten = position }
-            return .written(position: position, bytes: monitorBytes.count + brokerBytes.count, trimmed: Int(elements[1].integer ?? 0))
+            let bytes = parts[0].1.count + parts[1].1.count
+            return .written(position: position, bytes: bytes, trimmed: Int(elements[1].integer ?? 0))
         }
     }
 
@@ -105,16 +130,23 @@ extension ClusterSnapshotStore {
         if case .success(.integer(1)) = reply { log(.info, "snapshot lease released") }
     }
 
-    /// The position of the stored snapshot if it belongs to `epoch`, else nil.
-    func storedPosition(epoch: String) -> Result<SharedLogPosition?, SharedLogError> {
+    /// The stored snapshot's epoch and position, as the hash holds them.
+    struct StoredSnapshot: Equatable {
+        var epoch: String
+        var position: String
+    }
+
+    /// The stored snapshot's epoch and position (nil: no hash, or one without them), whatever the
+    /// epoch: the write deletes its parts when it replaces it.
+    func storedSnapshot() -> Result<StoredSnapshot?, SharedLogError> {
         let reply = client.sendAndWait([Array("HMGET".utf8), Array(keys.snapshot.utf8), Array("epoch".utf8), Array("position".utf8)])
         switch reply {
         case .failure(let error):
             return .failure(SharedLogError("snapshot position: \(error)"))
         case .success(let value):
             guard let fields = value.array, fields.count == 2 else { return .failure(SharedLogError("snapshot position: \(value)")) }
-            guard fields[0].string == epoch, let text = fields[1].string else { return .success(nil) }
-            return .success(SharedLogPosition(streamId: text))
+            guard let epoch = fields[0].string, let position = fields[1].string else { return .success(nil) }
+            return .success(StoredSnapshot(epoch: epoch, position: position))
         }
     }
 

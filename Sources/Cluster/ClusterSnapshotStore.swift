@@ -8,17 +8,22 @@ import Synchronization
 /// the Monitor and Broker state in Redis now and then, and trims the stream behind it, so a new or
 /// restarted instance starts from the latest snapshot plus the stream after it.
 ///
-/// Keys: `{syndicast}:snapshot`, a hash (fields `format`, `epoch`, `position`, `previous`,
-/// `monitor`, `broker`, `instance`, `taken`), and `{syndicast}:snapshot-lease`, the id of the
-/// instance allowed to write it. Every `interval` the store's thread (`snapshot`) takes or
-/// extends the lease (`3 × interval`), and only while it holds it: copies the broker's state in
+/// Keys: `{syndicast}:snapshot`, a small hash (fields `format`, `epoch`, `position`, `previous`,
+/// `monitor-length`, `broker-length`, `instance`, `taken`); the two parts it describes, in string
+/// keys named after it (``Keys/part(_:epoch:position:)``); and `{syndicast}:snapshot-lease`, the
+/// id of the instance allowed to write it. Every `interval` the store's thread (`snapshot`) takes
+/// or extends the lease (`3 × interval`), and only while it holds it: copies the broker's state in
 /// one `query` (the monitor is a value: the copy is O(1), the broker's next write pays the
-/// copy-on-write), encodes it on its own thread, and writes it with one script that also trims
-/// the stream to the previous snapshot's position (``writeScript``). An instance up to one
-/// interval behind the newest snapshot thus still finds every entry it needs.
+/// copy-on-write), encodes it on its own thread, uploads each part into a staging key of its own
+/// in 1 MiB commands (``Keys/staging(_:instance:)``), and publishes them with one short script that
+/// renames them onto the part keys, replaces the hash and trims the stream to the previous
+/// snapshot's position (``writeScript``). An instance up to one interval behind the newest
+/// snapshot thus still finds every entry it needs. No command carries more than 1 MiB, so Redis's
+/// one thread (every instance's ingest) never stalls on the tens of megabytes a full idempotency
+/// window makes (docs/CLUSTER.md "Snapshots and trimming").
 ///
-/// Give it a `RedisClient` of its own: a snapshot is megabytes (6.4 MB for 1M transactions over
-/// 100k investors), and commands pipelined behind its transfer on a shared connection would wait
+/// Give it a `RedisClient` of its own: a snapshot is megabytes (30 MB for 1M transactions with a
+/// full 1M-id window), and commands pipelined behind its transfer on a shared connection would wait
 /// for it.
 public final class ClusterSnapshotStore: Sendable {
     /// How important a log record is (the caller maps it to its logger).
@@ -81,6 +86,20 @@ public final class ClusterSnapshotStore: Sendable {
             lease = prefix + "snapshot-lease"
             epoch = prefix + "epoch"
         }
+
+        /// The key holding one part (`monitor` or `broker`) of the snapshot taken under `epoch` at
+        /// `position`: `{syndicast}:snapshot:<epoch>:<ms-seq>:<part>`. A part key is written once
+        /// (renamed from a staging key) and only ever deleted, so bytes read from it belong to
+        /// that snapshot.
+        public func part(_ name: String, epoch: String, position: String) -> String {
+            snapshot + ":" + epoch + ":" + position + ":" + name
+        }
+
+        /// The key where `instance` uploads one part before publishing it:
+        /// `{syndicast}:snapshot-staging:<instance>:<part>`.
+        public func staging(_ name: String, instance: String) -> String {
+            snapshot + "-staging:" + instance + ":" + name
+        }
     }
 
     /// The snapshot hash.
@@ -92,7 +111,7 @@ public final class ClusterSnapshotStore: Sendable {
     /// The shared log's epoch (created by the log, read here).
     public static let epochKey = "{syndicast}:epoch"
     /// The hash's `format` field this build writes and reads.
-    public static let formatVersion = "2"
+    public static let formatVersion = "3"
 
     let client: RedisClient
     /// Where the snapshot, the lease, the stream and the epoch live.

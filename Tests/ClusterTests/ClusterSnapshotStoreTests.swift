@@ -1,8 +1,9 @@
 import Broker
-import Cluster
 import Monitor
 import Redis
 import Testing
+
+@testable import Cluster
 
 /// ``ClusterSnapshotStore`` against a real redis-server: what is written, what is loaded, what is
 /// refused, and how the stream is trimmed.
@@ -77,36 +78,175 @@ struct ClusterSnapshotStoreTests {
         let (broker, _) = await makeSnapshotBroker(log)
         await post(broker, "t", count: 5)
         await settle(broker)
-        guard case .written = await blocking({ store.snapshotNow(broker: broker) }) else {
+        guard case .written(let position, _, _) = await blocking({ store.snapshotNow(broker: broker) }) else {
             Issue.record("no snapshot written")
             return
         }
-        let key = Array(ClusterSnapshotStore.snapshotKey.utf8)
-        let fields = try #require(client.run("HGETALL", ClusterSnapshotStore.snapshotKey).array)
-        var stored: [String: [UInt8]] = [:]
-        for index in stride(from: 0, to: fields.count - 1, by: 2) { stored[fields[index].string ?? ""] = fields[index + 1].bytes }
-        let monitor = try #require(stored["monitor"])
-        let brokerBytes = try #require(stored["broker"])
-        func set(_ field: String, _ value: [UInt8]) {
-            _ = client.sendAndWait([Array("HSET".utf8), key, Array(field.utf8), value])
+        let hash = ClusterSnapshotStore.snapshotKey
+        let monitorKey = store.keys.part("monitor", epoch: log.epoch, position: position.description)
+        let brokerKey = store.keys.part("broker", epoch: log.epoch, position: position.description)
+        let monitor = try #require(client.run("GET", monitorKey).bytes)
+        let brokerBytes = try #require(client.run("GET", brokerKey).bytes)
+        func set(_ key: String, _ value: [UInt8]) {
+            _ = client.sendAndWait([Array("SET".utf8), Array(key.utf8), value])
         }
+        func setField(_ field: String, _ value: [UInt8]) {
+            _ = client.sendAndWait([Array("HSET".utf8), Array(hash.utf8), Array(field.utf8), value])
+        }
+        // Damaged parts whose recorded length matches: the parts' own checks refuse them.
         var flipped = monitor
         flipped[monitor.count / 2] ^= 0x40
-        var cases: [(String, [UInt8], [UInt8])] = [
-            ("monitor", flipped, monitor), ("monitor", Array(monitor.prefix(monitor.count - 9)), monitor),
-            ("broker", Array(brokerBytes.dropLast()), brokerBytes), ("epoch", Array("fedcba9876543210".utf8), Array(log.epoch.utf8)),
-            ("format", Array("1".utf8), Array("2".utf8)), ("position", Array("0-x".utf8), Array(stored["position"] ?? [])),
-        ]
         var otherBroker = brokerBytes
         otherBroker[5] ^= 0x01
-        cases.append(("broker", otherBroker, brokerBytes))
-        for (field, damaged, original) in cases {
-            set(field, damaged)
+        let parts: [(String, String, [UInt8], [UInt8])] = [
+            (monitorKey, "monitor-length", flipped, monitor),
+            (monitorKey, "monitor-length", Array(monitor.prefix(monitor.count - 9)), monitor),
+            (brokerKey, "broker-length", Array(brokerBytes.dropLast()), brokerBytes),
+            (brokerKey, "broker-length", otherBroker, brokerBytes),
+        ]
+        for (key, lengthField, damaged, original) in parts {
+            set(key, damaged)
+            setField(lengthField, Array(String(damaged.count).utf8))
+            #expect(await blocking { store.load(configuration: snapshotRules) } == nil, "\(key) damaged to \(damaged.count) bytes")
+            set(key, original)
+            setField(lengthField, Array(String(original.count).utf8))
+        }
+        #expect(await blocking { store.load(configuration: snapshotRules) } != nil, "the restored parts load again")
+        let fields: [(String, [UInt8])] = [
+            ("epoch", Array("fedcba9876543210".utf8)), ("format", Array("2".utf8)), ("position", Array("0-x".utf8)),
+            ("monitor-length", Array("many".utf8)), ("broker-length", Array("-1".utf8)),
+        ]
+        for (field, damaged) in fields {
+            let original = try #require(client.run("HGET", hash, field).bytes)
+            setField(field, damaged)
             #expect(await blocking { store.load(configuration: snapshotRules) } == nil, "\(field) damaged")
-            set(field, original)
+            setField(field, original)
         }
         #expect(await blocking { store.load(configuration: snapshotRules) } != nil, "the restored fields load again")
         broker.shutdown()
+        _ = redis
+    }
+
+    @Test func theLoadRefusesPartsOfOtherLengthsThanTheHashRecords() async throws {
+        let logs = LogRecorder()
+        let (redis, client, store) = try setUp(logs: logs)
+        let (broker, _) = await makeSnapshotBroker(log)
+        await post(broker, "t", count: 5)
+        await settle(broker)
+        guard case .written(let position, _, _) = await blocking({ store.snapshotNow(broker: broker) }) else {
+            Issue.record("no snapshot written")
+            return
+        }
+        let hash = ClusterSnapshotStore.snapshotKey
+        let monitorKey = store.keys.part("monitor", epoch: log.epoch, position: position.description)
+        let brokerKey = store.keys.part("broker", epoch: log.epoch, position: position.description)
+        let monitorLength = try #require(client.run("HGET", hash, "monitor-length").string)
+        #expect(client.run("STRLEN", monitorKey).integer.map(String.init) == monitorLength)
+        let brokerBytes = try #require(client.run("GET", brokerKey).bytes)
+
+        _ = client.run("APPEND", brokerKey, "x")
+        #expect(await blocking { store.load(configuration: snapshotRules) } == nil, "a broker part one byte longer")
+        _ = client.sendAndWait([Array("SET".utf8), Array(brokerKey.utf8), brokerBytes])
+        _ = client.run("HSET", hash, "monitor-length", String((Int(monitorLength) ?? 0) + 1))
+        #expect(await blocking { store.load(configuration: snapshotRules) } == nil, "a monitor part one byte shorter than recorded")
+        _ = client.run("HSET", hash, "monitor-length", monitorLength)
+        let renamed = monitorKey + ":away"
+        _ = client.run("RENAME", monitorKey, renamed)
+        #expect(await blocking { store.load(configuration: snapshotRules) } == nil, "a missing monitor part")
+        #expect(logs.count(containing: "not of the lengths the hash records") == 3)
+        _ = client.run("RENAME", renamed, monitorKey)
+        #expect(await blocking { store.load(configuration: snapshotRules) } != nil, "the restored parts load again")
+        broker.shutdown()
+        _ = redis
+    }
+
+    @Test func aWriteLeavesNoStagingKeysAndDeletesTheReplacedParts() async throws {
+        let (redis, client, store) = try setUp()
+        let (broker, _) = await makeSnapshotBroker(log)
+        var positions: [SharedLogPosition] = []
+        for round in 0..<2 {
+            await post(broker, "r\(round)-", count: 3, at: 1_000 + Int64(round) * 100)
+            await settle(broker)
+            guard case .written(let position, let bytes, _) = await blocking({ store.snapshotNow(broker: broker) }) else {
+                Issue.record("round \(round): no snapshot written")
+                return
+            }
+            positions.append(position)
+            let parts = ["monitor", "broker"].map { store.keys.part($0, epoch: log.epoch, position: position.description) }
+            let lengths = parts.map { client.run("STRLEN", $0).integer ?? -1 }
+            #expect(lengths.reduce(0, +) == Int64(bytes))
+            #expect(parts.map { client.run("PTTL", $0).integer } == [-1, -1], "published parts do not expire")
+            let keys = Set((client.run("KEYS", "*").array ?? []).compactMap(\.string))
+            #expect(
+                keys == Set(parts + [ClusterSnapshotStore.snapshotKey, ClusterSnapshotStore.leaseKey, ClusterSnapshotStore.epochKey]),
+                "round \(round): only the hash, its two parts, the lease and the epoch: \(keys.sorted())")
+            let fields = Set((client.run("HKEYS", ClusterSnapshotStore.snapshotKey).array ?? []).compactMap(\.string))
+            #expect(fields == ["format", "epoch", "position", "previous", "monitor-length", "broker-length", "instance", "taken"])
+        }
+        #expect(positions[0] < positions[1])
+        broker.shutdown()
+        _ = redis
+    }
+
+    @Test func aWriterThatLostTheLeaseLeavesTheStoredSnapshotIntactAndNoStagingKeys() async throws {
+        let (redis, client, store) = try setUp()
+        let (broker, _) = await makeSnapshotBroker(log)
+        await post(broker, "t", count: 4)
+        await settle(broker)
+        guard case .written(let position, _, _) = await blocking({ store.snapshotNow(broker: broker) }) else {
+            Issue.record("no snapshot written")
+            return
+        }
+        let hashBefore = client.run("HGETALL", ClusterSnapshotStore.snapshotKey)
+        // Instance b took the lease before a publishes a newer snapshot (a's round took it, then lost it).
+        _ = client.run("SET", ClusterSnapshotStore.leaseKey, "b", "PX", "60000")
+        let stored = ClusterSnapshotStore.StoredSnapshot(epoch: log.epoch, position: position.description)
+        let newer = SharedLogPosition(high: position.high, low: position.low + 5)
+        let outcome = await blocking {
+            store.publish(
+                [("monitor", [UInt8](repeating: 1, count: 3_000_000)), ("broker", [1, 2, 3])], position: newer, epoch: log.epoch,
+                replacing: stored)
+        }
+        #expect(outcome == .refused("the lease is not held by this instance"))
+        #expect(client.run("HGETALL", ClusterSnapshotStore.snapshotKey) == hashBefore)
+        let staging = ["monitor", "broker"].map { store.keys.staging($0, instance: "a") }
+        #expect(staging.map { client.run("EXISTS", $0).integer } == [0, 0], "the refusal deleted the staging keys")
+        #expect(client.run("EXISTS", store.keys.part("monitor", epoch: log.epoch, position: newer.description)) == .integer(0))
+        let loaded = await blocking { store.load(configuration: snapshotRules) }
+        #expect(loaded?.position == position, "the stored snapshot still loads")
+        broker.shutdown()
+        _ = redis
+    }
+
+    @Test func stagingKeysExpireWithTheLeaseAndAnIncompleteUploadIsNotPublished() async throws {
+        let (redis, client, store) = try setUp()
+        guard case .success(true) = await blocking({ store.takeLease() }) else {
+            Issue.record("the lease was not taken")
+            return
+        }
+        let staging = ["monitor", "broker"].map { store.keys.staging($0, instance: "a") }
+        let bytes = [UInt8](repeating: 7, count: 2_500_000)
+        guard case .success = await blocking({ store.stage(bytes, key: staging[0]) }),
+            case .success = await blocking({ store.stage([], key: staging[1]) })
+        else {
+            Issue.record("the upload failed")
+            return
+        }
+        #expect(client.run("STRLEN", staging[0]) == .integer(2_500_000), "three chunks: SET, APPEND, APPEND")
+        #expect(client.run("GETRANGE", staging[0], "2499999", "2499999") == .bulkString([7]))
+        let ttl = client.run("PTTL", staging[0]).integer ?? 0
+        #expect(ttl > 170_000 && ttl <= 180_000, "a staging key expires with the lease, 3 × 60 s (\(ttl) ms left)")
+        // The script is told one byte more than was staged: refused, nothing published.
+        let position = "1000-1"
+        let published = ["monitor", "broker"].map { store.keys.part($0, epoch: log.epoch, position: position) }
+        let scriptKeys = [store.keys.snapshot, store.keys.lease, store.keys.stream, store.keys.epoch] + staging + published + published
+        let reply = client.evaluateAndWait(
+            ClusterSnapshotStore.writeScript, keys: scriptKeys.map { Array($0.utf8) },
+            arguments: ["a", log.epoch, position, ClusterSnapshotStore.formatVersion, "2500001", "0", "1", ""].map { Array($0.utf8) })
+        #expect(reply == .success(.array([.integer(0), .bulkString(Array("the staged parts are incomplete".utf8))])))
+        #expect(staging.map { client.run("EXISTS", $0).integer } == [0, 0], "the refusal deleted the staging keys")
+        #expect(client.run("EXISTS", ClusterSnapshotStore.snapshotKey) == .integer(0))
+        #expect(published.map { client.run("EXISTS", $0).integer } == [0, 0])
         _ = redis
     }
 
