@@ -10,8 +10,11 @@ import Synchronization
 /// investors and 1k syndicates (the `… snapshot` state) with a full 1M-id idempotency window, written to and loaded from a
 /// redis-server started here on a free loopback port, once with `appendonly no` and once with
 /// `appendonly yes` + `appendfsync always`. Write = one `ClusterSnapshotStore.snapshotNow`
-/// (lease script, capture query, HMGET, encode, write script); load = `load(configuration:)`
-/// (HGETALL + GET, decode, restore). Medians of RUNS.
+/// (lease script, capture query, HMGET, encode, upload in 1 MiB commands, write script); load =
+/// `load(configuration:)` (HMGET + GET, GETRANGE per 1 MiB, decode, restore). Medians of RUNS.
+/// How long Redis stalls the other clients during a write: the longest command in SLOWLOG
+/// (`slowlog-log-slower-than` 500 µs; its time excludes the AOF write and fsync), and the longest
+/// `PING` round trip a second connection sees while the write runs (includes them).
 func snapshotStoreBenchmark(runs: Int) {
     guard FileManager.default.isExecutableFile(atPath: "/usr/bin/redis-server") else {
         print("snapstore: redis-server is not installed")
@@ -54,7 +57,9 @@ func snapshotStoreBenchmark(runs: Int) {
         ("appendonly no", ["--appendonly", "no"]), ("appendfsync always", ["--appendonly", "yes", "--appendfsync", "always"]),
     ] {
         guard let (server, client, directory) = startBenchmarkRedis(arguments) else { return }
+        guard let probeClient = try? RedisClient(configuration: client.configuration) else { return }
         defer {
+            probeClient.close()
             client.close()
             kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
@@ -65,6 +70,7 @@ func snapshotStoreBenchmark(runs: Int) {
         _ = client.sendAndWait(RedisClient.command("SLOWLOG", "RESET"))
         var writes: [Double] = []
         var loads: [Double] = []
+        var pings: [Double] = []
         var size = 0
         var restoredOK = true
         let lastLoad = Mutex("")
@@ -74,7 +80,9 @@ func snapshotStoreBenchmark(runs: Int) {
                 if message.hasPrefix("snapshot loaded") { lastLoad.withLock { $0 = message } }
             }
             var outcome = ClusterSnapshotStore.RoundOutcome.unchanged
+            let probe = PingProbe(client: probeClient)
             writes.append(milliseconds { outcome = store.snapshotNow(broker: broker) })
+            pings.append(probe.stop())
             guard case .written(_, let bytes, _) = outcome else {
                 print("   \(name): snapshot not written: \(outcome)")
                 return
@@ -91,7 +99,8 @@ func snapshotStoreBenchmark(runs: Int) {
                 format: "   %@: write %.1f ms, load %.1f ms (%.2f MB; restored state matches: %@)", name, median(writes), median(loads),
                 Double(size) / 1e6, restoredOK ? "yes" : "NO"))
         print("   last load: \(lastLoad.withLock { $0 })")
-        print("   Redis busy per write script (SLOWLOG, µs): \(scriptMicroseconds(client))")
+        print("   Redis per write (SLOWLOG): \(slowlogSummary(client))")
+        print(String(format: "   longest PING round trip during a write: %.1f ms (median of the runs' longest)", median(pings)))
         // The same write when it also trims 1,000 entries of 20 KB (the 1M transactions as NDJSON
         // commit groups of 1,000): the stored snapshot's position is past all but the last.
         var trims: [Double] = []
@@ -116,17 +125,45 @@ func snapshotStoreBenchmark(runs: Int) {
             if case .written(_, _, let count) = outcome { trimmed = count }
         }
         print(String(format: "   %@: write that trims %d entries (20 MB) %.1f ms", name, trimmed, median(trims)))
-        print("   Redis busy per trimming write script (SLOWLOG, µs): \(scriptMicroseconds(client))")
+        print("   Redis per trimming write (SLOWLOG): \(slowlogSummary(client))")
     }
     broker.shutdown()
 }
 
-/// The durations of the EVALSHA calls in Redis's slow log (then reset), oldest first.
-private func scriptMicroseconds(_ client: RedisClient) -> [Int64] {
-    guard case .success(let value) = client.sendAndWait(RedisClient.command("SLOWLOG", "GET", "1000")) else { return [] }
+/// The EVALSHA calls' durations and the longest command of any kind in Redis's slow log (then
+/// reset), in µs.
+private func slowlogSummary(_ client: RedisClient) -> String {
+    guard case .success(let value) = client.sendAndWait(RedisClient.command("SLOWLOG", "GET", "10000")) else { return "no reply" }
     _ = client.sendAndWait(RedisClient.command("SLOWLOG", "RESET"))
-    let entries = (value.array ?? []).compactMap(\.array).filter { $0.count > 3 && $0[3].array?.first?.string == "EVALSHA" }
-    return entries.compactMap { $0[2].integer }.reversed()
+    let entries = (value.array ?? []).compactMap(\.array).filter { $0.count > 3 }
+    let named = entries.compactMap { entry in entry[2].integer.map { (entry[3].array?.first?.string ?? "?", $0) } }
+    let scripts = named.filter { $0.0 == "EVALSHA" }.map(\.1).reversed()
+    let longest = named.max { $0.1 < $1.1 }.map { "\($0.0) \($0.1) µs" } ?? "none over 500 µs"
+    return "write script µs \(Array(scripts)); \(named.count) commands over 500 µs, the longest \(longest)"
+}
+
+/// Sends `PING` after `PING` on its own connection until stopped, keeping the longest round trip:
+/// how long Redis kept other clients waiting meanwhile.
+private final class PingProbe: Sendable {
+    let state = Mutex((stopping: false, longest: 0.0))
+    let finished = DispatchSemaphore(value: 0)
+
+    init(client: RedisClient) {
+        Thread.detachNewThread { [self] in
+            while !state.withLock({ $0.stopping }) {
+                let elapsed = milliseconds { _ = client.sendAndWait(RedisClient.command("PING")) }
+                state.withLock { $0.longest = max($0.longest, elapsed) }
+            }
+            finished.signal()
+        }
+    }
+
+    /// Stops the probe; the longest round trip in milliseconds.
+    func stop() -> Double {
+        state.withLock { $0.stopping = true }
+        finished.wait()
+        return state.withLock { $0.longest }
+    }
 }
 
 /// Milliseconds `body` takes.
