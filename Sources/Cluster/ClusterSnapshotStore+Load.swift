@@ -27,8 +27,8 @@ extension ClusterSnapshotStore {
     /// works only while the stream has not been trimmed: once it has, the reader reports the gap
     /// and the server exits (docs/CLUSTER.md).
     ///
-    /// Reads the hash's small fields and the epoch key in one round trip, then each part in 1 MiB
-    /// `GETRANGE`s. A part key is written once and only deleted (by the write that replaces its
+    /// Reads the hash's small fields and the epoch key in one round trip, then each part's list
+    /// one 1 MiB element per `LRANGE`. A part key is written once and only deleted (by the write that replaces its
     /// snapshot), so a part read to its recorded length belongs to the hash read before it; a part
     /// deleted meanwhile reads short, and the load starts over (``loadAttempts``). The epoch
     /// learned here is the one later rounds write under, unless one was given at `init`.

@@ -13,7 +13,8 @@ extension ClusterSnapshotStore {
 
     /// One round, as the thread runs it every interval (tests call it directly): lease, capture,
     /// encode, upload the parts into staging keys, publish and trim (``writeScript``). A failed
-    /// upload or write deletes the staging keys (best effort; they expire with the lease anyway). Blocks; call it off the client's loop and the broker's thread.
+    /// upload or write deletes the staging keys (best effort; they expire with the lease anyway).
+    /// Blocks; call it off the client's loop and the broker's thread.
     public func snapshotNow(broker: MessageBroker) -> RoundOutcome {
         guard !control.withLock({ $0.stopping }) else { return .failed("stopping") }
         guard broker.isCaughtUp else { return .notCaughtUp }
@@ -67,6 +68,7 @@ extension ClusterSnapshotStore {
         let arguments: [[UInt8]] = [
             instance, epoch, positionText, Self.formatVersion, String(parts[0].1.count), String(parts[1].1.count),
             String(Self.wallClockMilliseconds()), stored.map { $0.epoch + ":" + $0.position } ?? "",
+            String(Self.chunkCount(parts[0].1.count)), String(Self.chunkCount(parts[1].1.count)),
         ].map { Array($0.utf8) }
         let reply = client.evaluateAndWait(Self.writeScript, keys: scriptKeys, arguments: arguments)
         switch reply {

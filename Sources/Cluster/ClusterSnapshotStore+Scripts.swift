@@ -32,11 +32,12 @@ extension ClusterSnapshotStore {
     /// `KEYS` = snapshot hash, lease, stream, epoch key, the writer's two staging keys (monitor,
     /// broker), the new snapshot's two part keys, the replaced snapshot's two part keys;
     /// `ARGV` = instance, epoch, position (`ms-seq`), format, monitor length, broker length,
-    /// wall-clock milliseconds, and the stored snapshot the writer saw (`epoch:position`, or empty).
+    /// wall-clock milliseconds, the stored snapshot the writer saw (`epoch:position`, or empty), and
+    /// the number of elements in each staging list (monitor, broker).
     /// Refused (`{0, reason}`, the staging keys deleted) unless `ARGV[1]` holds the lease, the
     /// epoch key still holds `ARGV[2]`, the hash still names what the writer saw, the position is
-    /// newer than the stored snapshot's (of the same epoch), and both staging keys hold the full
-    /// lengths. Otherwise the replaced parts are deleted, the staging keys are renamed onto the
+    /// newer than the stored snapshot's (of the same epoch), and both staging lists hold every
+    /// chunk. Otherwise the replaced parts are deleted, the staging keys are renamed onto the
     /// part keys (O(1), the megabytes are not copied; `PERSIST` drops the staging expiry), the
     /// hash is replaced by the small fields (`previous` = the replaced snapshot's position), and
     /// the stream is trimmed to it (`XTRIM MINID previous`: entries before it go, it and every
@@ -77,7 +78,7 @@ extension ClusterSnapshotStore {
           if not before(stored[2], ARGV[3]) then return refuse('a snapshot at or after this position is stored') end
           previous = stored[2]
         end
-        if redis.call('STRLEN', KEYS[5]) ~= tonumber(ARGV[5]) or redis.call('STRLEN', KEYS[6]) ~= tonumber(ARGV[6]) then
+        if redis.call('LLEN', KEYS[5]) ~= tonumber(ARGV[9]) or redis.call('LLEN', KEYS[6]) ~= tonumber(ARGV[10]) then
           return refuse('the staged parts are incomplete')
         end
         if seen ~= '' then

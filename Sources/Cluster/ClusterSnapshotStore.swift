@@ -9,18 +9,18 @@ import Synchronization
 /// restarted instance starts from the latest snapshot plus the stream after it.
 ///
 /// Keys: `{syndicast}:snapshot`, a small hash (fields `format`, `epoch`, `position`, `previous`,
-/// `monitor-length`, `broker-length`, `instance`, `taken`); the two parts it describes, in string
-/// keys named after it (``Keys/part(_:epoch:position:)``); and `{syndicast}:snapshot-lease`, the
-/// id of the instance allowed to write it. Every `interval` the store's thread (`snapshot`) takes
-/// or extends the lease (`3 × interval`), and only while it holds it: copies the broker's state in
-/// one `query` (the monitor is a value: the copy is O(1), the broker's next write pays the
-/// copy-on-write), encodes it on its own thread, uploads each part into a staging key of its own
-/// in 1 MiB commands (``Keys/staging(_:instance:)``), and publishes them with one short script that
-/// renames them onto the part keys, replaces the hash and trims the stream to the previous
-/// snapshot's position (``writeScript``). An instance up to one interval behind the newest
-/// snapshot thus still finds every entry it needs. No command carries more than 1 MiB, so Redis's
-/// one thread (every instance's ingest) never stalls on the tens of megabytes a full idempotency
-/// window makes (docs/CLUSTER.md "Snapshots and trimming").
+/// `monitor-length`, `broker-length`, `instance`, `taken`); the two parts it describes, as lists
+/// of 1 MiB elements in keys named after it (``Keys/part(_:epoch:position:)``); and
+/// `{syndicast}:snapshot-lease`, the id of the instance allowed to write it. Every `interval` the
+/// store's thread (`snapshot`) takes or extends the lease (`3 × interval`), and only while it
+/// holds it: copies the broker's state in one `query` (the monitor is a value: the copy is O(1),
+/// the broker's next write pays the copy-on-write), encodes it on its own thread, uploads each
+/// part into a staging list of its own one 1 MiB `RPUSH` at a time (``Keys/staging(_:instance:)``),
+/// and publishes them with one short script that renames them onto the part keys, replaces the
+/// hash and trims the stream to the previous snapshot's position (``writeScript``). An instance up
+/// to one interval behind the newest snapshot thus still finds every entry it needs. No command
+/// carries more than 1 MiB, so Redis's one thread (every instance's ingest) never stalls on the
+/// tens of megabytes a full idempotency window makes (docs/CLUSTER.md "Snapshots and trimming").
 ///
 /// Give it a `RedisClient` of its own: a snapshot is megabytes (30 MB for 1M transactions with a
 /// full 1M-id window), and commands pipelined behind its transfer on a shared connection would wait

@@ -85,11 +85,9 @@ struct ClusterSnapshotStoreTests {
         let hash = ClusterSnapshotStore.snapshotKey
         let monitorKey = store.keys.part("monitor", epoch: log.epoch, position: position.description)
         let brokerKey = store.keys.part("broker", epoch: log.epoch, position: position.description)
-        let monitor = try #require(client.run("GET", monitorKey).bytes)
-        let brokerBytes = try #require(client.run("GET", brokerKey).bytes)
-        func set(_ key: String, _ value: [UInt8]) {
-            _ = client.sendAndWait([Array("SET".utf8), Array(key.utf8), value])
-        }
+        let monitor = try #require(client.partBytes(monitorKey))
+        let brokerBytes = try #require(client.partBytes(brokerKey))
+        func set(_ key: String, _ value: [UInt8]) { client.setPart(key, value) }
         func setField(_ field: String, _ value: [UInt8]) {
             _ = client.sendAndWait([Array("HSET".utf8), Array(hash.utf8), Array(field.utf8), value])
         }
@@ -141,12 +139,12 @@ struct ClusterSnapshotStoreTests {
         let monitorKey = store.keys.part("monitor", epoch: log.epoch, position: position.description)
         let brokerKey = store.keys.part("broker", epoch: log.epoch, position: position.description)
         let monitorLength = try #require(client.run("HGET", hash, "monitor-length").string)
-        #expect(client.run("STRLEN", monitorKey).integer.map(String.init) == monitorLength)
-        let brokerBytes = try #require(client.run("GET", brokerKey).bytes)
+        #expect(client.partBytes(monitorKey).map { String($0.count) } == monitorLength)
+        #expect(client.run("LLEN", monitorKey) == .integer(1), "a part under 1 MiB is one element")
 
-        _ = client.run("APPEND", brokerKey, "x")
+        _ = client.run("RPUSH", brokerKey, "x")
         #expect(await blocking { store.load(configuration: snapshotRules) } == nil, "a broker part one byte longer")
-        _ = client.sendAndWait([Array("SET".utf8), Array(brokerKey.utf8), brokerBytes])
+        _ = client.run("RPOP", brokerKey)
         _ = client.run("HSET", hash, "monitor-length", String((Int(monitorLength) ?? 0) + 1))
         #expect(await blocking { store.load(configuration: snapshotRules) } == nil, "a monitor part one byte shorter than recorded")
         _ = client.run("HSET", hash, "monitor-length", monitorLength)
@@ -173,8 +171,8 @@ struct ClusterSnapshotStoreTests {
             }
             positions.append(position)
             let parts = ["monitor", "broker"].map { store.keys.part($0, epoch: log.epoch, position: position.description) }
-            let lengths = parts.map { client.run("STRLEN", $0).integer ?? -1 }
-            #expect(lengths.reduce(0, +) == Int64(bytes))
+            let lengths = parts.map { client.partBytes($0)?.count ?? -1 }
+            #expect(lengths.reduce(0, +) == bytes)
             #expect(parts.map { client.run("PTTL", $0).integer } == [-1, -1], "published parts do not expire")
             let keys = Set((client.run("KEYS", "*").array ?? []).compactMap(\.string))
             #expect(
@@ -232,17 +230,20 @@ struct ClusterSnapshotStoreTests {
             Issue.record("the upload failed")
             return
         }
-        #expect(client.run("STRLEN", staging[0]) == .integer(2_500_000), "three chunks: SET, APPEND, APPEND")
-        #expect(client.run("GETRANGE", staging[0], "2499999", "2499999") == .bulkString([7]))
+        #expect(client.run("LLEN", staging[0]) == .integer(3), "three chunks of at most 1 MiB")
+        #expect(client.partBytes(staging[0]) == bytes)
+        #expect(client.run("LLEN", staging[1]) == .integer(1), "an empty part is one empty element")
         let ttl = client.run("PTTL", staging[0]).integer ?? 0
         #expect(ttl > 170_000 && ttl <= 180_000, "a staging key expires with the lease, 3 × 60 s (\(ttl) ms left)")
-        // The script is told one byte more than was staged: refused, nothing published.
+        // The script is told one chunk more than was staged: refused, nothing published.
         let position = "1000-1"
         let published = ["monitor", "broker"].map { store.keys.part($0, epoch: log.epoch, position: position) }
         let scriptKeys = [store.keys.snapshot, store.keys.lease, store.keys.stream, store.keys.epoch] + staging + published + published
         let reply = client.evaluateAndWait(
             ClusterSnapshotStore.writeScript, keys: scriptKeys.map { Array($0.utf8) },
-            arguments: ["a", log.epoch, position, ClusterSnapshotStore.formatVersion, "2500001", "0", "1", ""].map { Array($0.utf8) })
+            arguments: ["a", log.epoch, position, ClusterSnapshotStore.formatVersion, "2500000", "0", "1", "", "4", "1"].map {
+                Array($0.utf8)
+            })
         #expect(reply == .success(.array([.integer(0), .bulkString(Array("the staged parts are incomplete".utf8))])))
         #expect(staging.map { client.run("EXISTS", $0).integer } == [0, 0], "the refusal deleted the staging keys")
         #expect(client.run("EXISTS", ClusterSnapshotStore.snapshotKey) == .integer(0))
@@ -339,5 +340,18 @@ struct ClusterSnapshotStoreKeysTests {
             [other.stream, other.snapshot, other.lease, other.epoch] == [
                 "{t7}:stream", "{t7}:snapshot", "{t7}:snapshot-lease", "{t7}:epoch",
             ])
+    }
+}
+
+extension RedisClient {
+    /// A part list's elements joined (nil: no reply).
+    func partBytes(_ key: String) -> [UInt8]? {
+        run("LRANGE", key, "0", "-1").array.map { $0.flatMap { $0.bytes ?? [] } }
+    }
+
+    /// Replaces a part list by `bytes` as one element.
+    func setPart(_ key: String, _ bytes: [UInt8]) {
+        _ = run("DEL", key)
+        _ = sendAndWait([Array("RPUSH".utf8), Array(key.utf8), bytes])
     }
 }
