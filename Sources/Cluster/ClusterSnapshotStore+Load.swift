@@ -28,10 +28,11 @@ extension ClusterSnapshotStore {
     /// and the server exits (docs/CLUSTER.md).
     ///
     /// Reads the hash's small fields and the epoch key in one round trip, then each part's list
-    /// one 1 MiB element per `LRANGE`. A part key is written once and only deleted (by the write that replaces its
-    /// snapshot), so a part read to its recorded length belongs to the hash read before it; a part
-    /// deleted meanwhile reads short, and the load starts over (``loadAttempts``). The epoch
-    /// learned here is the one later rounds write under, unless one was given at `init`.
+    /// one 1 MiB element per `LRANGE`. A part key is written once and only deleted (by the write
+    /// that replaces its snapshot), so a part read to its recorded length belongs to the hash read
+    /// before it; a part deleted meanwhile reads short, and the load starts over
+    /// (``loadAttempts``). The epoch learned here is the one later rounds write under, unless one
+    /// was given at `init`.
     public func load(configuration: MonitorConfiguration) -> Loaded? {
         let started = Self.monotonicNanoseconds()
         for attempt in 1...Self.loadAttempts {
