@@ -104,6 +104,10 @@ public struct BrokerConfiguration: Sendable {
     /// Cluster mode: how long an id stays in the window, in milliseconds of log time (the
     /// entries' stream time), besides the count bound; nil: the count bound alone.
     public var idempotencyLifetimeMilliseconds: UInt64?
+    /// Cluster mode: the longest an append waits for this broker's own last entry to be applied
+    /// (a reading that lost Redis must not hold writes back: past it they go to the log, which
+    /// decides them the same).
+    public var ownEntryWait = Duration.milliseconds(100)
 
     public init() {}
 }

@@ -33,15 +33,13 @@ struct ClusterState {
     var inFlight: AppendedGroup?
     var appendInFlight: Bool { inFlight != nil }
     /// This broker's last appended entry, and when its append completed, until it is applied
-    /// here: the next append waits for it (at most ``ClusterState/ownEntryWait``), so that the
+    /// here: the next append waits for it (at most `BrokerConfiguration.ownEntryWait`), so that the
     /// group's position covers it and the log need not check its ids again (an entry after the
     /// position costs the ingest script ~1 µs of Redis's time per transaction, against ~0.1 µs
     /// with none; loadtest/redis/ingest_script_bench.py --after-entries 1 and 0). Only a speed-up:
     /// an append after the wait is decided the same, by the log.
     var ownEntryPending: (position: SharedLogPosition, since: ContinuousClock.Instant)?
-    /// The longest an append waits for this broker's own last entry (a reading that lost Redis
-    /// must not hold writes back: they go to the log and fail or succeed there).
-    static let ownEntryWait = Duration.milliseconds(100)
+
     /// Set by shutdown: later writes are answered `unavailable`, nothing more is appended.
     var stopping = false
     /// Requests of this broker's appended entries, answered once the entry is applied here.

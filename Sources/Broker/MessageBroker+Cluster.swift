@@ -142,7 +142,7 @@ extension MessageBroker {
     func startAppendIfIdle(_ link: ClusterLink) {
         guard !cluster.appendInFlight, !cluster.gathered.isEmpty else { return }
         if let pending = cluster.ownEntryPending {
-            guard ContinuousClock.now - pending.since >= ClusterState.ownEntryWait else { return }
+            guard ContinuousClock.now - pending.since >= configuration.ownEntryWait else { return }
             cluster.ownEntryPending = nil
         }
         let writes = cluster.gathered

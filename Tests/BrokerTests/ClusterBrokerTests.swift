@@ -253,7 +253,12 @@ struct ClusterBrokerTests {
 
     @Test func theNextAppendWaitsForItsOwnEntryButNotForLong() async {
         let log = InMemorySharedLog()
-        let (a, _) = await makeClusterBroker(log)
+        var configuration = BrokerConfiguration()
+        // Long enough that a loaded machine does not pass it between the first two steps.
+        configuration.ownEntryWait = .seconds(1)
+        let a = MessageBroker(
+            monitor: TransactionMonitor(), epoch: "e1", configuration: configuration, sharedLog: log, codec: journalPayloadCodec)
+        a.startReading()
         log.holdDelivery()
         let collector = ReplyCollector()
         a.ingest([IngestRequest(transactions: [transaction("t1", "i1", "s1", cents: 100)], token: 1)], target: collector)
@@ -261,7 +266,7 @@ struct ClusterBrokerTests {
         a.ingest([IngestRequest(transactions: [transaction("t2", "i1", "s1", cents: 100)], token: 2)], target: collector)
         await settle(a)
         #expect(log.appendCount == 1, "t2 waits for t1's entry to be applied")
-        try? await Task.sleep(for: ClusterState.ownEntryWait + .milliseconds(20))
+        try? await Task.sleep(for: configuration.ownEntryWait + .milliseconds(20))
         a.ingest([IngestRequest(transactions: [transaction("t1", "i1", "s1", cents: 100)], token: 3)], target: collector)
         await settle(a)
         #expect(log.appendCount == 2, "past the wait the gathered writes go to the log")
