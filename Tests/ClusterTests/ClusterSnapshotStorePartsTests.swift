@@ -16,10 +16,7 @@ struct ClusterSnapshotStorePartsTests {
 
     /// A server, a client with the epoch key set to the log's, and a store on it.
     func setUp(instance: String = "a", logs: LogRecorder = LogRecorder()) throws -> (SnapshotTestRedis, RedisClient, ClusterSnapshotStore) {
-        let redis = try SnapshotTestRedis()
-        let client = try redis.client()
-        _ = client.run("SET", ClusterSnapshotStore.epochKey, log.epoch)
-        return (redis, client, ClusterSnapshotStore(client: client, instance: instance, interval: .seconds(60), log: logs.log))
+        try snapshotStoreOnFreshRedis(epoch: log.epoch, instance: instance, logs: logs)
     }
 
     @Test func theLoadRefusesPartsOfOtherLengthsThanTheHashRecords() async throws {

@@ -66,6 +66,16 @@ final class LogRecorder: Sendable {
 }
 
 /// A cluster broker on `log`, reading, with a recorder; from a snapshot when `loaded` is given.
+/// A redis-server, a client on it with the epoch key set to `epoch`, and a store on that client.
+func snapshotStoreOnFreshRedis(
+    epoch: String, instance: String, logs: LogRecorder
+) throws -> (SnapshotTestRedis, RedisClient, ClusterSnapshotStore) {
+    let redis = try SnapshotTestRedis()
+    let client = try redis.client()
+    _ = client.run("SET", ClusterSnapshotStore.epochKey, epoch)
+    return (redis, client, ClusterSnapshotStore(client: client, instance: instance, interval: .seconds(60), log: logs.log))
+}
+
 func makeSnapshotBroker(_ log: InMemorySharedLog, from loaded: ClusterSnapshotStore.Loaded? = nil) async -> (MessageBroker, EventRecorder) {
     let broker = MessageBroker(
         monitor: loaded?.monitor ?? TransactionMonitor(configuration: snapshotRules), epoch: "e1", sharedLog: log, codec: payloadCodec,

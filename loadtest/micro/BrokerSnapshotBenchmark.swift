@@ -18,22 +18,13 @@ func brokerSnapshotBenchmark(runs: Int) {
         seq: 3_000_000, transactions: idCount, amountThresholdAlerts: 1_234, syndicateSpikeAlerts: 56,
         window: IdempotencyWindow(ids: ids, batches: batches))
     print("== broker snapshot: a window of \(idCount) ids in \(batches.count) batches (median of \(runs) runs)")
-    func milliseconds(_ body: () -> Void) -> Double {
-        var times: [Double] = []
-        for _ in 0..<runs {
-            let start = DispatchTime.now().uptimeNanoseconds
-            body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-        }
-        return times.sorted()[times.count / 2]
-    }
     var bytes: [UInt8] = []
-    let encode = milliseconds { bytes = snapshot.encode() }
+    let encode = medianMilliseconds { bytes = snapshot.encode() }
     var decoded: BrokerSnapshot?
-    let decode = milliseconds { decoded = try? BrokerSnapshot(decoding: bytes) }
+    let decode = medianMilliseconds { decoded = try? BrokerSnapshot(decoding: bytes) }
     // The format's checksum (FNV-1a, a byte at a time), for its share of both.
     var checksum: UInt64 = 0
-    let checksumTime = milliseconds {
+    let checksumTime = medianMilliseconds {
         checksum = 0xcbf2_9ce4_8422_2325
         for byte in bytes { checksum = (checksum ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
     }

@@ -25,19 +25,10 @@ func snapshotBenchmark(runs: Int) {
     _ = monitor.apply(TransactionBatch(transactions), alerts: { _ in alerts += 1 })
     print("== monitor snapshot: \(transactionCount) tx, 100k investors, 1k syndicates (median of \(runs) runs)")
     print("   \(alerts) alerts, \(monitor.spikeWindowEntryCount) window entries")
-    func milliseconds(_ body: () -> Void) -> Double {
-        var times: [Double] = []
-        for _ in 0..<runs {
-            let start = DispatchTime.now().uptimeNanoseconds
-            body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-        }
-        return times.sorted()[times.count / 2]
-    }
     var bytes: [UInt8] = []
-    let encode = milliseconds { bytes = monitor.encodeSnapshot() }
+    let encode = medianMilliseconds { bytes = monitor.encodeSnapshot() }
     var restored: TransactionMonitor?
-    let decode = milliseconds { restored = try? TransactionMonitor(snapshot: bytes, configuration: configuration) }
+    let decode = medianMilliseconds { restored = try? TransactionMonitor(snapshot: bytes, configuration: configuration) }
     print(
         String(
             format: "   size %.2f MB (%d bytes, %.1f per transaction)", Double(bytes.count) / 1e6, bytes.count,
@@ -49,7 +40,7 @@ func snapshotBenchmark(runs: Int) {
     // pays for copying the arrays it writes to (copy-on-write).
     var copies: [TransactionMonitor] = []
     let next = Transaction(id: nil, investorId: investors[7], syndicateId: syndicates[7], amount: Money(cents: 100), timestamp: base)
-    let firstWrite = milliseconds {
+    let firstWrite = medianMilliseconds {
         copies.append(monitor)
         _ = monitor.apply(TransactionBatch([next]), alerts: { _ in })
     }

@@ -25,6 +25,17 @@ func measure(items: Int, _ body: () -> Void) -> Double {
     return rates.sorted()[rates.count / 2]
 }
 
+/// Runs `body` `runs` times; returns the median of its milliseconds.
+func medianMilliseconds(_ body: () -> Void) -> Double {
+    var times: [Double] = []
+    for _ in 0..<runs {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    }
+    return times.sorted()[times.count / 2]
+}
+
 func report(_ name: String, _ rate: Double, unit: String = "/s", versus reference: (String, Double)? = nil) {
     var line = name.padding(toLength: 62, withPad: " ", startingAt: 0) + String(format: "%12.0f %@", rate, unit)
     if let (referenceName, referenceRate) = reference {
