@@ -137,8 +137,9 @@ extension MessageBroker {
         }
     }
 
-    /// Sends the gathered writes as one append, unless one is in flight. Requests that need no
-    /// log (invalid, empty, or ingest stopped) are answered here.
+    /// Sends the gathered writes as one append, unless one is in flight or this broker's own last
+    /// entry is not applied yet (for at most `ownEntryWait`). Requests that need no log are
+    /// answered here: invalid, empty, ingest stopped, a conflict or all duplicates in the window.
     func startAppendIfIdle(_ link: ClusterLink) {
         guard !cluster.appendInFlight, !cluster.gathered.isEmpty else { return }
         if let pending = cluster.ownEntryPending {
@@ -153,27 +154,27 @@ extension MessageBroker {
         var immediate: [Decided] = []
         var window = GroupWindowCheck(records: link.log.records)
         func add(_ transactions: [Transaction], _ reply: IngestReplier) {
-            var outcome: IngestOutcome? =
-                if let failed { .unavailable(failed) } else if transactions.isEmpty {
-                    .accepted(accepted: 0, duplicates: 0, firstSeq: nil, lastSeq: nil)
-                } else {
-                    monitor.validate(TransactionBatch(transactions)).nonEmpty.map { IngestOutcome.invalid($0) }
-                }
-            var request: SharedLogRequest?
-            if outcome == nil {
+            let decided: IngestOutcome
+            if let failed {
+                decided = .unavailable(failed)
+            } else if transactions.isEmpty {
+                decided = .accepted(accepted: 0, duplicates: 0, firstSeq: nil, lastSeq: nil)
+            } else if let invalid = monitor.validate(TransactionBatch(transactions)).nonEmpty {
+                decided = .invalid(invalid)
+            } else {
                 switch window.check(transactions, against: knownIds) {
-                case .conflict(let details): outcome = .idConflict(details)
-                case .allDuplicates: outcome = .accepted(accepted: 0, duplicates: transactions.count, firstSeq: nil, lastSeq: nil)
-                case .append(let checked): request = checked
+                case .conflict(let details):
+                    decided = .idConflict(details)
+                case .allDuplicates:
+                    decided = .accepted(accepted: 0, duplicates: transactions.count, firstSeq: nil, lastSeq: nil)
+                case .append(let request):
+                    entries.append(.transactions(transactions))
+                    requests.append(request)
+                    pending.append(ClusterPending(reply: .ingest(reply), transactions: transactions, isMessage: false))
+                    return
                 }
             }
-            guard let request else {
-                immediate.append(Decided(reply: .ingest(reply), outcome: .ingest(outcome ?? .unavailable("not decided"))))
-                return
-            }
-            entries.append(.transactions(transactions))
-            requests.append(request)
-            pending.append(ClusterPending(reply: .ingest(reply), transactions: transactions, isMessage: false))
+            immediate.append(Decided(reply: .ingest(reply), outcome: .ingest(decided)))
         }
         for write in writes {
             switch write {

@@ -92,22 +92,25 @@ public final class RedisSharedLog: SharedLog {
         self.writer = writer
         let wait = configuration.connectTimeoutMilliseconds + 1_000
         let url = configuration.url
+        /// Sends `command` about `key` and waits for its reply; closes the client and throws when
+        /// Redis cannot be reached or refuses.
+        func send(_ command: [[UInt8]], about key: String) throws(RedisSharedLogError) -> RESPValue {
+            switch writer.sendAndWait(command, timeout: wait) {
+            case .failure(let error):
+                writer.close()
+                let cause = writer.lastConnectError.map { " (\($0))" } ?? ""
+                throw RedisSharedLogError("Redis at \(url) cannot be reached: \(error)\(cause)")
+            case .success(let reply) where reply.isError:
+                writer.close()
+                throw RedisSharedLogError("Redis at \(url) refused \(key): \(reply.description)")
+            case .success(let reply):
+                return reply
+            }
+        }
         /// Sets `key` to `value` unless it exists, then reads what it holds.
         func setOnce(_ key: String, _ value: String) throws(RedisSharedLogError) -> String {
-            for command in [RedisClient.command("SET", key, value, "NX"), RedisClient.command("GET", key)] {
-                switch writer.sendAndWait(command, timeout: wait) {
-                case .failure(let error):
-                    writer.close()
-                    let cause = writer.lastConnectError.map { " (\($0))" } ?? ""
-                    throw RedisSharedLogError("Redis at \(url) cannot be reached: \(error)\(cause)")
-                case .success(let reply) where reply.isError:
-                    writer.close()
-                    throw RedisSharedLogError("Redis at \(url) refused \(key): \(reply.description)")
-                case .success(let reply):
-                    if command[0] == Array("GET".utf8) { return reply.string ?? "" }
-                }
-            }
-            return ""
+            _ = try send(RedisClient.command("SET", key, value, "NX"), about: key)
+            return try send(RedisClient.command("GET", key), about: key).string ?? ""
         }
         let epoch = try setOnce(configuration.epochKey, Self.randomHex())
         guard epoch.utf8.count == 16, epoch.utf8.allSatisfy(Self.isLowerHex) else {
