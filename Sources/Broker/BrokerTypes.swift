@@ -108,6 +108,9 @@ public struct BrokerConfiguration: Sendable {
     /// (a reading that lost Redis must not hold writes back: past it they go to the log, which
     /// decides them the same).
     public var ownEntryWait = Duration.milliseconds(100)
+    /// Cluster mode: the most transactions one append carries (a larger single write goes
+    /// alone); writes past it wait for the next append.
+    public var groupTransactions = 65_536
 
     public init() {}
 }

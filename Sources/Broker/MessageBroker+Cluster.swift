@@ -146,8 +146,7 @@ extension MessageBroker {
             guard ContinuousClock.now - pending.since >= configuration.ownEntryWait else { return }
             cluster.ownEntryPending = nil
         }
-        let writes = cluster.gathered
-        cluster.gathered = []
+        let writes = takeGroup()
         var entries: [JournalEntry] = []
         var requests: [SharedLogRequest] = []
         var pending: [ClusterPending] = []
@@ -204,6 +203,30 @@ extension MessageBroker {
         link.log.append(group: group) { [weak self] result in
             self?.submit(.cluster(.appended(result, appended)))
         }
+    }
+
+    /// The gathered writes for the next append, oldest first, up to
+    /// `BrokerConfiguration.groupTransactions` transactions (a larger single write goes alone); the rest
+    /// stay gathered for the append after it. Bounded groups keep each entry's records, which
+    /// another instance's call may have to check, within the ingest script's limit of ids after a
+    /// caller's position.
+    private func takeGroup() -> [BrokerCommand] {
+        var count = 0
+        var taken = 0
+        for write in cluster.gathered {
+            let size =
+                switch write {
+                case .ingest(let transactions, _): transactions.count
+                case .ingestBatch(let batch, _): batch.reduce(0) { $0 + $1.transactions.count }
+                default: 1
+                }
+            if taken > 0 && count + size > configuration.groupTransactions { break }
+            count += size
+            taken += 1
+        }
+        let writes = Array(cluster.gathered.prefix(taken))
+        cluster.gathered.removeFirst(taken)
+        return writes
     }
 
     /// Answers an append's refused and all-duplicate requests, and lines the rest up for the

@@ -305,6 +305,33 @@ struct ClusterBrokerTests {
         a.shutdown()
     }
 
+    @Test func anAppendCarriesAboutTheGroupLimitAndTheRestTheNext() async {
+        let log = InMemorySharedLog()
+        var configuration = BrokerConfiguration()
+        configuration.groupTransactions = 2
+        let a = MessageBroker(
+            monitor: TransactionMonitor(), epoch: "e1", configuration: configuration, sharedLog: log, codec: journalPayloadCodec)
+        a.startReading()
+        log.holdCompletions()
+        let collector = ReplyCollector()
+        a.ingest([IngestRequest(transactions: [transaction("t1", "i1", "s1", cents: 100)], token: 1)], target: collector)
+        await settle(a)
+        for token in 2...4 {
+            a.ingest([IngestRequest(transactions: [transaction("t\(token)", "i1", "s1", cents: 100)], token: token)], target: collector)
+        }
+        // A request larger than the limit goes alone.
+        let large = (5...7).map { transaction("t\($0)", "i1", "s1", cents: 100) }
+        a.ingest([IngestRequest(transactions: large, token: 5)], target: collector)
+        await settle(a)
+        for _ in 0..<4 {
+            log.releaseCompletions()
+            await settle(a)
+        }
+        #expect(log.entries.map { (try? JournalPayloadCodec.decode($0.payload))?.count ?? -1 } == [1, 2, 1, 1])
+        #expect(collector.replies.withLock { $0.count } == 5)
+        a.shutdown()
+    }
+
     @Test func writesGatheredDuringAnAppendShareTheNextOne() async {
         let log = InMemorySharedLog()
         let (a, sinkA) = await makeClusterBroker(log)
