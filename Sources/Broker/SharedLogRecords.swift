@@ -56,9 +56,9 @@ public struct SharedLogRecords: Sendable {
             content.removeAll(keepingCapacity: true)
             Self.appendContent(of: transaction, to: &content)
             let fingerprint = content.withUnsafeBytes { hash.hash($0).0 }
-            for value in [key.high, key.low, fingerprint] {
-                withUnsafeBytes(of: value.littleEndian) { records.append(contentsOf: $0) }
-            }
+            withUnsafeBytes(of: key.high.littleEndian) { records.append(contentsOf: $0) }
+            withUnsafeBytes(of: key.low.littleEndian) { records.append(contentsOf: $0) }
+            withUnsafeBytes(of: fingerprint.littleEndian) { records.append(contentsOf: $0) }
         }
     }
 

@@ -22,13 +22,7 @@ struct ClusterSnapshotStorePartsTests {
     @Test func theLoadRefusesPartsOfOtherLengthsThanTheHashRecords() async throws {
         let logs = LogRecorder()
         let (redis, client, store) = try setUp(logs: logs)
-        let (broker, _) = await makeSnapshotBroker(log)
-        await post(broker, "t", count: 5)
-        await settle(broker)
-        guard case .written(let position, _, _) = await blocking({ store.snapshotNow(broker: broker) }) else {
-            Issue.record("no snapshot written")
-            return
-        }
+        guard let (broker, position) = await brokerWithSnapshot(log, in: store, count: 5) else { return }
         let hash = ClusterSnapshotStore.snapshotKey
         let monitorKey = store.keys.part("monitor", epoch: log.epoch, position: position.description)
         let brokerKey = store.keys.part("broker", epoch: log.epoch, position: position.description)
@@ -82,13 +76,7 @@ struct ClusterSnapshotStorePartsTests {
 
     @Test func aWriterThatLostTheLeaseLeavesTheStoredSnapshotIntactAndNoStagingKeys() async throws {
         let (redis, client, store) = try setUp()
-        let (broker, _) = await makeSnapshotBroker(log)
-        await post(broker, "t", count: 4)
-        await settle(broker)
-        guard case .written(let position, _, _) = await blocking({ store.snapshotNow(broker: broker) }) else {
-            Issue.record("no snapshot written")
-            return
-        }
+        guard let (broker, position) = await brokerWithSnapshot(log, in: store, count: 4) else { return }
         let hashBefore = client.run("HGETALL", ClusterSnapshotStore.snapshotKey)
         // Instance b took the lease before a publishes a newer snapshot (a's round took it, then lost it).
         _ = client.run("SET", ClusterSnapshotStore.leaseKey, "b", "PX", "60000")

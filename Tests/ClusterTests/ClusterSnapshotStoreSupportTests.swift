@@ -7,6 +7,7 @@ import Monitor
 import Redis
 import RedisTestSupport
 import Synchronization
+import Testing
 
 /// A redis-server for the snapshot tests (``RedisServerProcess``) and the clients they open on
 /// it, closed with it.
@@ -74,6 +75,19 @@ func snapshotStoreOnFreshRedis(
     let client = try redis.client()
     _ = client.run("SET", ClusterSnapshotStore.epochKey, epoch)
     return (redis, client, ClusterSnapshotStore(client: client, instance: instance, interval: .seconds(60), log: logs.log))
+}
+
+/// A snapshot broker on `log` with `count` transactions posted, and the position of the snapshot
+/// `store` wrote of it; nil, recorded as an issue, when nothing was written.
+func brokerWithSnapshot(_ log: InMemorySharedLog, in store: ClusterSnapshotStore, count: Int) async -> (MessageBroker, SharedLogPosition)? {
+    let (broker, _) = await makeSnapshotBroker(log)
+    await post(broker, "t", count: count)
+    await settle(broker)
+    guard case .written(let position, _, _) = await blocking({ store.snapshotNow(broker: broker) }) else {
+        Issue.record("no snapshot written")
+        return nil
+    }
+    return (broker, position)
 }
 
 func makeSnapshotBroker(_ log: InMemorySharedLog, from loaded: ClusterSnapshotStore.Loaded? = nil) async -> (MessageBroker, EventRecorder) {

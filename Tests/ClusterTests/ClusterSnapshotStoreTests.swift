@@ -71,13 +71,7 @@ struct ClusterSnapshotStoreTests {
 
     @Test func damagedBytesAnotherEpochOrFormatAreNotLoaded() async throws {
         let (redis, client, store) = try setUp()
-        let (broker, _) = await makeSnapshotBroker(log)
-        await post(broker, "t", count: 5)
-        await settle(broker)
-        guard case .written(let position, _, _) = await blocking({ store.snapshotNow(broker: broker) }) else {
-            Issue.record("no snapshot written")
-            return
-        }
+        guard let (broker, position) = await brokerWithSnapshot(log, in: store, count: 5) else { return }
         let hash = ClusterSnapshotStore.snapshotKey
         let monitorKey = store.keys.part("monitor", epoch: log.epoch, position: position.description)
         let brokerKey = store.keys.part("broker", epoch: log.epoch, position: position.description)
