@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "HTTP1", dependencies: ["Basics"]),
         .target(name: "WebSocket", dependencies: ["Basics", "COpenSSL", "CZlib"]),
         .target(name: "Monitor", dependencies: ["Basics"]),
-        .target(name: "Journal", dependencies: ["CSQLite", "Monitor"]),
+        .target(name: "Journal", dependencies: ["Basics", "CSQLite", "Monitor"]),
         .target(name: "Broker", dependencies: ["Basics", "CLinux", "Monitor"]),
         .target(name: "Redis", dependencies: ["Basics", "CLinux", "COpenSSL", "Reactor"]),
         // Cluster mode on Redis: the shared log (ingest.lua embedded, the one copy of the script).

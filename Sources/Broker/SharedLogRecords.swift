@@ -1,3 +1,4 @@
+import Basics
 import Monitor
 
 /// Cluster mode's idempotency records (docs/CLUSTER.md "The idempotency window"): 24 bytes per
@@ -28,10 +29,7 @@ public struct SharedLogRecords: Sendable {
 
     /// A new random key: 32 lowercase hex characters.
     public static func randomHexKey() -> String {
-        (0..<2).map { _ in
-            let digits = String(UInt64.random(in: 0...UInt64.max), radix: 16)
-            return String(repeating: "0", count: 16 - digits.count) + digits
-        }.joined()
+        HexDigits.randomWord() + HexDigits.randomWord()
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

@@ -185,9 +185,7 @@ public final class RedisSharedLog: SharedLog {
 
     /// 16 random lowercase hex characters.
     static func randomHex() -> String {
-        let value = UInt64.random(in: 0...UInt64.max)
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+        HexDigits.randomWord()
     }
 }
 

@@ -1,3 +1,4 @@
+import Basics
 import CSQLite
 import Glibc
 
@@ -102,9 +103,6 @@ extension SQLiteJournal {
 
     /// A new random epoch: 16 lowercase hex characters.
     static func newEpoch() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let value: UInt64 = generator.next()
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.utf8.count) + digits
+        HexDigits.randomWord()
     }
 }

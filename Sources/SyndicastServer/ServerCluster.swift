@@ -51,10 +51,7 @@ final class ServerCluster: Sendable {
 
     /// 16 random lowercase hex characters: this process's id as the snapshot lease's holder.
     static func instanceIdentifier() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let value = generator.next() as UInt64
-        let hex = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        HexDigits.randomWord()
     }
 
     /// How the broker turns requests into a stream entry's payload and back.

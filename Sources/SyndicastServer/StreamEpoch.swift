@@ -1,3 +1,4 @@
+import Basics
 import Monitor
 
 /// The stream's epoch: the name of the history that sequence numbers count in, which clients
@@ -15,9 +16,7 @@ import Monitor
 enum StreamEpoch {
     /// 16 lowercase hex digits, like the journal's own epoch.
     static func derive(journalEpoch: String, rules: MonitorConfiguration) -> String {
-        let digest = fingerprint(journalEpoch + "|" + ruleText(rules))
-        let digits = String(digest, radix: 16)
-        return String(repeating: "0", count: 16 - digits.utf8.count) + digits
+        HexDigits.word(fingerprint(journalEpoch + "|" + ruleText(rules)))
     }
 
     /// The rule parameters that shape the events, as stable text.
